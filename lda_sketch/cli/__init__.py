@@ -1,0 +1,1 @@
+"""Command-line interface (``lda-sketch``). The only place that configures logging."""

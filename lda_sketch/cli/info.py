@@ -1,0 +1,46 @@
+"""``lda-sketch info``: versions of the stack, the MPI library and numba's threading."""
+from __future__ import annotations
+
+import platform
+
+
+def register(sub) -> None:
+    p = sub.add_parser("info", help="print versions of lda_sketch, Python, numpy, numba, mpi4py "
+                                    "and the MPI library, and numba's threading settings")
+    p.set_defaults(func=run)
+
+
+def collect() -> dict:
+    """Version and threading facts as a dict (no MPI initialisation beyond mpi4py's import)."""
+    import numba
+    import numpy
+    import scipy
+
+    from .._version import __version__
+    out = {"lda_sketch": __version__, "python": platform.python_version(),
+           "platform": platform.platform(), "numpy": numpy.__version__, "scipy": scipy.__version__,
+           "numba": numba.__version__}
+    try:
+        import mpi4py
+        out["mpi4py"] = mpi4py.__version__
+        from mpi4py import MPI
+        out["mpi_library"] = MPI.Get_library_version().strip().splitlines()[0]
+        out["mpi_standard"] = "%d.%d" % MPI.Get_version()
+    except Exception as exc:  # noqa: BLE001 - report, don't fail
+        out["mpi4py"] = f"unavailable ({type(exc).__name__}: {exc})"
+    out["numba_num_threads"] = numba.config.NUMBA_NUM_THREADS
+    out["numba_threads_in_use"] = numba.get_num_threads()
+    try:
+        from numba.np.ufunc.parallel import _launch_threads
+        _launch_threads()
+        out["numba_threading_layer"] = numba.threading_layer()
+    except Exception as exc:  # noqa: BLE001
+        out["numba_threading_layer"] = f"unknown ({exc})"
+    out["numba_cache_dir"] = numba.config.CACHE_DIR or "(next to sources)"
+    return out
+
+
+def run(args) -> int:
+    for k, v in collect().items():
+        print(f"{k:22s} {v}")
+    return 0

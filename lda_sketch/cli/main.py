@@ -1,0 +1,61 @@
+"""``lda-sketch`` entry point. Each subcommand lives in its own module exposing ``register(sub)``.
+
+``register`` adds an argparse sub-parser whose ``func(args) -> int`` runs the command.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from .._version import __version__
+
+# Subcommand modules, in --help order. A module missing here is simply not offered.
+COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "sweep", "demo"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lda-sketch",
+        description="Train LDA topic models with the SCA sampler on word-topic counts held in "
+                    "count-min sketches of exact or approximate (Morris) counters. Run under "
+                    "`mpirun -n P lda-sketch train ...` to shard documents across P ranks.",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"lda_sketch {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        try:
+            mod = importlib.import_module(f"lda_sketch.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"lda_sketch.cli.{name}":
+                raise
+            continue
+        mod.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    if not getattr(args, "configures_logging", False):
+        from ._logging import configure_logging
+        configure_logging(args.verbose)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except (OSError, ValueError) as exc:
+        # Library errors carry file/line/key and a remedy; show them without a traceback.
+        if args.verbose:
+            raise
+        print(f"lda-sketch {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

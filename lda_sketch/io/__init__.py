@@ -1,0 +1,1 @@
+"""On-disk formats: corpus directories, models, checkpoints. All writes are atomic."""

@@ -1,0 +1,137 @@
+"""The word-topic statistics contract shared by every backend.
+
+A backend holds approximate or exact counts ``n[w, k]`` for ``w in [0, n_vocab)`` (the vocabulary,
+or the hash space under feature hashing) and ``k in [0, n_topics)``, plus **exact** topic totals
+``n_k`` (int64, shape (n_topics,)). The sampler and the evaluator use only this interface and never
+branch on which backend they hold.
+
+Guarantee flags (``guarantees``) drive the contract tests:
+
+* ``"exact"``                 -- estimates equal true counts.
+* ``"never_underestimates"``  -- every estimate >= its true count (integer count-min).
+* ``"exact_merge"``           -- ``merge`` is elementwise integer addition (bitwise equal to the
+                                 sketch of the concatenated stream); the distributed layer may use
+                                 ``Allreduce(SUM)`` on :attr:`cells`.
+* ``"unbiased_cells"``        -- each cell is an unbiased (randomized) counter of its stream.
+* ``"mean_overestimates"``    -- ``E[estimate] >= true count`` (correlated Morris counters).
+"""
+from __future__ import annotations
+
+import abc
+from typing import ClassVar
+
+import numpy as np
+
+from ..exceptions import IncompatibleStatsError
+
+
+class TopicWordStats(abc.ABC):
+    """Word-topic sufficient statistics ``n[w, k]`` plus exact topic totals ``n_k``.
+
+    Subclasses must set ``backend_id`` and ``guarantees`` and implement the abstract methods.
+    ``add`` and ``merge`` take an RNG ``key`` (uint64, see :mod:`lda_sketch.rng`); exact backends
+    ignore it, randomized backends derive every draw from it and the cell/record index, so results
+    do not depend on thread or rank order.
+    """
+
+    backend_id: ClassVar[str] = ""
+    guarantees: ClassVar[frozenset] = frozenset()
+
+    def __init__(self, n_topics: int, n_vocab: int, seed: int):
+        self.n_topics = int(n_topics)
+        self.n_vocab = int(n_vocab)
+        self.seed = int(seed)
+        self.n_k = np.zeros(self.n_topics, np.int64)
+
+    # ----------------------------------------------------------------- construction
+    @abc.abstractmethod
+    def empty_like(self) -> "TopicWordStats":
+        """A zeroed copy with identical parameters and hash functions."""
+
+    @abc.abstractmethod
+    def params(self) -> dict:
+        """JSON-serialisable parameters (everything needed to rebuild an empty copy)."""
+
+    def clear(self) -> None:
+        """Zero all counts in place (keeps the allocation)."""
+        self.cells[...] = 0
+        self.n_k[:] = 0
+
+    # ----------------------------------------------------------------- data
+    @property
+    @abc.abstractmethod
+    def cells(self) -> np.ndarray:
+        """The raw counter array that a merge combines (dtype and shape are backend-specific)."""
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the counters plus the exact topic totals."""
+        return int(self.cells.nbytes + self.n_k.nbytes)
+
+    # ----------------------------------------------------------------- updates and queries
+    @abc.abstractmethod
+    def add(self, words: np.ndarray, topics: np.ndarray, counts: np.ndarray, *, key=0) -> None:
+        """Add ``counts[i]`` occurrences of ``(words[i], topics[i])``; all shape (n,), counts >= 0.
+
+        Also adds to the exact topic totals ``n_k``. Randomized backends draw with ``key``.
+        """
+
+    @abc.abstractmethod
+    def estimate_into(self, words: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """Write estimates of ``n[words[i], k]`` into ``out`` (float64, shape (n, n_topics))."""
+
+    def estimate(self, words: np.ndarray) -> np.ndarray:
+        """Estimates of ``n[w, k]`` for the given words. Returns float64 of shape (n, n_topics)."""
+        words = np.ascontiguousarray(words, dtype=np.int64)
+        out = np.empty((words.shape[0], self.n_topics), np.float64)
+        return self.estimate_into(words, out)
+
+    def topic_totals(self) -> np.ndarray:
+        """Exact ``n_k``, int64 of shape (n_topics,)."""
+        return self.n_k
+
+    def estimate_column_sums(self, chunk: int = 65536) -> np.ndarray:
+        """``sum_w estimate[w, k]`` over the whole vocabulary / hash space. float64 (n_topics,).
+
+        Needed to normalise phi over the vocabulary (sketch estimates overcount, so their sum
+        exceeds ``n_k``; normalising by ``n_k + V*beta`` would understate perplexity).
+        """
+        total = np.zeros(self.n_topics, np.float64)
+        buf = np.empty((min(chunk, self.n_vocab), self.n_topics), np.float64)
+        for start in range(0, self.n_vocab, chunk):
+            words = np.arange(start, min(start + chunk, self.n_vocab), dtype=np.int64)
+            est = self.estimate_into(words, buf[: words.shape[0]])
+            total += est.sum(axis=0)
+        return total
+
+    # ----------------------------------------------------------------- merging
+    def check_compatible(self, other: "TopicWordStats") -> None:
+        """Raise :class:`IncompatibleStatsError` naming every differing field."""
+        name = type(self).__name__
+        if type(other) is not type(self):
+            raise IncompatibleStatsError(
+                f"Cannot merge {name} with {type(other).__name__}: backends differ."
+            )
+        a, b = self.params(), other.params()
+        diffs = [f"{k} differ ({a.get(k)!r} vs {b.get(k)!r})" for k in sorted(set(a) | set(b))
+                 if a.get(k) != b.get(k)]
+        if diffs:
+            raise IncompatibleStatsError(f"Cannot merge {name}: " + "; ".join(diffs) + ".")
+
+    @abc.abstractmethod
+    def merge(self, other: "TopicWordStats", *, key=0) -> None:
+        """Add ``other``'s counts into ``self`` in place (exactly, or unbiasedly with ``key``)."""
+
+    # ----------------------------------------------------------------- persistence
+    @abc.abstractmethod
+    def serialize(self) -> bytes:
+        """Versioned binary form (see :mod:`lda_sketch.stats.serialization`)."""
+
+    @classmethod
+    @abc.abstractmethod
+    def deserialize(cls, data: bytes) -> "TopicWordStats":
+        """Inverse of :meth:`serialize`; raises :class:`CorruptDataError` on bad bytes."""
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.params().items())
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,99 @@
+"""Versioned binary container for statistics backends (no pickle).
+
+Layout (all integers little-endian)::
+
+    offset  size       field
+    0       4          magic  b"LDSK"
+    4       2          format_version (uint16), currently 1
+    6       2          flags (uint16, reserved = 0)
+    8       8          seed_hash (uint64) of the hash functions (0 for hash-free backends)
+    16      4          header_len H (uint32): bytes of the JSON header
+    20      H          JSON header: {"backend": str, "params": {...},
+                                     "arrays": [{"name", "dtype", "shape"}, ...]}
+    20+H    sum(nbytes) the arrays' raw bytes, C order, in header order
+    end-4   4          CRC-32 of every byte before it
+
+``unpack`` validates the magic, version, declared sizes (before allocating anything), dtypes
+(only plain numeric little-endian dtypes are accepted) and checksum, and raises
+:class:`~lda_sketch.exceptions.CorruptDataError` naming what is wrong.
+"""
+from __future__ import annotations
+
+import json
+import struct
+import zlib
+
+import numpy as np
+
+from ..exceptions import CorruptDataError
+
+MAGIC = b"LDSK"
+FORMAT_VERSION = 1
+_FIXED = struct.Struct("<4sHHQI")
+_ALLOWED_DTYPES = {"<i4", "<i8", "<u1", "<u2", "<u4", "<u8", "<f8", "|u1", "|i1"}
+_MAX_HEADER = 1 << 20
+
+
+def pack(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarray]) -> bytes:
+    """Serialize ``arrays`` (name -> ndarray) with ``params`` under ``backend``."""
+    descr, blobs = [], []
+    for name, arr in arrays.items():
+        a = np.ascontiguousarray(arr)
+        a = a.astype(a.dtype.newbyteorder("<"), copy=False)
+        descr.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape)})
+        blobs.append(a.tobytes())
+    header = json.dumps({"backend": backend, "params": params, "arrays": descr},
+                        sort_keys=True).encode()
+    body = _FIXED.pack(MAGIC, FORMAT_VERSION, 0, int(seed_hash), len(header)) + header
+    body += b"".join(blobs)
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def unpack(data: bytes, *, expect_backend: str | None = None):
+    """Inverse of :func:`pack`. Returns ``(backend, params, seed_hash, arrays)``."""
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise TypeError(f"Serialized statistics must be bytes. Got {type(data).__name__}.")
+    data = bytes(data)
+    if len(data) < _FIXED.size + 4:
+        raise CorruptDataError(f"Serialized statistics are truncated: {len(data)} bytes.")
+    magic, version, _flags, seed_hash, hlen = _FIXED.unpack_from(data, 0)
+    if magic != MAGIC:
+        raise CorruptDataError(f"Not lda_sketch statistics: magic {magic!r}, expected {MAGIC!r}.")
+    if version > FORMAT_VERSION:
+        raise CorruptDataError(
+            f"Statistics format version {version} is newer than this lda_sketch supports "
+            f"({FORMAT_VERSION}); upgrade lda_sketch to read it.")
+    if version < 1:
+        raise CorruptDataError(f"Invalid statistics format version {version}.")
+    (crc,) = struct.unpack_from("<I", data, len(data) - 4)
+    if zlib.crc32(data[:-4]) != crc:
+        raise CorruptDataError("Serialized statistics fail their CRC-32 check (corrupted or truncated).")
+    if hlen > _MAX_HEADER or _FIXED.size + hlen > len(data) - 4:
+        raise CorruptDataError(f"Header length {hlen} exceeds the data ({len(data)} bytes).")
+    try:
+        header = json.loads(data[_FIXED.size:_FIXED.size + hlen].decode())
+        backend, params, descr = header["backend"], header["params"], header["arrays"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise CorruptDataError(f"Unreadable statistics header: {exc}.") from None
+    if expect_backend is not None and backend != expect_backend:
+        raise CorruptDataError(f"Serialized statistics are for backend {backend!r}, "
+                               f"not {expect_backend!r}.")
+    pos, end, arrays = _FIXED.size + hlen, len(data) - 4, {}
+    for d in descr:
+        try:
+            name, dtype, shape = str(d["name"]), str(d["dtype"]), tuple(int(s) for s in d["shape"])
+        except (KeyError, TypeError, ValueError):
+            raise CorruptDataError(f"Bad array descriptor {d!r}.") from None
+        if dtype not in _ALLOWED_DTYPES or any(s < 0 for s in shape):
+            raise CorruptDataError(f"Bad array descriptor {d!r}.")
+        n = np.dtype(dtype).itemsize
+        for s in shape:
+            n *= s
+        if pos + n > end:
+            raise CorruptDataError(f"Array {name!r} ({n} bytes) runs past the end of the data.")
+        arrays[name] = np.frombuffer(data, dtype=dtype, count=n // np.dtype(dtype).itemsize,
+                                     offset=pos).reshape(shape).astype(np.dtype(dtype).newbyteorder("="))
+        pos += n
+    if pos != end:
+        raise CorruptDataError(f"{end - pos} unexpected trailing bytes after the arrays.")
+    return backend, params, seed_hash, arrays

@@ -1,0 +1,20 @@
+"""Compile every hot kernel once on tiny inputs (uses numba's on-disk cache after the first run)."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def run() -> None:
+    """Call each jitted kernel once. Safe to call repeatedly."""
+    from . import rng
+    from .stats import BACKENDS
+
+    rng.uniforms(rng.key_for(0, 1, 0), 0, 4)
+    words = np.array([0, 1, 1], np.int64)
+    topics = np.array([0, 1, 1], np.int64)
+    counts = np.array([1, 2, 3], np.int64)
+    for cls in BACKENDS.values():
+        s = cls(n_topics=2, n_vocab=4, seed=0)
+        s.add(words, topics, counts, key=np.uint64(1))
+        s.estimate(words)
+        s.merge(s.empty_like(), key=np.uint64(2))
