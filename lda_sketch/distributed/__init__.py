@@ -1,0 +1,1 @@
+"""Distributed layer: the only code that talks to MPI (through :mod:`.comm`)."""
