@@ -1,15 +1,59 @@
-"""Per-iteration merge of the ranks' word-topic statistics (DESIGN §3, Merging)."""
+"""Per-iteration merge of the ranks' word-topic statistics (DESIGN §3, Merging).
+
+Two strategies, chosen by the backend's declared capability (never by its name):
+
+* ``exact_merge`` backends (dense, integer count-min): ``Allreduce(SUM)`` of the cells — exact,
+  so every rank holds the same bytes and the result does not depend on the number of ranks.
+* randomized cells (Morris): **owner computes**. The flat cell array is cut into ``P`` contiguous
+  slices; rank ``q`` receives slice ``q`` from every rank (``Alltoallv``), folds the ``P`` copies
+  in rank order with :meth:`TopicWordStats.fold_cells` keyed by ``derive(key, r)`` and the global
+  cell index, and the merged slices are ``Allgatherv``-ed. Every rank then holds byte-identical
+  cells; about ``2·(P−1)/P`` of the cell bytes leave each rank, as in a ring allreduce.
+
+Topic totals ``n_k`` are always summed exactly (int64 ``Allreduce``).
+"""
 from __future__ import annotations
 
+import numpy as np
+
+from .. import rng
 from .comm import Comm
 
 
-def merge_stats(stats, comm: Comm, *, key) -> dict:
-    """Combine every rank's ``stats`` so that all ranks hold the identical merged statistics.
+def slice_counts(n_cells: int, size: int) -> np.ndarray:
+    """Cells owned by each rank: contiguous, sizes differing by at most one. int64 (size,)."""
+    base, extra = divmod(int(n_cells), size)
+    return np.array([base + (r < extra) for r in range(size)], np.int64)
 
-    ``stats`` is modified in place. ``key`` (uint64) keys the randomness of approximate-counter
-    merges. Returns ``{"bytes_sent": int}`` for the metrics. With one rank this is a no-op.
+
+def fold_slices(stats, slices: np.ndarray, *, key, cell_offset: int) -> np.ndarray:
+    """Fold ``slices`` (P, n) of one cell range in rank order. Returns the merged (n,) slice."""
+    merged = slices[0].copy()
+    for r in range(1, slices.shape[0]):
+        stats.fold_cells(merged, slices[r], key=rng.derive(np.uint64(key), np.uint64(r)),
+                         cell_offset=cell_offset)
+    return merged
+
+
+def merge_stats(stats, comm: Comm, *, key) -> dict:
+    """Combine every rank's ``stats`` in place so all ranks hold the identical merged statistics.
+
+    ``key`` (uint64) keys the randomness of approximate-counter merges. Returns
+    ``{"bytes_sent": int}``: payload bytes this rank sent for the cells and totals.
     """
-    if comm.size == 1:
+    P = comm.size
+    if P == 1:
         return {"bytes_sent": 0}
-    raise NotImplementedError("multi-rank merge: see issue 5")
+    comm.allreduce_sum(stats.n_k)
+    cells = stats.cells
+    ring = 2 * (P - 1) / P
+    if "exact_merge" in stats.guarantees:
+        comm.allreduce_sum(cells.reshape(-1))
+        return {"bytes_sent": int(ring * (cells.nbytes + stats.n_k.nbytes))}
+    flat = cells.reshape(-1)
+    counts = slice_counts(flat.shape[0], P)
+    offset = int(counts[: comm.rank].sum())
+    mine = comm.alltoallv(flat, counts)
+    merged = fold_slices(stats, mine, key=key, cell_offset=offset)
+    comm.allgatherv(merged, counts, flat)
+    return {"bytes_sent": int(ring * cells.nbytes + ring * stats.n_k.nbytes)}

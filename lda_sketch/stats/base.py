@@ -122,6 +122,15 @@ class TopicWordStats(abc.ABC):
     def merge(self, other: "TopicWordStats", *, key=0) -> None:
         """Add ``other``'s counts into ``self`` in place (exactly, or unbiasedly with ``key``)."""
 
+    def fold_cells(self, dst: np.ndarray, src: np.ndarray, *, key, cell_offset: int) -> None:
+        """Merge the flat cell slice ``src`` into ``dst`` (same shape, in place).
+
+        ``cell_offset`` is the global flat index of ``dst[0]``; randomized backends key each cell's
+        draws by ``(key, cell_offset + i)`` so the distributed owner-computes merge gives the same
+        bytes as a serial fold. Default: exact integer addition.
+        """
+        dst += src
+
     # ----------------------------------------------------------------- persistence
     @abc.abstractmethod
     def serialize(self) -> bytes:
