@@ -1,0 +1,63 @@
+"""Jitted fold-in and scoring kernels for held-out evaluation (arrays in, arrays out).
+
+Documents are given as CSR lists of (row, count) where ``row`` indexes ``phi_rows`` (n_words, K):
+the phi columns of the distinct words involved, laid out word-major for contiguous K-vectors.
+"""
+from __future__ import annotations
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+
+@njit(cache=True, parallel=True)
+def fold_in(ptr, rows, counts, phi_rows, alpha, n_iter, theta, scratch):
+    """EM fold-in of theta with phi fixed: ``theta_d <- normalize(alpha + sum_i resp_i)``.
+
+    ``ptr`` (n_docs+1,), ``rows``/``counts`` (nnz,) int64; ``theta`` (n_docs, K) float64 output,
+    started uniform; ``scratch`` (n_threads, K) float64. A document without observed tokens keeps
+    the prior mean (uniform). Deterministic: each document is processed by one thread, in order.
+    """
+    n_docs = ptr.shape[0] - 1
+    K = phi_rows.shape[1]
+    for d in prange(n_docs):
+        th = theta[d]
+        acc = scratch[numba.get_thread_id()]
+        for k in range(K):
+            th[k] = 1.0 / K
+        if ptr[d + 1] == ptr[d]:
+            continue
+        for _ in range(n_iter):
+            for k in range(K):
+                acc[k] = 0.0
+            for j in range(ptr[d], ptr[d + 1]):
+                ph = phi_rows[rows[j]]
+                s = 0.0
+                for k in range(K):
+                    s += th[k] * ph[k]
+                f = counts[j] / s
+                for k in range(K):
+                    acc[k] += f * th[k] * ph[k]
+            tot = 0.0
+            for k in range(K):
+                acc[k] += alpha
+                tot += acc[k]
+            for k in range(K):
+                th[k] = acc[k] / tot
+
+
+@njit(cache=True, parallel=True)
+def score_docs(ptr, rows, counts, phi_rows, theta, out):
+    """``out[d] = sum_j counts[j] * log(sum_k theta[d, k] * phi_rows[rows[j], k])``."""
+    n_docs = ptr.shape[0] - 1
+    K = phi_rows.shape[1]
+    for d in prange(n_docs):
+        th = theta[d]
+        ll = 0.0
+        for j in range(ptr[d], ptr[d + 1]):
+            ph = phi_rows[rows[j]]
+            s = 0.0
+            for k in range(K):
+                s += th[k] * ph[k]
+            ll += counts[j] * np.log(s)
+        out[d] = ll

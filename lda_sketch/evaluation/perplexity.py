@@ -1,0 +1,165 @@
+"""Held-out perplexity by document completion (DESIGN §4), and the unigram baseline.
+
+Protocol (stated in the README and in every result):
+
+* token ``i`` of a held-out document (its stored order) is *observed* if ``i`` is even and
+  *scored* if ``i`` is odd; tokens whose id lies outside ``[0, V)`` are dropped from both halves
+  and counted as ``n_oov``;
+* with phi fixed, ``theta_d`` is folded in on the observed tokens by ``n_iter`` EM steps
+  ``theta_d <- normalize(alpha + sum_i resp_i)``, ``resp_ik ∝ theta_dk phi_k,w_i``, from uniform;
+* ``perplexity = exp(-sum_scored log sum_k theta_dk phi_kw / n_scored)``.
+
+phi must be a distribution over the whole vocabulary for every topic. For sketches the engine
+normalises ``(est_wk + beta)`` by ``sum_w' est_w'k + V*beta`` (the column sums of the estimates),
+never by ``n_k + V*beta``, which would understate perplexity.
+
+Distributed: each rank scores its own held-out documents; per-rank sums (float64, documents
+added in order) are allgathered and added in rank order, so every rank reports the identical
+number, independent of the thread count; for a fixed rank count it is bitwise reproducible.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from .._validation import check_float, check_int, param_error
+from ..io.corpus import Corpus
+from ._kernels import fold_in, score_docs
+
+
+@dataclass
+class CompletionSplit:
+    """A held-out corpus split for document completion, as per-document (row, count) CSR lists.
+
+    ``words`` (n_words,) int64: distinct in-vocabulary word ids; ``rows`` index into ``words``.
+    """
+
+    words: np.ndarray
+    obs_ptr: np.ndarray
+    obs_rows: np.ndarray
+    obs_counts: np.ndarray
+    sc_ptr: np.ndarray
+    sc_rows: np.ndarray
+    sc_counts: np.ndarray
+    n_observed: int
+    n_scored: int
+    n_oov: int
+
+
+def _csr(doc, rows, n_docs, n_rows):
+    keys = doc * max(n_rows, 1) + rows
+    uniq, counts = np.unique(keys, return_counts=True)
+    udoc = uniq // max(n_rows, 1)
+    ptr = np.zeros(n_docs + 1, np.int64)
+    np.cumsum(np.bincount(udoc, minlength=n_docs), out=ptr[1:])
+    return ptr, (uniq % max(n_rows, 1)).astype(np.int64), counts.astype(np.int64)
+
+
+def completion_split(heldout: Corpus, n_vocab: int) -> CompletionSplit:
+    """Split ``heldout`` into observed (even positions) and scored (odd positions) halves."""
+    doc_ptr = np.asarray(heldout.doc_ptr, np.int64)
+    lengths = np.diff(doc_ptr)
+    n_docs = lengths.shape[0]
+    w = np.asarray(heldout.word_ids, np.int64)
+    doc = np.repeat(np.arange(n_docs, dtype=np.int64), lengths)
+    pos = np.arange(w.shape[0], dtype=np.int64) - np.repeat(doc_ptr[:-1] - doc_ptr[0], lengths)
+    ok = (w >= 0) & (w < n_vocab)
+    n_oov = int(w.shape[0] - ok.sum())
+    w, doc, pos = w[ok], doc[ok], pos[ok]
+    words, rows = np.unique(w, return_inverse=True)
+    odd = (pos & 1).astype(bool)
+    n_rows = words.shape[0]
+    obs = _csr(doc[~odd], rows[~odd], n_docs, n_rows)
+    sc = _csr(doc[odd], rows[odd], n_docs, n_rows)
+    return CompletionSplit(words.astype(np.int64), *obs, *sc, n_observed=int((~odd).sum()),
+                           n_scored=int(odd.sum()), n_oov=n_oov)
+
+
+def fold_in_theta(ptr, rows, counts, phi_rows, alpha: float, n_iter: int) -> np.ndarray:
+    """(n_docs, K) theta by EM fold-in; ``phi_rows`` (n_words, K) float64, rows indexed by ``rows``."""
+    phi_rows = np.ascontiguousarray(phi_rows, np.float64)
+    K = phi_rows.shape[1]
+    theta = np.empty((ptr.shape[0] - 1, K), np.float64)
+    scratch = np.empty((numba.config.NUMBA_NUM_THREADS, K), np.float64)
+    with numba.parallel_chunksize(16):
+        fold_in(ptr, rows, counts, phi_rows, float(alpha), int(n_iter), theta, scratch)
+    return theta
+
+
+def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, *,
+                      n_iter: int = 100, comm=None) -> dict:
+    """Document-completion log-likelihood with phi given as a function ``words -> (K, n)`` columns.
+
+    Only the held-out's distinct words' columns are requested (sketches never materialise
+    ``K x V``). Returns global ``{"loglik", "n_scored", "n_observed", "n_oov", "perplexity"}``.
+    """
+    t0 = time.perf_counter()
+    sp = completion_split(heldout, n_vocab)
+    phi_rows = np.ascontiguousarray(np.asarray(phi_columns(sp.words), np.float64).T)
+    theta = fold_in_theta(sp.obs_ptr, sp.obs_rows, sp.obs_counts, phi_rows, alpha, n_iter)
+    per_doc = np.empty(theta.shape[0], np.float64)
+    score_docs(sp.sc_ptr, sp.sc_rows, sp.sc_counts, phi_rows, theta, per_doc)
+    local = (_ordered_sum(per_doc),
+             sp.n_scored, sp.n_observed, sp.n_oov)
+    parts = comm.allgather(local) if comm is not None else [local]
+    loglik = 0.0
+    for p in parts:  # rank order: the same float sum on every rank
+        loglik += p[0]
+    n_scored = sum(p[1] for p in parts)
+    out = {"loglik": loglik, "n_scored": n_scored, "n_observed": sum(p[2] for p in parts),
+           "n_oov": sum(p[3] for p in parts),
+           "perplexity": math.exp(-loglik / n_scored) if n_scored else float("nan"),
+           "t_eval": time.perf_counter() - t0}
+    return out
+
+
+def _ordered_sum(x: np.ndarray) -> float:
+    """Left-to-right float64 sum (numpy's pairwise sum is also deterministic; this is explicit)."""
+    s = 0.0
+    for v in x.tolist():
+        s += v
+    return s
+
+
+def heldout_perplexity(phi: np.ndarray, alpha: float, heldout: Corpus, *, n_iter: int = 100,
+                       comm=None) -> dict:
+    """Document-completion perplexity of any (K, V) topic-word matrix ``phi`` (rows sum to 1).
+
+    Works for other libraries' models too. Returns ``{"perplexity", "loglik", "n_scored",
+    "n_observed", "n_oov", "t_eval"}``; collective when ``comm`` is given.
+    """
+    phi = np.asarray(phi, np.float64)
+    if phi.ndim != 2:
+        raise param_error("phi", "heldout_perplexity", "a 2-d (n_topics, n_vocab) array",
+                          f"shape {phi.shape}")
+    check_float(alpha, "alpha", "heldout_perplexity", lo=0.0, lo_open=True)
+    check_int(n_iter, "n_iter", "heldout_perplexity", lo=0)
+    sums = phi.sum(axis=1)
+    if phi.size and (phi.min() < 0 or np.max(np.abs(sums - 1.0)) > 1e-6):
+        raise param_error("phi", "heldout_perplexity",
+                          "non-negative with every row summing to 1 over the whole vocabulary "
+                          "(normalise est+beta by its column sum, not by n_k + V*beta)",
+                          f"row sums in [{sums.min():.6g}, {sums.max():.6g}]")
+    return completion_loglik(lambda w: phi[:, w], phi.shape[1], alpha, heldout, n_iter=n_iter,
+                             comm=comm)
+
+
+def unigram_perplexity(train_word_counts: np.ndarray, heldout: Corpus, beta: float, *,
+                       comm=None) -> float:
+    """Perplexity of the smoothed unigram model ``(c_w + beta)/(sum c + V beta)`` on the scored
+    tokens of the same document-completion split (V = ``len(train_word_counts)``)."""
+    c = np.asarray(train_word_counts, np.float64)
+    V = c.shape[0]
+    sp = completion_split(heldout, V)
+    logp = np.log((c[sp.words] + beta) / (c.sum() + V * beta))
+    local = (_ordered_sum(logp[sp.sc_rows] * sp.sc_counts), sp.n_scored)
+    parts = comm.allgather(local) if comm is not None else [local]
+    ll = 0.0
+    for p in parts:
+        ll += p[0]
+    n = sum(p[1] for p in parts)
+    return math.exp(-ll / n) if n else float("nan")
