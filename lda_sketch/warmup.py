@@ -18,3 +18,19 @@ def run() -> None:
         s.add(words, topics, counts, key=np.uint64(1))
         s.estimate(words)
         s.merge(s.empty_like(), key=np.uint64(2))
+    _sampler_and_evaluation()
+
+
+def _sampler_and_evaluation() -> None:
+    """Compile the sampler, rebuild and evaluation kernels (SCA and SEM) on a 2-document corpus."""
+    from .engine import Engine, EngineParams
+    from .io.corpus import Corpus
+
+    corpus = Corpus.from_documents([np.array([0, 1, 1, 2]), np.array([3, 0])], 4)
+    for sampler in ("sca", "sem"):
+        eng = Engine(EngineParams(n_topics=2, sampler=sampler, fold_in_iters=2), corpus, 4,
+                     heldout=corpus)
+        eng.initialize()
+        eng.step()
+    eng.evaluate()
+    eng.transform(corpus, n_iter=1)
