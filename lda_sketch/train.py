@@ -1,0 +1,383 @@
+"""The training driver shared by ``lda-sketch train`` and :class:`~lda_sketch.model.LDASketch`.
+
+It owns the iteration loop around an :class:`~lda_sketch.engine.Engine` (never the sampler's
+kernels): evaluation schedule, ``metrics.jsonl``, checkpoints, progress and thread settings.
+
+A run directory (``train_run``) holds::
+
+    resolved_config.toml   the full config, paths absolute: reproduces the run on its own
+    provenance.json        versions, git describe, date, corpus manifest checksums, ranks, threads
+    metrics.jsonl          one JSON object per evaluation (keys: :data:`METRIC_KEYS`)
+    checkpoints/iter-N/    Engine.state_dict of every rank + driver state (``io/checkpoint.py``)
+    model/                 the final model (``io/model_io.py``), loadable with ``LDASketch.load``
+
+Collective: with a ``comm`` of P ranks every rank calls :func:`train_run`; rank 0 alone writes
+files and shows progress. ``--resume`` continues from the newest checkpoint, and the continued
+run is bitwise identical to an uninterrupted one (same z, statistics and metrics except timings).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .config import Config
+from .exceptions import InputFormatError
+from .io.atomic import write_text_atomic
+from .io.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from .io.corpus import Corpus, heldout_split, partition_by_tokens
+
+log = logging.getLogger(__name__)
+
+#: Keys of every ``metrics.jsonl`` record. ``t_sample``/``t_build``/``t_merge`` and
+#: ``bytes_merged`` are means per iteration over the iterations since the previous record;
+#: ``t_eval`` is the evaluation's own time; ``elapsed`` is wall seconds since the run began
+#: (summed over resumed segments); ``stats_nbytes`` is the merged statistics' size.
+METRIC_KEYS = ("iteration", "perplexity", "unigram_perplexity", "train_loglik_per_token",
+               "n_scored", "n_oov", "t_sample", "t_build", "t_merge", "t_eval", "stats_nbytes",
+               "bytes_merged", "elapsed")
+TIMING_KEYS = ("t_sample", "t_build", "t_merge", "t_eval", "elapsed")
+
+# Keys that may change when a run is resumed; anything else would change the results.
+RESUMABLE_KEYS = {("sampler", "n_iter"), ("sampler", "n_threads"), ("eval", "evaluate_every"),
+                  ("output", "checkpoint_every"), ("output", "keep_checkpoints")}
+
+
+# --------------------------------------------------------------------------- threads
+@contextlib.contextmanager
+def numba_threads(n_threads: int | None):
+    """Run the block with ``numba.set_num_threads(n_threads)``; restore the old count after.
+
+    ``None`` leaves numba's setting alone. Values above ``NUMBA_NUM_THREADS`` raise a clear
+    error. Results do not depend on the thread count (counter-based RNG), only speed does.
+    """
+    if n_threads is None:
+        yield
+        return
+    import numba
+
+    limit = numba.config.NUMBA_NUM_THREADS
+    if not 1 <= n_threads <= limit:
+        raise InputFormatError(
+            f"n_threads={n_threads} but numba was started with at most {limit} threads; lower "
+            f"n_threads or set NUMBA_NUM_THREADS={n_threads} in the environment.")
+    old = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(old)
+
+
+# --------------------------------------------------------------------------- engine glue
+def engine_params(cfg: Config):
+    """The :class:`~lda_sketch.engine.EngineParams` of a config (sketch keys the chosen backend
+    does not take are dropped by looking at its constructor, not at its name)."""
+    from .engine import EngineParams
+
+    return EngineParams(n_topics=cfg.model.n_topics, alpha=cfg.model.alpha, beta=cfg.model.beta,
+                        backend=cfg.sketch.backend,
+                        backend_params=backend_params(cfg.sketch.backend, cfg.backend_params()),
+                        sampler=cfg.sampler.sampler, init=cfg.sampler.init,
+                        seed=cfg.sampler.seed, fold_in_iters=cfg.eval.fold_in_iters)
+
+
+def backend_params(backend: str, params: dict) -> dict:
+    """Keep the keys of ``params`` that the backend's constructor accepts."""
+    import inspect
+
+    from .stats import BACKENDS
+
+    cls = BACKENDS.get(backend)
+    if cls is None:
+        from ._validation import check_choice
+        check_choice(backend, "backend", "EngineParams", sorted(BACKENDS))
+    sig = inspect.signature(cls.__init__).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in sig.values()):
+        return dict(params)
+    return {k: v for k, v in params.items() if k in sig}
+
+
+def shard_of(corpus: Corpus, rank: int, size: int) -> Corpus:
+    """Rank ``rank``'s token-balanced contiguous slice of ``corpus`` with GLOBAL offsets.
+
+    ``doc_ptr`` keeps global token offsets and ``doc_offset`` is the global index of the first
+    document, as the Engine requires. Memory-mapped corpora stay mapped (no copy).
+    """
+    bounds = partition_by_tokens(corpus.doc_ptr, size)
+    a, b = int(bounds[rank]), int(bounds[rank + 1])
+    base = int(corpus.doc_ptr[0])
+    doc_ptr = np.asarray(corpus.doc_ptr[a:b + 1], np.int64)
+    word_ids = corpus.word_ids[int(doc_ptr[0]) - base:int(doc_ptr[-1]) - base]
+    pick = (lambda xs: xs[a:b] if xs is not None else None)
+    return Corpus(doc_ptr, word_ids, corpus.n_vocab, corpus.vocab, pick(corpus.doc_ids),
+                  pick(corpus.titles), corpus.reverse_map, corpus.manifest,
+                  doc_offset=corpus.doc_offset + a, token_offset=int(doc_ptr[0]))
+
+
+def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
+    """The (train, heldout) corpora a config names, whole (shard them with :func:`shard_of`).
+
+    ``[data] embedded = true`` builds the built-in corpus; otherwise ``train`` is memory-mapped.
+    Without a ``heldout`` directory, ``n_heldout`` documents are split off at random by seed.
+    """
+    d, src = cfg.data, cfg.source or "config"
+    if d.embedded:
+        from .embedded import build_embedded_corpus
+
+        train = build_embedded_corpus()
+    elif d.train is None:
+        raise InputFormatError(f"{src}: [data].train is not set; give a corpus directory "
+                               f"(`lda-sketch prep` output) or set [data].embedded = true")
+    else:
+        train = _open_corpus(d.train, src, "train")
+    heldout = None
+    if d.heldout is not None:
+        heldout = _open_corpus(d.heldout, src, "heldout")
+        _check_same_vocab(train, heldout, src)
+    elif d.n_heldout:
+        if d.n_heldout >= train.n_docs:
+            raise InputFormatError(f"{src}: [data].n_heldout must be < the training corpus's "
+                                   f"{train.n_docs} documents, got {d.n_heldout}")
+        keep, held = heldout_split(train.n_docs, d.n_heldout, cfg.sampler.seed)
+        train, heldout = train.subset(keep), train.subset(held)
+    return train, heldout
+
+
+def _open_corpus(path, src, key) -> Corpus:
+    if not Path(path).is_dir():
+        raise InputFormatError(f"{src}: [data].{key} = {str(path)!r} is not a directory; build "
+                               f"the corpus with `lda-sketch prep` or fix the path (relative "
+                               f"paths are taken from the config file's folder)")
+    return Corpus.open(path)
+
+
+def _check_same_vocab(train: Corpus, heldout: Corpus, src: str) -> None:
+    same = train.n_vocab == heldout.n_vocab and (
+        train.vocab is None or heldout.vocab is None or train.vocab == heldout.vocab)
+    if not same:
+        raise InputFormatError(
+            f"{src}: [data].heldout uses a different vocabulary ({heldout.n_vocab} words) than "
+            f"[data].train ({train.n_vocab}); prepare the held-out corpus with the training "
+            f"corpus's vocabulary (`lda-sketch prep ... --vocab TRAIN_DIR/vocab.txt`)")
+
+
+def word_counts(shard: Corpus, comm=None) -> np.ndarray:
+    """Training word frequencies, int64 (n_vocab,), summed over ranks (unigram baseline)."""
+    counts = np.bincount(np.asarray(shard.word_ids), minlength=shard.n_vocab).astype(np.int64)
+    return comm.allreduce_sum(counts) if comm is not None else counts
+
+
+# --------------------------------------------------------------------------- the loop
+class Loop:
+    """Runs ``engine.step()`` up to a target iteration, evaluating on schedule.
+
+    ``history`` (list of metric dicts) is appended to in place. Evaluations happen at every
+    multiple of ``evaluate_every`` and at the last iteration of a call to :meth:`run` (when
+    ``evaluate_every`` is 0, only there). Evaluation is collective; with ``evaluate=False`` no
+    held-out data is touched and records carry only timings.
+    """
+
+    def __init__(self, engine, *, history: list | None = None, evaluate: bool = True,
+                 evaluate_every: int = 0, elapsed: float = 0.0):
+        self.engine = engine
+        self.history = history if history is not None else []
+        self.evaluate = evaluate
+        self.evaluate_every = int(evaluate_every)
+        self.elapsed0 = float(elapsed)
+        self._acc = _Acc()
+
+    def due(self, it: int, last: int) -> bool:
+        return it == last or (self.evaluate_every > 0 and it % self.evaluate_every == 0)
+
+    def run(self, last: int, *, on_record=None, after_step=None, progress=None) -> list[dict]:
+        """Step to iteration ``last``. ``on_record(rec)`` after each evaluation,
+        ``after_step(iteration)`` after each iteration (e.g. checkpoints)."""
+        t0 = time.perf_counter()
+        while self.engine.iteration < last:
+            info = self.engine.step()
+            self._acc.add(info)
+            it = int(self.engine.iteration)
+            rec = None
+            if self.due(it, last):
+                rec = self.record(it, t0)
+                self.history.append(rec)
+                if on_record is not None:
+                    on_record(rec)
+            if progress is not None:
+                progress.update(it, rec.get("perplexity") if rec else None)
+            if after_step is not None:
+                after_step(it, time.perf_counter() - t0)
+        self.elapsed0 += time.perf_counter() - t0
+        return self.history
+
+    def record(self, it: int, t0: float) -> dict:
+        rec = {"iteration": it}
+        if self.evaluate:
+            ev = self.engine.evaluate()
+            rec.update({k: ev.get(k) for k in ("perplexity", "unigram_perplexity",
+                                               "train_loglik_per_token", "n_scored", "n_oov",
+                                               "t_eval")})
+        rec.update(self._acc.means())
+        rec["elapsed"] = self.elapsed0 + time.perf_counter() - t0
+        self._acc = _Acc()
+        return {k: _plain(v) for k, v in rec.items()}
+
+
+class _Acc:
+    def __init__(self):
+        self.n = 0
+        self.sums = {"t_sample": 0.0, "t_build": 0.0, "t_merge": 0.0, "bytes_merged": 0.0}
+        self.stats_nbytes = None
+
+    def add(self, info: dict) -> None:
+        self.n += 1
+        for k in self.sums:
+            self.sums[k] += float(info.get(k, 0.0) or 0.0)
+        self.stats_nbytes = info.get("stats_nbytes", self.stats_nbytes)
+
+    def means(self) -> dict:
+        n = max(self.n, 1)
+        out = {k: v / n for k, v in self.sums.items()}
+        out["bytes_merged"] = int(round(out["bytes_merged"]))
+        out["stats_nbytes"] = self.stats_nbytes
+        return out
+
+
+def _plain(v):
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and not math.isfinite(v):
+        return None
+    return v
+
+
+# --------------------------------------------------------------------------- a run directory
+def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrite: bool = False,
+              progress: bool | None = None, after_step=None):
+    """Train per ``cfg`` into run directory ``out_dir`` (see the module docstring).
+
+    Collective over ``comm`` (default: one process). ``resume=True`` continues from the newest
+    checkpoint in ``out_dir`` (whose ``resolved_config.toml`` must agree with ``cfg`` except
+    :data:`RESUMABLE_KEYS`). ``progress=None`` shows a bar when stderr is a TTY. Returns the
+    fitted :class:`~lda_sketch.model.LDASketch` (on every rank).
+    """
+    from .distributed.comm import SerialComm
+    from .engine import Engine
+    from .io.model_io import provenance
+    from .model import LDASketch
+    from .progress import Progress
+
+    comm = comm or SerialComm()
+    out = Path(out_dir)
+    is_root = comm.rank == 0
+    ckpt = None
+    if resume:
+        ckpt = _check_resume(cfg, out)
+    elif is_root and out.exists() and any(out.iterdir()) and not overwrite:
+        raise FileExistsError(f"{out} already exists and is not empty; choose another --out, "
+                              f"continue it with --resume {out}, or pass --overwrite")
+    comm.barrier()
+
+    train, heldout = load_data(cfg)
+    shard = shard_of(train, comm.rank, comm.size)
+    held_shard = shard_of(heldout, comm.rank, comm.size) if heldout is not None else None
+    counts = word_counts(shard, comm)
+    with numba_threads(cfg.sampler.n_threads):
+        engine = Engine(engine_params(cfg), shard, train.n_vocab, comm=comm, heldout=held_shard)
+        history: list[dict] = []
+        elapsed = 0.0
+        if ckpt is not None:
+            state, driver = load_checkpoint(ckpt, rank=comm.rank, n_ranks=comm.size)
+            engine.load_state_dict(state)
+            history = list(driver["history"])
+            elapsed = float(driver["elapsed"])
+            log.info("resumed %s at iteration %d", out, engine.iteration)
+        else:
+            t0 = time.perf_counter()
+            engine.initialize()
+            elapsed = time.perf_counter() - t0
+        if is_root:
+            out.mkdir(parents=True, exist_ok=True)
+            cfg.save(out / "resolved_config.toml")
+            prov = provenance(train.manifest)
+            prov.update({"n_ranks": comm.size, "n_threads": _threads(cfg),
+                         "heldout_manifest_sha256": (provenance(heldout.manifest)
+                                                     ["corpus_manifest_sha256"]
+                                                     if heldout is not None else None),
+                         "resumed_from": str(ckpt) if ckpt is not None else None})
+            write_text_atomic(out / "provenance.json", json.dumps(prov, indent=2))
+            # Rewrite metrics from the checkpoint: records written after it are regenerated.
+            write_text_atomic(out / "metrics.jsonl",
+                              "".join(json.dumps(r) + "\n" for r in history))
+        loop = Loop(engine, history=history,
+                    evaluate_every=cfg.eval.evaluate_every, elapsed=elapsed)
+        bar = Progress(cfg.sampler.n_iter, start=engine.iteration,
+                       enabled=is_root and progress is not False,
+                       tty=None if progress is None else bool(progress))
+        every = cfg.output.checkpoint_every
+
+        def on_record(rec):
+            if is_root:
+                with open(out / "metrics.jsonl", "a", encoding="utf-8") as f:
+                    f.write(json.dumps(rec) + "\n")
+
+        def step_hook(it, seg_elapsed):
+            if (every and it % every == 0) or it == cfg.sampler.n_iter:
+                _checkpoint(out, engine, loop, elapsed + seg_elapsed, cfg, comm)
+            if after_step is not None:
+                after_step(it)
+
+        try:
+            loop.run(cfg.sampler.n_iter, on_record=on_record, after_step=step_hook,
+                     progress=bar)
+        finally:
+            bar.close()
+        model = LDASketch.from_config(cfg)
+        model._set_fitted(engine, history=loop.history, vocab=train.vocab, word_counts=counts,
+                          corpus_manifest=train.manifest, reverse_map=train.reverse_map)
+        if is_root:
+            model.save(out / "model", overwrite=True)
+    comm.barrier()
+    return model
+
+
+def _checkpoint(out: Path, engine, loop: Loop, elapsed: float, cfg: Config, comm) -> None:
+    driver = {"iteration": int(engine.iteration), "history": loop.history, "elapsed": elapsed}
+    save_checkpoint(out, engine.iteration, engine.state_dict(), driver, comm=comm,
+                    keep=cfg.output.keep_checkpoints)
+
+
+def _threads(cfg: Config) -> int:
+    import numba
+
+    return cfg.sampler.n_threads or numba.get_num_threads()
+
+
+def _check_resume(cfg: Config, out: Path) -> Path:
+    from . import config as config_mod
+
+    saved_path = out / "resolved_config.toml"
+    if not saved_path.is_file():
+        raise InputFormatError(f"--resume {out}: {saved_path.name} not found; not a run directory")
+    saved = config_mod.load(saved_path)
+    a, b = saved.to_dict(), cfg.to_dict()
+    diffs = [f"[{s}].{k} ({a[s].get(k)!r} in the run, {b[s].get(k)!r} now)"
+             for s in a for k in sorted(set(a[s]) | set(b[s]))
+             if a[s].get(k) != b[s].get(k) and (s, k) not in RESUMABLE_KEYS]
+    if diffs:
+        raise InputFormatError(
+            f"--resume {out}: the config differs from the run's resolved_config.toml in "
+            + ", ".join(diffs) + "; only " + ", ".join(f"{s}.{k}" for s, k in
+                                                     sorted(RESUMABLE_KEYS))
+            + " may change on resume (start a new run for anything else)")
+    ckpt = latest_checkpoint(out)
+    if ckpt is None:
+        raise InputFormatError(f"--resume {out}: no checkpoint found in {out / 'checkpoints'} "
+                               f"(set [output].checkpoint_every to write some)")
+    return ckpt
