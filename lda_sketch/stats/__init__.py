@@ -23,15 +23,8 @@ def make_stats(backend: str, **params) -> TopicWordStats:
     return BACKENDS[backend](**params)
 
 
-from . import dense  # noqa: E402,F401  (registers itself)
-
-try:  # backends added by later modules register themselves on import
-    from . import countmin  # noqa: F401
-except ImportError:  # pragma: no cover - during bootstrap only
-    pass
-try:
-    from . import countmin_morris  # noqa: F401
-except ImportError:  # pragma: no cover
-    pass
+from . import dense  # noqa: E402,F401  (each backend module registers itself)
+from . import countmin  # noqa: E402,F401
+from . import countmin_morris  # noqa: E402,F401
 
 __all__ = ["BACKENDS", "TopicWordStats", "make_stats", "register"]

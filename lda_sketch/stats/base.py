@@ -9,9 +9,12 @@ Guarantee flags (``guarantees``) drive the contract tests:
 
 * ``"exact"``                 -- estimates equal true counts.
 * ``"never_underestimates"``  -- every estimate >= its true count (integer count-min).
-* ``"exact_merge"``           -- ``merge`` is elementwise integer addition (bitwise equal to the
-                                 sketch of the concatenated stream); the distributed layer may use
+* ``"exact_merge"``           -- ``merge`` is elementwise integer addition of :attr:`cells`
+                                 (exact, commutative, associative); the distributed layer may use
                                  ``Allreduce(SUM)`` on :attr:`cells`.
+* ``"linear"``                -- additionally the sketch is linear: the merge is bitwise equal to
+                                 the sketch of the concatenated stream (not so under conservative
+                                 update).
 * ``"unbiased_cells"``        -- each cell is an unbiased (randomized) counter of its stream.
 * ``"mean_overestimates"``    -- ``E[estimate] >= true count`` (correlated Morris counters).
 """

@@ -1,0 +1,141 @@
+"""Count-min sketch of Morris approximate counters (``countmin-morris``; the paper's CM+A).
+
+Same layout and hash functions as :mod:`~lda_sketch.stats.countmin` (``[n_hashes, n_buckets,
+n_topics]``), but each cell is an 8-bit (or 16-bit) Morris code of base ``counter_base``
+(:mod:`~lda_sketch.stats.morris`). Memory ``n_hashes * n_buckets * n_topics * counter_bits / 8``
+bytes plus the exact ``n_k``: a quarter of the int32 sketch at 8 bits.
+
+Three ways to increment a record's ``d`` cells (``increment``):
+
+* ``"independent"``: every cell is its own Morris counter with its own draws. Each cell is
+  unbiased, but the minimum of noisy cells is biased *downward* (even below the true count).
+* ``"correlated"`` (Pitel & Fouquier): one uniform ``u`` per increment shared by the ``d`` cells;
+  cell ``r`` moves iff ``u < b**-c_r``. Cells stay unbiased and the minimum is, in expectation,
+  at least the true count (``mean_overestimates``).
+* ``"conservative"``: correlated + conservative update: with ``c* = min_r c_r``, if
+  ``u < b**-c*`` only the cells equal to ``c*`` move. ``mean_overestimates``; cells are no longer
+  unbiased counters of their stream (they undercount collisions, which is the point).
+
+The query is ``read(min_r c_r)``. A record ``(w, k, count)`` is applied in O(levels) work by
+geometric skipping, exact in distribution (see :func:`~lda_sketch.stats._cm_kernels.cmm_add_correlated`).
+Record ``i`` of an ``add`` call draws with ``derive(key, i)``: **use a fresh key per call**
+(e.g. ``derive(key, chunk)``) — two calls with one key reuse draws.
+
+Merging is the Steele–Tristan addition per cell, keyed by ``(key, global cell index)``: unbiased
+(``E[read(x ⊕ y)] = read(x) + read(y)``), commutative bit for bit, and a pure function of the
+two sketches and the key. :meth:`CountMinMorrisStats.merge` equals the distributed 2-rank
+owner-computes merge (:func:`lda_sketch.distributed.merge.merge_stats`) byte for byte.
+Saturated cells stay at the top code.
+"""
+from __future__ import annotations
+
+import functools
+import math
+
+import numpy as np
+
+from .._validation import check_choice, check_float, param_error
+from .. import rng
+from . import register
+from ._cm_kernels import cmm_add_correlated, cmm_add_independent, cmm_estimate
+from .countmin import CountMinLayout
+from .morris import max_base, morris_merge_into, morris_tables
+
+INCREMENTS = ("independent", "correlated", "conservative")
+_GUARANTEES = {
+    "independent": frozenset({"unbiased_cells"}),
+    "correlated": frozenset({"unbiased_cells", "mean_overestimates"}),
+    "conservative": frozenset({"mean_overestimates"}),
+}
+
+
+@functools.lru_cache(maxsize=16)
+def _tables(base: float, bits: int):
+    read, prob, log1m = morris_tables(base, bits)
+    for a in (read, prob, log1m):
+        a.flags.writeable = False  # shared between instances
+    return read, prob, log1m
+
+
+@register
+class CountMinMorrisStats(CountMinLayout):
+    """Count-min sketch of Morris counters.
+
+    Parameters: ``n_topics``, ``n_vocab``, ``n_hashes`` (default 3), ``n_buckets`` (power of two
+    >= 16, default 2**15), ``seed`` (hash functions), ``increment`` (``"independent"``,
+    ``"correlated"`` (default) or ``"conservative"``), ``counter_base`` (b > 1, default 1.08),
+    ``counter_bits`` (8 -> uint8 codes, default; 16 -> uint16; ``b**(2**bits - 1)`` must stay
+    below 1e300, i.e. b <= 1.0106 at 16 bits).
+
+    ``guarantees`` depends on ``increment`` (the class attribute lists what all variants share).
+    """
+
+    backend_id = "countmin-morris"
+    guarantees = frozenset()
+    warmup_variants = tuple({"n_buckets": 16, "increment": inc} for inc in INCREMENTS) + (
+        {"n_buckets": 16, "counter_bits": 16, "counter_base": 1.001},)
+
+    def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = 3, n_buckets: int = 2**15,
+                 seed: int = 0, increment: str = "correlated", counter_base: float = 1.08,
+                 counter_bits: int = 8):
+        super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, increment=increment,
+                         counter_base=counter_base, counter_bits=counter_bits)
+        self.guarantees = _GUARANTEES[self.increment]
+        self.read_table, self._prob, self._log1m = _tables(self.counter_base, self.counter_bits)
+
+    @classmethod
+    def _check_extra(cls, *, increment="correlated", counter_base=1.08, counter_bits=8) -> dict:
+        owner = cls.__name__
+        check_choice(increment, "increment", owner, INCREMENTS)
+        if counter_bits not in (8, 16) or isinstance(counter_bits, bool):
+            raise param_error("counter_bits", owner, "one of 8, 16", counter_bits)
+        hi = math.floor(max_base(counter_bits) * 1e4) / 1e4
+        base = check_float(counter_base, "counter_base", owner, lo=1.0, lo_open=True, hi=hi)
+        return {"increment": increment, "counter_base": base, "counter_bits": int(counter_bits)}
+
+    @classmethod
+    def _dtype_for(cls, params: dict) -> np.dtype:
+        return np.dtype(np.uint8 if params["counter_bits"] == 8 else np.uint16)
+
+    def params(self) -> dict:
+        return dict(super().params(), increment=self.increment, counter_base=self.counter_base,
+                    counter_bits=self.counter_bits)
+
+    @property
+    def top_code(self) -> int:
+        """The saturating code ``2**counter_bits - 1``."""
+        return (1 << self.counter_bits) - 1
+
+    def counter_relative_std(self) -> float:
+        """``sqrt((b - 1) / 2)``: a single counter's standard deviation relative to its count."""
+        return math.sqrt((self.counter_base - 1.0) / 2.0)
+
+    def add(self, words, topics, counts, *, key=0) -> None:
+        """Apply ``counts[i]`` increments to ``(words[i], topics[i])``; draws keyed by ``derive(key, i)``."""
+        w, t, n = self._records(words, topics, counts)
+        k = np.uint64(key)
+        if self.increment == "independent":
+            cmm_add_independent(self._cells, self.n_k, self._a, self._c, self._shift, self._prob,
+                                self._log1m, k, w, t, n)
+        else:
+            cmm_add_correlated(self._cells, self.n_k, self._a, self._c, self._shift, self._prob,
+                               self._log1m, k, w, t, n, self.increment == "conservative")
+
+    def estimate_into(self, words, out):
+        w = self._words(words)
+        self._check_out(out, w.shape[0], self.n_topics)
+        return cmm_estimate(self._cells, self.read_table, self._a, self._c, self._shift, w, out)
+
+    def fold_cells(self, dst, src, *, key, cell_offset: int) -> None:
+        """Steele–Tristan addition of a flat code slice; cell ``i`` keyed by ``(key, cell_offset + i)``."""
+        if dst.dtype != self._cells.dtype or src.dtype != dst.dtype or src.shape != dst.shape:
+            raise ValueError(f"fold_cells needs two {self._cells.dtype} slices of one shape. "
+                             f"Got {dst.dtype}{dst.shape} and {src.dtype}{src.shape}.")
+        morris_merge_into(dst, src, self._prob, np.uint64(key), np.int64(cell_offset))
+
+    def merge(self, other, *, key=0) -> None:
+        """Unbiased randomized merge in place; identical to a 2-rank fold with ``derive(key, 1)``."""
+        self.check_compatible(other)
+        self.fold_cells(self._cells.reshape(-1), other._cells.reshape(-1),
+                        key=rng.derive(np.uint64(key), np.uint64(1)), cell_offset=0)
+        self.n_k += other.n_k
