@@ -1,8 +1,9 @@
 """One shard's sampler state: the word-major token layout, topic assignments z and sparse n_dk.
 
 Built once per shard (``O(n_tokens log n_tokens)``). Memory per token: 2 bytes of ``z`` plus
-4 bytes of ``tok_perm``; per (doc, word) pair: 16 bytes; per document: ``min(K, L_d)`` sparse
-n_dk entries of 6 bytes. No ``V x K`` array exists here.
+4 bytes of ``tok_perm``; per (doc, word) pair: 16 bytes (doc, token pointer, doc-major index);
+per document: ``min(K, L_d)`` sparse n_dk entries of 6 bytes; per distinct word: buffers for
+``min(K, T_w)`` (word, topic, count) triples of 24 bytes. No ``V x K`` array exists here.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ class ShardState:
         starts = np.flatnonzero(new_pair)
         self.tok_perm = order
         self.pair_tok_ptr = np.append(starts, n_tokens).astype(np.int64)
-        self.pair_doc = ds[starts].astype(np.int64)
+        self.pair_doc = ds[starts].astype(np.int32)
         pair_word = ws[starts]
         del ws, ds, new_pair
         n_pairs = starts.shape[0]
@@ -67,7 +68,7 @@ class ShardState:
         wstarts = np.flatnonzero(new_word)
         self.words = pair_word[wstarts].astype(np.int64)
         self.word_pair_ptr = np.append(wstarts, n_pairs).astype(np.int64)
-        self.doc_pairs = np.argsort(self.pair_doc, kind="stable").astype(np.int64)
+        self.doc_pairs = np.argsort(self.pair_doc, kind="stable").astype(np.int32)
         self.doc_pair_ptr = np.zeros(self.n_docs + 1, np.int64)
         np.cumsum(np.bincount(self.pair_doc, minlength=self.n_docs), out=self.doc_pair_ptr[1:])
 
