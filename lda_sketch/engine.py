@@ -30,7 +30,7 @@ from .distributed.merge import merge_stats
 from .evaluation.perplexity import _csr, completion_loglik, fold_in_theta, unigram_perplexity
 from .exceptions import CorruptDataError
 from .io.corpus import Corpus
-from .rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, key_for
+from .rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, derive, key_for
 from .sampler import SAMPLERS, ShardState
 from .sampler._kernels import init_topics, train_loglik_words
 from .stats import BACKENDS, make_stats
@@ -108,7 +108,10 @@ class Engine:
         """Fresh statistics of the current z into ``target``; n_k made global (collective)."""
         target.clear()
         words, topics, counts = self.state.word_topic_triples()
-        target.add(words, topics, counts, key=self._key(STREAM_COUNTER, iteration))
+        # Each rank draws its counter increments from its own sub-stream: sharing one key would
+        # reuse the same uniforms for record i on every rank and correlate their cells.
+        key = derive(self._key(STREAM_COUNTER, iteration), np.uint64(self.comm.rank))
+        target.add(words, topics, counts, key=key)
         n_k = np.bincount(topics, weights=counts, minlength=self.params.n_topics).astype(np.int64)
         self._n_k = self.comm.allreduce_sum(n_k)
 
