@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import math
+import shutil
 import time
 from pathlib import Path
 
@@ -128,8 +129,12 @@ def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
     """
     d, src = cfg.data, cfg.source or "config"
     if d.embedded:
-        from .embedded import build_embedded_corpus
-
+        try:
+            from .embedded import build_embedded_corpus
+        except ImportError:
+            raise InputFormatError(f"{src}: [data].embedded = true but this lda_sketch has no "
+                                   f"built-in corpus (lda_sketch.embedded); set [data].train "
+                                   f"to a corpus directory instead") from None
         train = build_embedded_corpus()
     elif d.train is None:
         raise InputFormatError(f"{src}: [data].train is not set; give a corpus directory "
@@ -226,7 +231,7 @@ class Loop:
         rec.update(self._acc.means())
         rec["elapsed"] = self.elapsed0 + time.perf_counter() - t0
         self._acc = _Acc()
-        return {k: _plain(v) for k, v in rec.items()}
+        return {k: _plain(rec.get(k)) for k in METRIC_KEYS}
 
 
 class _Acc:
@@ -279,9 +284,12 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     ckpt = None
     if resume:
         ckpt = _check_resume(cfg, out)
-    elif is_root and out.exists() and any(out.iterdir()) and not overwrite:
-        raise FileExistsError(f"{out} already exists and is not empty; choose another --out, "
-                              f"continue it with --resume {out}, or pass --overwrite")
+    elif is_root and out.exists() and any(out.iterdir()):
+        if not overwrite:
+            raise FileExistsError(f"{out} already exists and is not empty; choose another --out, "
+                                  f"continue it with --resume {out}, or pass --overwrite")
+        # Stale checkpoints of the old run must never be resumed into this one.
+        shutil.rmtree(out / "checkpoints", ignore_errors=True)
     comm.barrier()
 
     train, heldout = load_data(cfg)
