@@ -108,8 +108,9 @@ class CountMinLayout(TopicWordStats):
             raise IncompatibleStatsError(f"Cannot merge {name} with itself; merge a copy.")
         a = dict(self.params(), seed_hash=f"0x{self.seed_hash:016x}")
         b = dict(other.params(), seed_hash=f"0x{other.seed_hash:016x}")
-        diffs = [f"{k} differ ({a.get(k)!r} vs {b.get(k)!r})" for k in sorted(set(a) | set(b))
-                 if a.get(k) != b.get(k)]
+        fmt = {"seed_hash": str}
+        diffs = [f"{k} differ ({fmt.get(k, repr)(a.get(k))} vs {fmt.get(k, repr)(b.get(k))})"
+                 for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
         if diffs:
             raise IncompatibleStatsError(f"Cannot merge {name}: " + "; ".join(diffs) + ".")
 
