@@ -27,8 +27,9 @@ import numpy as np
 from ._validation import check_choice, check_float, check_int, param_error
 from .distributed.comm import Comm, SerialComm
 from .distributed.merge import merge_stats
-from .evaluation.perplexity import _csr, completion_loglik, fold_in_theta, unigram_perplexity
-from .exceptions import CorruptDataError
+from .evaluation.perplexity import (completion_loglik, doc_row_counts, fold_in_theta,
+                                    unigram_perplexity)
+from .exceptions import CorruptDataError, NotFittedError
 from .io.corpus import Corpus
 from .rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, derive, key_for
 from .sampler import SAMPLERS, ShardState
@@ -121,7 +122,7 @@ class Engine:
         return int(info.get("bytes_sent", 0))
 
     def initialize(self) -> None:
-        """Draw the initial z (keyed by global token index), build and merge the stats. Collective."""
+        """Draw the initial z (keyed by global token index), build and merge stats. Collective."""
         p, s = self.params, self.state
         window = SPARSE_INIT_WINDOW if p.init == "sparse" else p.n_topics
         init_topics(s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.doc_offset, s.token_offset,
@@ -139,7 +140,6 @@ class Engine:
 
     def _check_initialized(self):
         if not self._initialized:
-            from .exceptions import NotFittedError
             raise NotFittedError("Engine.initialize() (or load_state_dict) must be called first.")
 
     def step(self) -> dict:
@@ -256,7 +256,8 @@ class Engine:
             logger.warning("transform: ignored %d tokens with ids outside [0, %d)",
                            int((~ok).sum()), self.n_vocab)
         words, rows = np.unique(w[ok], return_inverse=True)
-        ptr, rr, cc = _csr(doc[ok], rows.astype(np.int64), lengths.shape[0], words.shape[0])
+        ptr, rr, cc = doc_row_counts(doc[ok], rows.astype(np.int64), lengths.shape[0],
+                                     words.shape[0])
         phi_rows = self.topic_word_columns(words).T
         return fold_in_theta(ptr, rr, cc, phi_rows, self.params.alpha, n_iter)
 
@@ -273,7 +274,7 @@ class Engine:
                 "stats": np.frombuffer(self.stats.serialize(), np.uint8).copy()}
 
     def load_state_dict(self, d: dict) -> None:
-        """Restore :meth:`state_dict` output (same shard, same params); then :meth:`step` continues."""
+        """Restore :meth:`state_dict` output (same shard and params); :meth:`step` continues."""
         s = self.state
         try:
             version = int(d["format_version"])

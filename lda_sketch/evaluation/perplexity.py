@@ -50,7 +50,8 @@ class CompletionSplit:
     n_oov: int
 
 
-def _csr(doc, rows, n_docs, n_rows):
+def doc_row_counts(doc, rows, n_docs, n_rows):
+    """Aggregate tokens (doc, row) into per-document CSR ``(ptr, rows, counts)``, rows ascending."""
     keys = doc * max(n_rows, 1) + rows
     uniq, counts = np.unique(keys, return_counts=True)
     udoc = uniq // max(n_rows, 1)
@@ -73,14 +74,14 @@ def completion_split(heldout: Corpus, n_vocab: int) -> CompletionSplit:
     words, rows = np.unique(w, return_inverse=True)
     odd = (pos & 1).astype(bool)
     n_rows = words.shape[0]
-    obs = _csr(doc[~odd], rows[~odd], n_docs, n_rows)
-    sc = _csr(doc[odd], rows[odd], n_docs, n_rows)
+    obs = doc_row_counts(doc[~odd], rows[~odd], n_docs, n_rows)
+    sc = doc_row_counts(doc[odd], rows[odd], n_docs, n_rows)
     return CompletionSplit(words.astype(np.int64), *obs, *sc, n_observed=int((~odd).sum()),
                            n_scored=int(odd.sum()), n_oov=n_oov)
 
 
 def fold_in_theta(ptr, rows, counts, phi_rows, alpha: float, n_iter: int) -> np.ndarray:
-    """(n_docs, K) theta by EM fold-in; ``phi_rows`` (n_words, K) float64, rows indexed by ``rows``."""
+    """(n_docs, K) theta by EM fold-in; ``phi_rows`` (n_words, K) float64 indexed by ``rows``."""
     phi_rows = np.ascontiguousarray(phi_rows, np.float64)
     K = phi_rows.shape[1]
     theta = np.empty((ptr.shape[0] - 1, K), np.float64)

@@ -2,7 +2,8 @@
 
 Shared layout (built once per shard by :class:`lda_sketch.sampler.state.ShardState`):
 
-* distinct words ``i = 0..n_words-1``; word ``i`` owns pairs ``word_pair_ptr[i]:word_pair_ptr[i+1]``;
+* distinct words ``i = 0..n_words-1``; word ``i`` owns the pairs
+  ``word_pair_ptr[i]:word_pair_ptr[i+1]``;
 * pair ``p`` = one (document, word) with ``c`` occurrences: ``pair_doc[p]`` (local doc index) and
   token slots ``pair_tok_ptr[p]:pair_tok_ptr[p+1]`` of ``z`` (uint16, word-major order);
 * ``tok_perm[slot]`` = local doc-major index of the token in that slot, so its global index is

@@ -13,7 +13,7 @@ from .state import ShardState
 
 
 class SEMSampler:
-    """Reference transition with the same interface as :class:`~lda_sketch.sampler.sca.SCASampler`."""
+    """Reference transition; same interface as :class:`~lda_sketch.sampler.sca.SCASampler`."""
 
     name = "sem"
 

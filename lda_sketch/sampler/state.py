@@ -79,7 +79,8 @@ class ShardState:
         self.dk_count = np.zeros(int(self.dk_ptr[-1]), np.int32)
         self.z = np.zeros(n_tokens, np.uint16)
 
-        word_tokens = self.pair_tok_ptr[self.word_pair_ptr[1:]] - self.pair_tok_ptr[self.word_pair_ptr[:-1]]
+        tok_of_word = self.pair_tok_ptr[self.word_pair_ptr]
+        word_tokens = np.diff(tok_of_word)
         self.word_tokens = word_tokens.astype(np.int64)
         self.trip_ptr = np.zeros(self.n_words + 1, np.int64)
         np.cumsum(np.minimum(word_tokens, K), out=self.trip_ptr[1:])
