@@ -272,40 +272,46 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     :data:`RESUMABLE_KEYS`). ``progress=None`` shows a bar when stderr is a TTY. Returns the
     fitted :class:`~lda_sketch.model.LDASketch` (on every rank).
     """
+    from .distributed.collective import abort_on_error, collective_errors
     from .distributed.comm import SerialComm
     from .engine import Engine
-    from .io.model_io import provenance
     from .model import LDASketch
     from .progress import Progress
 
     comm = comm or SerialComm()
     out = Path(out_dir)
     is_root = comm.rank == 0
-    ckpt = None
-    if resume:
-        ckpt = _check_resume(cfg, out)
-    elif is_root and out.exists() and any(out.iterdir()):
-        if not overwrite:
-            raise FileExistsError(f"{out} already exists and is not empty; choose another --out, "
-                                  f"continue it with --resume {out}, or pass --overwrite")
-        # Stale checkpoints of the old run must never be resumed into this one.
-        shutil.rmtree(out / "checkpoints", ignore_errors=True)
-    comm.barrier()
-
-    train, heldout = load_data(cfg)
-    shard = shard_of(train, comm.rank, comm.size)
-    held_shard = shard_of(heldout, comm.rank, comm.size) if heldout is not None else None
-    counts = word_counts(shard, comm)
-    with numba_threads(cfg.sampler.n_threads):
+    ckpt = state = driver = None
+    # Setup errors (bad paths, corpora, checkpoints) are raised on every rank, so no rank is
+    # left waiting in a collective; errors inside the loop abort the job (abort_on_error).
+    with collective_errors(comm, "training setup"):
+        if resume:
+            ckpt = _check_resume(cfg, out)
+        elif is_root and out.exists() and any(out.iterdir()):
+            if not overwrite:
+                raise FileExistsError(
+                    f"{out} already exists and is not empty; choose another --out, continue it "
+                    f"with --resume {out}, or pass --overwrite")
+            # Stale checkpoints of the old run must never be resumed into this one.
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        train, heldout = load_data(cfg)
+        shard = shard_of(train, comm.rank, comm.size)
+        held_shard = shard_of(heldout, comm.rank, comm.size) if heldout is not None else None
         engine = Engine(engine_params(cfg), shard, train.n_vocab, comm=comm, heldout=held_shard)
-        history: list[dict] = []
-        elapsed = 0.0
         if ckpt is not None:
             state, driver = load_checkpoint(ckpt, rank=comm.rank, n_ranks=comm.size)
+    with abort_on_error(comm), numba_threads(cfg.sampler.n_threads):
+        counts = word_counts(shard, comm)
+        history: list[dict] = []
+        if ckpt is not None:
             engine.load_state_dict(state)
             history = list(driver["history"])
             elapsed = float(driver["elapsed"])
             log.info("resumed %s at iteration %d", out, engine.iteration)
+            if engine.iteration >= cfg.sampler.n_iter:
+                log.warning("the run is already at iteration %d >= sampler.n_iter = %d; nothing "
+                            "to do (extend it with --set sampler.n_iter=N)", engine.iteration,
+                            cfg.sampler.n_iter)
         else:
             t0 = time.perf_counter()
             engine.initialize()
@@ -313,13 +319,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
         if is_root:
             out.mkdir(parents=True, exist_ok=True)
             cfg.save(out / "resolved_config.toml")
-            prov = provenance(train.manifest)
-            prov.update({"n_ranks": comm.size, "n_threads": _threads(cfg),
-                         "heldout_manifest_sha256": (provenance(heldout.manifest)
-                                                     ["corpus_manifest_sha256"]
-                                                     if heldout is not None else None),
-                         "resumed_from": str(ckpt) if ckpt is not None else None})
-            write_text_atomic(out / "provenance.json", json.dumps(prov, indent=2))
+            _write_provenance(out, cfg, train, heldout, comm, ckpt)
             # Rewrite metrics from the checkpoint: records written after it are regenerated.
             write_text_atomic(out / "metrics.jsonl",
                               "".join(json.dumps(r) + "\n" for r in history))
@@ -353,6 +353,23 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
             model.save(out / "model", overwrite=True)
     comm.barrier()
     return model
+
+
+def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt) -> None:
+    from .io.model_io import manifest_checksum, provenance
+
+    prov = provenance(train.manifest)
+    prov.update({"n_ranks": comm.size, "n_threads": _threads(cfg),
+                 "heldout_manifest_sha256": (manifest_checksum(heldout.manifest)
+                                             if heldout is not None else None)})
+    path = out / "provenance.json"
+    if ckpt is not None and path.exists():
+        # Keep the original run's provenance; record each resumption after it.
+        old = json.loads(path.read_text("utf-8"))
+        old.setdefault("resumed", []).append({"from": str(ckpt), **{
+            k: prov[k] for k in ("date", "git", "lda_sketch", "n_ranks", "n_threads")}})
+        prov = old
+    write_text_atomic(path, json.dumps(prov, indent=2))
 
 
 def _checkpoint(out: Path, engine, loop: Loop, elapsed: float, cfg: Config, comm) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 EPILOG = """\
@@ -52,6 +53,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from .. import config as config_mod
+    from ..distributed.collective import RankFailedError
     from ..distributed.comm import get_comm
     from ..exceptions import InputFormatError
     from ..train import train_run
@@ -78,8 +80,13 @@ def run(args) -> int:
         if comm.rank == 0:
             print(cfg.to_toml(), end="")
         return 0
-    model = train_run(cfg, run_dir, resume=bool(args.resume), comm=comm,
-                      overwrite=args.overwrite, progress=False if args.no_progress else None)
+    try:
+        model = train_run(cfg, run_dir, resume=bool(args.resume), comm=comm,
+                          overwrite=args.overwrite, progress=False if args.no_progress else None)
+    except RankFailedError as exc:  # a setup error on some rank(s), raised on every rank
+        if comm.rank == 0:
+            print(f"lda-sketch train: error: {exc}", file=sys.stderr)
+        return 1
     if comm.rank == 0:
         last = model.history_[-1] if model.history_ else {}
         ppl = last.get("perplexity")
