@@ -11,4 +11,11 @@ Importing this package has no side effects (no MPI, no logging configuration, no
 """
 from ._version import __version__
 
-__all__ = ["__version__"]
+__all__ = ["__version__", "LDASketch", "load_model"]
+
+
+def __getattr__(name):  # lazy: `import lda_sketch` stays cheap (PEP 562)
+    if name in ("LDASketch", "load_model"):
+        from . import model
+        return getattr(model, name)
+    raise AttributeError(f"module 'lda_sketch' has no attribute {name!r}")
