@@ -169,7 +169,7 @@ def _check_same_vocab(train: Corpus, heldout: Corpus, src: str) -> None:
         raise InputFormatError(
             f"{src}: [data].heldout uses a different vocabulary ({heldout.n_vocab} words) than "
             f"[data].train ({train.n_vocab}); prepare the held-out corpus with the training "
-            f"corpus's vocabulary (`lda-sketch prep ... --vocab TRAIN_DIR/vocab.txt`)")
+            f"corpus's vocabulary (`lda-sketch prep ... --vocab-from TRAIN_DIR`)")
 
 
 def word_counts(shard: Corpus, comm=None) -> np.ndarray:

@@ -154,3 +154,13 @@ def test_from_config_round_trips_params(small_config):
     m = LDASketch.from_config(small_config)
     assert m.n_topics == 6 and m.n_buckets == 256 and m.seed == 3
     assert m.to_config() == small_config
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 numba threads")
+def test_thread_count_does_not_change_results(split):
+    train, held = split
+    kw = dict(backend=SKETCH, n_buckets=256, n_iter=4, seed=2, evaluate_every=2)
+    one = LDASketch(6, n_threads=1, **kw).fit(train, held)
+    two = LDASketch(6, n_threads=2, **kw).fit(train, held)
+    assert one.stats_.serialize() == two.stats_.serialize()
+    assert [h["perplexity"] for h in one.history_] == [h["perplexity"] for h in two.history_]
