@@ -174,10 +174,12 @@ def init_topics(pair_doc, pair_tok_ptr, tok_perm, doc_offset, token_offset, key,
 
 
 @njit(cache=True, parallel=True)
-def rebuild_doc_topics(doc_pair_ptr, doc_pairs, pair_tok_ptr, z, dk_ptr, dk_len, dk_topic,
+def rebuild_doc_topics(doc_pair_ptr, doc_pair_slot, doc_pair_cnt, z, dk_ptr, dk_len, dk_topic,
                        dk_count, hist):
     """Sparse n_dk from z: per doc, nonzero topics sorted by count desc (ties topic asc).
 
+    Doc ``d``'s pairs are ``doc_pair_ptr[d]:doc_pair_ptr[d+1]`` of ``doc_pair_slot`` (first z
+    slot) / ``doc_pair_cnt`` (occurrences): one random access into z per pair.
     ``hist`` (n_threads, K) int64 scratch, all zero on entry and on exit.
     """
     n_docs = doc_pair_ptr.shape[0] - 1
@@ -185,8 +187,8 @@ def rebuild_doc_topics(doc_pair_ptr, doc_pairs, pair_tok_ptr, z, dk_ptr, dk_len,
     for d in prange(n_docs):
         h = hist[numba.get_thread_id()]
         for q in range(doc_pair_ptr[d], doc_pair_ptr[d + 1]):
-            p = doc_pairs[q]
-            for slot in range(pair_tok_ptr[p], pair_tok_ptr[p + 1]):
+            a = doc_pair_slot[q]
+            for slot in range(a, a + doc_pair_cnt[q]):
                 h[z[slot]] += 1
         base = dk_ptr[d]
         m = 0

@@ -1,7 +1,7 @@
 """One shard's sampler state: the word-major token layout, topic assignments z and sparse n_dk.
 
 Built once per shard (``O(n_tokens log n_tokens)``). Memory per token: 2 bytes of ``z`` plus
-4 bytes of ``tok_perm``; per (doc, word) pair: 16 bytes (doc, token pointer, doc-major index);
+4 bytes of ``tok_perm``; per (doc, word) pair: 20 bytes (doc, token pointer, doc-major slot and count);
 per document: ``min(K, L_d)`` sparse n_dk entries of 6 bytes; per distinct word: buffers for
 ``min(K, T_w)`` (word, topic, count) triples of 24 bytes. No ``V x K`` array exists here.
 """
@@ -22,7 +22,7 @@ class ShardState:
 
     Attributes (see :mod:`lda_sketch.sampler._kernels` for their meaning): ``words`` (n_words,)
     int64 global ids of the distinct words, ``word_pair_ptr``, ``pair_doc``, ``pair_tok_ptr``,
-    ``tok_perm``, ``doc_pair_ptr``, ``doc_pairs``, ``dk_ptr``, ``dk_len``, ``dk_topic``,
+    ``tok_perm``, ``doc_pair_ptr``, ``doc_pair_slot``, ``doc_pair_cnt``, ``dk_ptr``, ``dk_len``, ``dk_topic``,
     ``dk_count``, ``z``; ``doc_offset``/``token_offset`` are the shard's global offsets.
     """
 
@@ -68,7 +68,10 @@ class ShardState:
         wstarts = np.flatnonzero(new_word)
         self.words = pair_word[wstarts].astype(np.int64)
         self.word_pair_ptr = np.append(wstarts, n_pairs).astype(np.int64)
-        self.doc_pairs = np.argsort(self.pair_doc, kind="stable").astype(np.int32)
+        doc_pairs = np.argsort(self.pair_doc, kind="stable")
+        self.doc_pair_slot = self.pair_tok_ptr[doc_pairs].astype(np.int32)
+        self.doc_pair_cnt = np.diff(self.pair_tok_ptr)[doc_pairs].astype(np.int32)
+        del doc_pairs
         self.doc_pair_ptr = np.zeros(self.n_docs + 1, np.int64)
         np.cumsum(np.bincount(self.pair_doc, minlength=self.n_docs), out=self.doc_pair_ptr[1:])
 
@@ -107,7 +110,7 @@ class ShardState:
     # ------------------------------------------------------------------ derived counts
     def rebuild_doc_topics(self) -> None:
         """Recompute the sparse n_dk from z (after every sweep or load)."""
-        rebuild_doc_topics(self.doc_pair_ptr, self.doc_pairs, self.pair_tok_ptr, self.z,
+        rebuild_doc_topics(self.doc_pair_ptr, self.doc_pair_slot, self.doc_pair_cnt, self.z,
                            self.dk_ptr, self.dk_len, self.dk_topic, self.dk_count, self._hist)
 
     def word_topic_triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
