@@ -318,7 +318,8 @@ def apply_overrides(cfg: Config, overrides) -> Config:
     for item in overrides:
         where = f"--set {item}: "
         if "=" not in item:
-            raise InputFormatError(f"{where}expected section.key=value (e.g. sketch.n_buckets=65536)")
+            raise InputFormatError(
+                f"{where}expected section.key=value (e.g. sketch.n_buckets=65536)")
         dotted, text = item.split("=", 1)
         dotted = dotted.strip()
         if dotted.count(".") != 1:

@@ -10,7 +10,8 @@ def register(sub) -> None:
                                    "the whole vocabulary).")
     p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
                    help="a run directory (its model/ is used) or a model directory")
-    p.add_argument("--top-n", type=int, default=10, metavar="N", help="words per topic (default 10)")
+    p.add_argument("--top-n", type=int, default=10, metavar="N",
+                   help="words per topic (default 10)")
     p.add_argument("--probs", action="store_true", help="print each word's probability")
     p.add_argument("--topic", type=int, action="append", metavar="K",
                    help="only this topic (repeatable; default all)")

@@ -59,7 +59,8 @@ def save_model_dir(path, files: ModelFiles, *, overwrite: bool = False) -> Path:
                 raise ValueError(f"array name {name!r} is not a plain identifier")
             a = np.ascontiguousarray(arr)
             if a.dtype.kind not in "biuf":
-                raise TypeError(f"array {name!r} has dtype {a.dtype}; only numeric arrays are stored")
+                raise TypeError(f"array {name!r} has dtype {a.dtype}; only numeric arrays "
+                                "are stored")
             np.save(tmp / f"{name}.npy", a, allow_pickle=False)
             meta["arrays"][name] = {"dtype": a.dtype.str, "shape": list(a.shape)}
         if files.vocab is not None:

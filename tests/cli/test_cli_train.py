@@ -37,7 +37,8 @@ def corpora(tmp_path_factory):
 def run_dir(corpora):
     run = corpora / "run"
     r = cli("train", "--config", TINY, "--set", "data.embedded=false",
-            "--set", f"data.train={corpora / 'train'}", "--set", f"data.heldout={corpora / 'heldout'}",
+            "--set", f"data.train={corpora / 'train'}",
+            "--set", f"data.heldout={corpora / 'heldout'}",
             "--out", run)
     assert r.returncode == 0, r.stderr
     assert "trained 10 iterations" in r.stdout and "held-out perplexity" in r.stdout
@@ -135,7 +136,7 @@ def test_tiny_config_as_shipped(tmp_path):
 
 
 def test_mpi_train_and_resume_bitwise(corpora, tmp_path):
-    """Two ranks: 10 iterations straight == 5 + `--resume` to 10 (z of every rank, stats, metrics)."""
+    """Two ranks: 10 iterations straight == 5 + `--resume` to 10 (each rank's z, stats, metrics)."""
     import shutil
 
     import numpy as np
