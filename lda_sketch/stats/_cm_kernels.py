@@ -148,8 +148,9 @@ def cmm_add_correlated(cells, n_k, a, c, shift, prob, log1m, key, words, topics,
     with ``conservative``, iff ``c_r == c_min`` and ``u < b**-c_min``. Nothing moves unless
     ``u < p = b**-c_min``, so the increments up to the next move are skipped as one
     ``Geometric(p)`` draw; given a move, ``u`` is uniform on ``[0, p)`` and row ``r`` moves with
-    the conditional probability ``b**-c_r / p``. Exact in distribution; draws
-    ``uniform(derive(key, i), j)`` for ``j = 0, 1, ...``.
+    the conditional probability ``b**-c_r / p``. The last pending increment applies the plain
+    rule to one uniform on [0, 1). Exact in distribution; draws ``uniform(derive(key, i), j)``
+    for ``j = 0, 1, ...``.
     """
     d = cells.shape[0]
     bk = np.empty(d, np.int64)
@@ -171,6 +172,13 @@ def cmm_add_correlated(cells, n_k, a, c, shift, prob, log1m, key, words, topics,
         while remaining > 0:
             p = prob[cmin]
             if p == 0.0:  # the minimum is saturated: no row can move under either rule
+                break
+            if remaining == 1:  # last increment: the plain rule with one uniform on [0, 1)
+                u = uniform(rkey, j)
+                if u < p:
+                    for r in range(d):
+                        if (cur[r] == cmin) if conservative else (u < prob[cur[r]]):
+                            cur[r] += 1
                 break
             if p < 1.0:
                 u = uniform(rkey, j)

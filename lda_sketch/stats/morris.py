@@ -68,7 +68,8 @@ def morris_increment(code, prob, u):
 def morris_advance(code, n, prob, log1m, key):
     """Code after ``n >= 0`` increments, exact in distribution, O(levels gained + 1) draws.
 
-    Draw ``j`` (one per level-up attempt) is ``uniform(key, j)``.
+    Draw ``j`` (one per level-up attempt) is ``uniform(key, j)``. The last pending increment uses
+    the plain rule ``u < b**-c`` (the same law as a Geometric skip, without the logarithm).
     """
     c = np.int64(code)
     remaining = np.int64(n)
@@ -76,6 +77,10 @@ def morris_advance(code, n, prob, log1m, key):
     while remaining > 0:
         p = prob[c]
         if p == 0.0:  # saturated
+            break
+        if remaining == 1:  # one increment left: the plain rule needs no logarithm
+            if uniform(key, j) < p:
+                c += 1
             break
         if p < 1.0:
             u = uniform(key, j)
