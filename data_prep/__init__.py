@@ -1,0 +1,30 @@
+"""Raw text collections -> lda_sketch corpus directories (``lda-sketch prep``).
+
+Readers (one module each) yield documents; :mod:`data_prep.pipeline` tokenizes them with the one
+:class:`~data_prep.tokenize.Tokenizer`, builds the vocabulary on the training part only, and
+writes through :class:`lda_sketch.io.Corpus`. This package imports ``lda_sketch``; the library
+core never imports it (only the ``prep`` CLI and the embedded-corpus builder do, lazily).
+"""
+from __future__ import annotations
+
+from importlib import import_module
+
+from .pipeline import PrepOptions, PrepResult, check_outputs, prepare
+from .source import Document, Source, WorkUnit
+from .tokenize import Tokenizer, load_stopwords
+
+#: reader name (as in ``lda-sketch prep NAME``) -> module under data_prep
+READERS = {"reuters": "reuters", "wikipedia-xml": "wikipedia", "wikiextractor": "wikiextractor",
+           "uci": "uci", "text": "text"}
+
+
+def make_source(name: str, **options) -> Source:
+    """The reader ``name`` bound to its options, e.g. ``make_source("reuters", split="all")``."""
+    if name not in READERS:
+        raise ValueError(f"unknown reader {name!r}; choose one of {', '.join(READERS)}.")
+    mod = import_module(f"{__name__}.{READERS[name]}")
+    return Source(name, mod.units, mod.documents, dict(options))
+
+
+__all__ = ["Document", "PrepOptions", "PrepResult", "READERS", "Source", "Tokenizer", "WorkUnit",
+           "check_outputs", "load_stopwords", "make_source", "prepare"]
