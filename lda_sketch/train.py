@@ -131,7 +131,9 @@ def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
     if d.embedded:
         try:
             from .embedded import build_embedded_corpus
-        except ImportError:
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__package__}.embedded":
+                raise
             raise InputFormatError(f"{src}: [data].embedded = true but this lda_sketch has no "
                                    f"built-in corpus (lda_sketch.embedded); set [data].train "
                                    f"to a corpus directory instead") from None

@@ -139,3 +139,14 @@ def test_shards_keep_global_offsets(planted):
         assert b.doc_offset == a.doc_offset + a.n_docs
         assert int(b.doc_ptr[0]) == int(a.doc_ptr[-1])
     np.testing.assert_array_equal(np.concatenate([s.word_ids for s in shards]), corpus.word_ids)
+
+
+def test_overwrite_drops_stale_checkpoints(small_config_module, tmp_path):
+    run = tmp_path / "r"
+    train_run(small_config_module.with_overrides(["sampler.n_iter=4"]), run, progress=False)
+    assert latest_checkpoint(run).name == "iter-000004"
+    train_run(small_config_module.with_overrides(["sampler.n_iter=2", "sampler.seed=9"]), run,
+              overwrite=True, progress=False)
+    # A later --resume must never pick up the old run's iteration-4 state.
+    assert [p.name for p in list_checkpoints(run)] == ["iter-000002"]
+    assert config_mod.load(run / "resolved_config.toml").sampler.seed == 9
