@@ -6,7 +6,7 @@ A config file has the sections below (every key optional; defaults shown by
     [model]    n_topics, alpha, beta
     [sketch]   backend, n_hashes, n_buckets, conservative, counter_base, increment, counter_bits
     [sampler]  sampler, init, n_iter, n_threads, seed
-    [data]     train, heldout, embedded, n_heldout
+    [data]     train, heldout, embedded, n_heldout, split_seed
     [eval]     evaluate_every, fold_in_iters
     [output]   checkpoint_every, keep_checkpoints
 
@@ -182,7 +182,10 @@ class DataConfig:
     embedded: bool = _f(False, Constraint("bool"),
                         "use the built-in corpus instead of 'train' (lda_sketch.embedded)")
     n_heldout: int = _f(0, Constraint("int", 0, None),
-                        "documents split off 'train' at random (by seed) when 'heldout' is unset")
+                        "documents split off 'train' at random when 'heldout' is unset")
+    split_seed: int = _f(0, Constraint("int", 0, 2**63 - 1),
+                         "seed of that split (separate from sampler.seed, so trials over seeds "
+                         "share one held-out set)")
 
 
 @dataclass(frozen=True)

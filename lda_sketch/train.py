@@ -124,10 +124,12 @@ def shard_of(corpus: Corpus, rank: int, size: int) -> Corpus:
 def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
     """The (train, heldout) corpora a config names, whole (shard them with :func:`shard_of`).
 
-    ``[data] embedded = true`` builds the built-in corpus; otherwise ``train`` is memory-mapped.
-    Without a ``heldout`` directory, ``n_heldout`` documents are split off at random by seed.
+    ``[data] embedded = true`` builds (once, then caches) the built-in corpus; otherwise ``train``
+    is memory-mapped. Without a ``heldout`` directory, ``n_heldout`` documents are split off at
+    random by ``split_seed``.
     """
     d, src = cfg.data, cfg.source or "config"
+    heldout = None
     if d.embedded:
         try:
             from .embedded import build_embedded_corpus
@@ -137,21 +139,25 @@ def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
             raise InputFormatError(f"{src}: [data].embedded = true but this lda_sketch has no "
                                    f"built-in corpus (lda_sketch.embedded); set [data].train "
                                    f"to a corpus directory instead") from None
-        train = build_embedded_corpus()
+        # The built-in corpus splits off its held-out documents before building the
+        # vocabulary (held-out words outside it are counted as OOV), like `lda-sketch prep`.
+        n_held = 0 if d.heldout is not None else d.n_heldout
+        train, held = build_embedded_corpus(heldout=n_held, seed=d.split_seed)
+        if n_held:
+            heldout = held
     elif d.train is None:
         raise InputFormatError(f"{src}: [data].train is not set; give a corpus directory "
                                f"(`lda-sketch prep` output) or set [data].embedded = true")
     else:
         train = _open_corpus(d.train, src, "train")
-    heldout = None
     if d.heldout is not None:
         heldout = _open_corpus(d.heldout, src, "heldout")
         _check_same_vocab(train, heldout, src)
-    elif d.n_heldout:
+    elif d.n_heldout and not d.embedded:
         if d.n_heldout >= train.n_docs:
             raise InputFormatError(f"{src}: [data].n_heldout must be < the training corpus's "
                                    f"{train.n_docs} documents, got {d.n_heldout}")
-        keep, held = heldout_split(train.n_docs, d.n_heldout, cfg.sampler.seed)
+        keep, held = heldout_split(train.n_docs, d.n_heldout, d.split_seed)
         train, heldout = train.subset(keep), train.subset(held)
     return train, heldout
 
@@ -286,6 +292,10 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     ckpt = state = driver = None
     # Setup errors (bad paths, corpora, checkpoints) are raised on every rank, so no rank is
     # left waiting in a collective; errors inside the loop abort the job (abort_on_error).
+    if cfg.data.embedded and comm.size > 1:
+        with collective_errors(comm, "building the embedded corpus"):
+            if is_root:  # build the on-disk cache once; the other ranks then open it
+                load_data(cfg)
     with collective_errors(comm, "training setup"):
         if resume:
             ckpt = _check_resume(cfg, out)
