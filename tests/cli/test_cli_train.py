@@ -41,16 +41,16 @@ def run_dir(corpora):
             "--set", f"data.heldout={corpora / 'heldout'}",
             "--out", run)
     assert r.returncode == 0, r.stderr
-    assert "trained 10 iterations" in r.stdout and "held-out perplexity" in r.stdout
+    assert "trained 20 iterations" in r.stdout and "held-out perplexity" in r.stdout
     return run
 
 
 def test_train_writes_a_complete_run(run_dir):
     recs = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    assert [r["iteration"] for r in recs] == [5, 10]  # tiny.toml: evaluate_every = 5
+    assert [r["iteration"] for r in recs] == [5, 10, 15, 20]  # tiny.toml: evaluate_every = 5
     assert recs[-1]["perplexity"] < recs[-1]["unigram_perplexity"]
     assert (run_dir / "model" / "model.json").is_file()
-    assert (run_dir / "checkpoints" / "iter-000010" / "checkpoint.json").is_file()
+    assert (run_dir / "checkpoints" / "iter-000020" / "checkpoint.json").is_file()
     resolved = (run_dir / "resolved_config.toml").read_text()
     assert "embedded = false" in resolved and str(run_dir.parent / "train") in resolved
 
@@ -84,10 +84,10 @@ def test_resume_extends_a_finished_run(run_dir, corpora, tmp_path):
 
     run = tmp_path / "run"
     shutil.copytree(run_dir, run)
-    r = cli("train", "--resume", run, "--set", "sampler.n_iter=12", "--no-progress")
+    r = cli("train", "--resume", run, "--set", "sampler.n_iter=22", "--no-progress")
     assert r.returncode == 0, r.stderr
     recs = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
-    assert [x["iteration"] for x in recs] == [5, 10, 12]
+    assert [x["iteration"] for x in recs] == [5, 10, 15, 20, 22]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -131,6 +131,9 @@ def test_tiny_config_as_shipped(tmp_path):
     pytest.importorskip("lda_sketch.embedded", reason="built-in corpus not available yet")
     r = cli("train", "--config", TINY, "--out", tmp_path / "run", timeout=120)
     assert r.returncode == 0, r.stderr
+    last = json.loads((tmp_path / "run" / "metrics.jsonl").read_text().splitlines()[-1])
+    assert last["iteration"] == 20 and last["n_scored"] > 1000
+    assert last["perplexity"] < last["unigram_perplexity"]  # the quick start must learn something
     r = cli("topics", tmp_path / "run")
     assert r.returncode == 0 and len(r.stdout.splitlines()) == 8
 
@@ -152,7 +155,7 @@ def test_mpi_train_and_resume_bitwise(corpora, tmp_path):
         r = subprocess.run([*base, *map(str, extra)], capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
 
-    run("--out", tmp_path / "a")
+    run("--set", "sampler.n_iter=10", "--out", tmp_path / "a")
     run("--set", "sampler.n_iter=5", "--out", tmp_path / "b")
     run("--resume", tmp_path / "b", "--set", "sampler.n_iter=10")
     for r in range(2):
