@@ -236,7 +236,8 @@ def prepare(source: Source, inputs, tokenizer: Tokenizer | None = None,
                         setdefault = words.setdefault
                         ids = [setdefault(t, len(words)) for t in toks]
                     if not ids:
-                        count(dropped_docs, "empty_after_preprocessing")
+                        count(dropped_docs, "empty_after_oov" if toks else
+                              "empty_after_preprocessing")
                         continue
                     buf.extend(ids)
                     lengths.append(len(ids))
@@ -299,7 +300,7 @@ def prepare(source: Source, inputs, tokenizer: Tokenizer | None = None,
                 raise InputFormatError(
                     f"the vocabulary is empty after pruning (min_df={options.min_df}, "
                     f"max_df_frac={options.max_df_frac}) on {len(train_docs)} training "
-                    f"documents; lower --min-df for a small corpus.")
+                    f"documents; for a small corpus lower --min-df or raise --max-df-frac.")
         elif hash_bits is not None:
             n_vocab = 1 << hash_bits
             vocab, n_raw_vocab = None, None
