@@ -77,22 +77,29 @@ def module_documents(module: str, source: str) -> list[tuple[str, str, str]]:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return []
-    comments = _comments(source)  # [(line, text)] in line order
-    spans, docs = [], []
-    for node in tree.body:
+    comments = _comments(source)  # [(line, column, text)] in line order
+    body = tree.body
+    n_lines = source.count("\n") + 1
+    claimed, docs = set(), []
+    for k, node in enumerate(body):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             kind = "class" if isinstance(node, ast.ClassDef) else "function"
             parts = [ast.get_docstring(node) or ""]
             if kind == "class":
                 parts += [ast.get_docstring(m) or "" for m in node.body
                           if isinstance(m, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            # a definition owns the comments in its lines and the indented ones that follow
+            # its last statement, up to the next top-level statement
             a, b = node.lineno, node.end_lineno or node.lineno
-            spans.append((a, b))
-            parts += [c for line, c in comments if a <= line <= b]
+            stop = body[k + 1].lineno if k + 1 < len(body) else n_lines + 1
+            for i, (line, col, c) in enumerate(comments):
+                if a <= line <= b or (b < line < stop and col > 0):
+                    parts.append(c)
+                    claimed.add(i)
             docs.append((f"{module}.{node.name}", f"{kind} {module}.{node.name}",
                          "\n\n".join(p for p in parts if p)))
-    inside = {line for a, b in spans for line in range(a, b + 1)}
-    parts = [ast.get_docstring(tree) or ""] + [c for line, c in comments if line not in inside]
+    parts = [ast.get_docstring(tree) or ""] + [c for i, (_, _, c) in enumerate(comments)
+                                               if i not in claimed]
     docs.insert(0, (module, f"module {module}", "\n\n".join(p for p in parts if p)))
     return docs
 
@@ -111,14 +118,14 @@ def pydoc_topic_documents(source: str) -> list[tuple[str, str, str]]:
     return out
 
 
-def _comments(source: str) -> list[tuple[int, str]]:
+def _comments(source: str) -> list[tuple[int, int, str]]:
     out = []
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
             if tok.type == tokenize.COMMENT:
                 text = tok.string.lstrip("#!: ").strip()
                 if text:
-                    out.append((tok.start[0], text))
+                    out.append((tok.start[0], tok.start[1], text))
     except (tokenize.TokenError, SyntaxError):
         pass
     return out
