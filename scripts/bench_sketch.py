@@ -6,9 +6,10 @@ A Zipfian stream of increments over V*K keys (default V = 10^4 words x K = 100 t
 keys) is fed to every backend twice: aggregated into (word, topic, count) triples, as the SCA
 sampler hands them over, and unaggregated (one record per increment). Reports updates/s
 (increments per second) and records/s with the ratio to dense, estimates/s (K-vectors per second
-for a batch of all V words), and merge throughput (MB of cells per second). Every figure is the
-median of ``--reps`` timed runs after one untimed warm-up run, all in this one process. Prints a
-table and writes JSON to docs/results/bench_sketch.json.
+for a batch of all V words), and merge throughput (MB of cells per second). After one untimed
+warm-up run, ``--reps`` repetitions each time every backend once (interleaved, in this one
+process); figures are medians over repetitions and ratios are medians of per-repetition ratios.
+Prints a table and writes JSON to docs/results/bench_sketch.json.
 """
 from __future__ import annotations
 
@@ -39,16 +40,6 @@ def zipf_stream(n_keys: int, n: int, s: float, seed: int) -> np.ndarray:
     cdf = np.cumsum(np.arange(1, n_keys + 1, dtype=np.float64) ** -s)
     ranks = np.searchsorted(cdf, g.random(n) * cdf[-1], side="right")
     return g.permutation(n_keys)[np.minimum(ranks, n_keys - 1)].astype(np.int64)
-
-
-def median_time(fn, reps: int) -> float:
-    fn()  # warm-up: compilation / caches
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times))
 
 
 def backends(V, K, d, w):
@@ -94,7 +85,7 @@ def main(argv=None) -> int:
     ap.add_argument("--zipf", type=float, default=1.0, help="Zipf exponent of the key ranks")
     ap.add_argument("--hashes", type=int, default=3)
     ap.add_argument("--buckets", type=int, default=2**12)
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "bench_sketch.json")
     args = ap.parse_args(argv)
@@ -114,9 +105,18 @@ def main(argv=None) -> int:
     out = np.empty((V, K))
     key = rng.key_for(args.seed, rng.STREAM_COUNTER, 0)
     mkey = rng.key_for(args.seed, rng.STREAM_MERGE, 0)
-    rows = []
+    # Build every backend's timed operations, then time them interleaved: repetition i runs
+    # every backend once, so load drift on a shared machine hits all of them alike, and ratios
+    # to dense are taken within a repetition before the median.
+    ops = {}
     for name, (backend, params) in backends(V, K, args.hashes, args.buckets).items():
         s = make_stats(backend, **params)
+        a, b = s.empty_like(), s.empty_like()  # merge operands: the two halves of the stream
+        for i, (part, x) in enumerate(zip(half, (a, b))):
+            k_, c_ = np.unique(part, return_counts=True)
+            x.add(k_ // K, k_ % K, c_.astype(np.int64),
+                  key=np.uint64(rng.derive(key, np.uint64(i))))
+        base_cells = a.cells.copy()
 
         def add_agg(s=s):
             s.clear()
@@ -126,40 +126,51 @@ def main(argv=None) -> int:
             s.clear()
             s.add(uw, ut, uc, key=key)
 
-        t_agg = median_time(add_agg, args.reps)
-        t_unit = median_time(add_unit, args.reps)
-        add_agg()
-        t_est = median_time(lambda s=s: s.estimate_into(words, out), max(args.reps, 5))
-        # merge: two sketches holding the two halves of the stream
-        a, b = s.empty_like(), s.empty_like()
-        for i, (part, x) in enumerate(zip(half, (a, b))):
-            k_, c_ = np.unique(part, return_counts=True)
-            x.add(k_ // K, k_ % K, c_.astype(np.int64), key=np.uint64(rng.derive(key, np.uint64(i))))
-        base_cells = a.cells.copy()
+        def est(s=s):
+            s.estimate_into(words, out)
 
-        def do_merge(a=a, b=b, base_cells=base_cells):
+        def merge(a=a, b=b, base_cells=base_cells):
             a.cells[...] = base_cells
             a.merge(b, key=mkey)
 
-        t_merge = median_time(do_merge, args.reps)
+        ops[name] = (s, params, {"aggregated": add_agg, "unaggregated": add_unit,
+                                 "estimate": est, "merge": merge})
+        for fn in ops[name][2].values():  # warm-up: compilation and caches, untimed
+            fn()
+        add_agg()
+    times = {name: {op: [] for op in o[2]} for name, o in ops.items()}
+    for rep in range(args.reps):
+        for name, (_, _, fns) in ops.items():
+            for op, fn in fns.items():
+                inner = 5 if op == "estimate" else 1  # estimate of V words is short: time 5 calls
+                t0 = time.perf_counter()
+                for _ in range(inner):
+                    fn()
+                times[name][op].append((time.perf_counter() - t0) / inner)
+        print(f"  repetition {rep + 1}/{args.reps} done", flush=True)
+
+    rows = []
+    for name, (s, params, _) in ops.items():
+        t = {op: np.array(v) for op, v in times[name].items()}
+        d = {op: np.array(v) for op, v in times["dense"].items()}
+        med = {op: float(np.median(v)) for op, v in t.items()}
         rows.append({
             "backend": name, "params": params, "cell_bytes": int(s.cells.nbytes),
-            "nbytes": int(s.nbytes),
-            "aggregated_s": t_agg, "aggregated_updates_per_s": n / t_agg,
-            "aggregated_records_per_s": aw.size / t_agg,
-            "unaggregated_s": t_unit, "unaggregated_updates_per_s": n / t_unit,
-            "estimate_s": t_est, "estimates_per_s": V / t_est,
-            "merge_s": t_merge, "merge_MB_per_s": s.cells.nbytes / t_merge / 1e6,
-            "merge_cells_per_s": s.cells.size / t_merge,
+            "nbytes": int(s.nbytes), "bytes_vs_dense": s.cells.nbytes / ops["dense"][0].cells.nbytes,
+            "times_s": {op: v.tolist() for op, v in t.items()},
+            "aggregated_updates_per_s": n / med["aggregated"],
+            "aggregated_records_per_s": aw.size / med["aggregated"],
+            "unaggregated_updates_per_s": n / med["unaggregated"],
+            "estimates_per_s": V / med["estimate"],
+            "merge_MB_per_s": s.cells.nbytes / med["merge"] / 1e6,
+            "merge_cells_per_s": s.cells.size / med["merge"],
+            # throughput ratio to dense, median over repetitions of the per-repetition ratio
+            "aggregated_updates_vs_dense": float(np.median(d["aggregated"] / t["aggregated"])),
+            "unaggregated_updates_vs_dense": float(np.median(d["unaggregated"] / t["unaggregated"])),
+            "estimates_vs_dense": float(np.median(d["estimate"] / t["estimate"])),
+            "merge_MB_vs_dense": float(np.median((s.cells.nbytes / t["merge"])
+                                                 / (ops["dense"][0].cells.nbytes / d["merge"]))),
         })
-        print(f"  measured {name}", flush=True)
-
-    dense = rows[0]
-    for r in rows:
-        for f in ("aggregated_updates_per_s", "unaggregated_updates_per_s", "estimates_per_s",
-                  "merge_MB_per_s"):
-            r[f.replace("_per_s", "_vs_dense")] = r[f] / dense[f]
-        r["bytes_vs_dense"] = r["cell_bytes"] / dense["cell_bytes"]
 
     hdr = (f"{'backend':18s} {'MB':>6s} {'xdense':>6s} | {'agg Mupd/s':>10s} {'x':>5s} | "
            f"{'unit Mupd/s':>11s} {'x':>5s} | {'est kvec/s':>10s} {'x':>5s} | "

@@ -9,13 +9,14 @@ Randomized kernels draw for record ``i`` with ``derive(key, i)`` only, so the re
 the batch and the key, never on the thread count.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..rng import derive, uniform
 from .hashing import bucket
 from .morris import morris_advance
 
 INT32_MAX = np.int64(2**31 - 1)
+ESTIMATE_BLOCK = 64  # words per parallel work item of the estimate kernels
 
 
 @njit(cache=True)
@@ -78,44 +79,53 @@ def cm_add_conservative(cells, n_k, a, c, shift, words, topics, counts):
         n_k[t] += n
 
 
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def cm_estimate(cells, a, c, shift, words, out):
-    """out[i, k] = min_r cells[r, bucket_r(words[i]), k] as float64. out (n, K); returns out."""
+    """out[i, k] = min_r cells[r, bucket_r(words[i]), k] as float64. out (n, K); returns out.
+
+    ``prange`` over blocks of ``ESTIMATE_BLOCK`` words; each word's row of ``out`` is written by
+    one thread only, so the result is the same for any thread count.
+    """
     d, _, K = cells.shape
-    tmp = np.empty(K, cells.dtype)
-    for i in range(words.shape[0]):
-        w = words[i]
-        row = cells[0, bucket(a[0], c[0], shift, w)]
-        for k in range(K):
-            tmp[k] = row[k]
-        for r in range(1, d):
-            row = cells[r, bucket(a[r], c[r], shift, w)]
+    n = words.shape[0]
+    for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
+        for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
+            w = words[i]
+            row = cells[0, bucket(a[0], c[0], shift, w)]
+            o = out[i]
             for k in range(K):
-                if row[k] < tmp[k]:
-                    tmp[k] = row[k]
-        for k in range(K):
-            out[i, k] = tmp[k]
+                o[k] = row[k]
+            for r in range(1, d):
+                row = cells[r, bucket(a[r], c[r], shift, w)]
+                for k in range(K):
+                    o[k] = min(o[k], np.float64(row[k]))
     return out
 
 
 # ----------------------------------------------------------------------------- Morris cells
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def cmm_estimate(cells, read, a, c, shift, words, out):
-    """out[i, k] = read[min_r code_r] (the read is monotone, so min of codes = min of reads)."""
+    """out[i, k] = read[min_r code_r] (the read is monotone, so min of codes = min of reads).
+
+    Minimum taken on the narrow codes (vectorises), one table read per (word, topic); blocks of
+    words in ``prange`` as in :func:`cm_estimate`.
+    """
     d, _, K = cells.shape
-    tmp = np.empty(K, cells.dtype)
-    for i in range(words.shape[0]):
-        w = words[i]
-        row = cells[0, bucket(a[0], c[0], shift, w)]
-        for k in range(K):
-            tmp[k] = row[k]
-        for r in range(1, d):
-            row = cells[r, bucket(a[r], c[r], shift, w)]
+    n = words.shape[0]
+    for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
+        tmp = np.empty(K, cells.dtype)  # one small buffer per block, not per word
+        for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
+            w = words[i]
+            row = cells[0, bucket(a[0], c[0], shift, w)]
             for k in range(K):
-                if row[k] < tmp[k]:
-                    tmp[k] = row[k]
-        for k in range(K):
-            out[i, k] = read[tmp[k]]
+                tmp[k] = row[k]
+            for r in range(1, d):
+                row = cells[r, bucket(a[r], c[r], shift, w)]
+                for k in range(K):
+                    if row[k] < tmp[k]:
+                        tmp[k] = row[k]
+            for k in range(K):
+                out[i, k] = read[tmp[k]]
     return out
 
 

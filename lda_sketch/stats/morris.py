@@ -23,11 +23,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..rng import derive, uniform
 
 _ONE = np.uint64(1)
+MERGE_BLOCK = 4096  # cells per parallel work item of the merge
 
 
 def morris_tables(base: float, counter_bits: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -112,23 +113,26 @@ def morris_add_codes(x, y, prob, key):
 
 
 # ----------------------------------------------------------------------------- array kernels
-@njit(cache=True)
+@njit(cache=True, parallel=True)
 def morris_merge_into(dst, src, prob, key, cell_offset):
     """``dst[i] = add(dst[i], src[i])`` for flat code arrays of one dtype, keyed per global cell.
 
     Cell ``i`` draws with ``derive(key, cell_offset + i)``, so merging a slice gives the same bytes
-    as merging the whole array. A zero operand needs no draws (the sum is the other code).
+    as merging the whole array, for any thread count (``prange`` over blocks of cells). A zero
+    operand needs no draws (the sum is the other code).
     """
     off = np.uint64(cell_offset)
-    for i in range(dst.shape[0]):
-        y = src[i]
-        if y == 0:
-            continue
-        x = dst[i]
-        if x == 0:
-            dst[i] = y
-            continue
-        dst[i] = morris_add_codes(x, y, prob, derive(key, off + np.uint64(i)))
+    n = dst.shape[0]
+    for blk in prange((n + MERGE_BLOCK - 1) // MERGE_BLOCK):
+        for i in range(blk * MERGE_BLOCK, min(n, (blk + 1) * MERGE_BLOCK)):
+            y = src[i]
+            if y == 0:
+                continue
+            x = dst[i]
+            if x == 0:
+                dst[i] = y
+                continue
+            dst[i] = morris_add_codes(x, y, prob, derive(key, off + np.uint64(i)))
 
 
 @njit(cache=True)

@@ -265,3 +265,23 @@ def test_out_of_range_records_are_rejected_before_any_write(case):
     with pytest.raises(ValueError, match="word ids must be in"):
         s.estimate(np.array([V]))
     assert s.serialize() == before
+
+
+def test_results_do_not_depend_on_the_thread_count(case, seed):
+    """The parallel estimate and merge kernels give the same bytes with 1 and 2 threads."""
+    import numba
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("needs NUMBA_NUM_THREADS >= 2")
+    results = []
+    old = numba.get_num_threads()
+    try:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            a, b = make(case, seed), make(case, seed)
+            a.add(*stream(seed), key=key(0))
+            b.add(*stream(seed + 1), key=key(1))
+            a.merge(b, key=rng.key_for(7, rng.STREAM_MERGE, 1))
+            results.append((a.serialize(), a.estimate(np.arange(V)).tobytes()))
+    finally:
+        numba.set_num_threads(old)
+    assert results[0] == results[1]
