@@ -1,17 +1,19 @@
 #!/usr/bin/env python3
 """Sampler throughput, sketch overhead, memory, init choice -- and tomotopy on the same tokens.
 
-Everything runs in ONE process, side by side, on one corpus (default: the wiki training corpus
-built by ``lda-sketch prep``), K=100, alpha=0.1, beta=0.01:
+Everything runs in ONE process on one corpus (default: the wiki training corpus built by
+``lda-sketch prep``), K=100, alpha=0.1, beta=0.01. The timed runs advance in round robin, one
+iteration of each per round, so load changes on a shared machine hit all of them alike:
 
 1. numba compile time: ``lda_sketch.warmup.run()`` in a subprocess with an empty numba cache
    (cold) and again with the cache filled (warm);
 2. dense SCA sampling throughput (tokens/s per core) at 1 and 2 numba threads. Both runs follow
-   the identical trajectory (bitwise, same seed), so they do exactly the same work;
-3. tomotopy ``LDAModel.train`` (collapsed Gibbs, 1 worker, hyperparameter optimisation off) on
-   the same documents;
-4. time per iteration of each registered sketch backend / dense (1 thread);
-5. init "sparse" vs "uniform": time per iteration and held-out perplexity after a few iterations;
+   the identical trajectory (bitwise, same seed; checked), so they do exactly the same work;
+3. tomotopy ``LDAModel.train(1, workers=1)`` (collapsed Gibbs, hyperparameter optimisation off)
+   on the same documents;
+4. time per iteration of each registered sketch backend (3 x 2^13) / dense, 1 thread;
+5. init "sparse" vs "uniform" (2 threads): time per iteration, topics per document, held-out
+   perplexity after 1, iters/2 and iters iterations;
 6. bytes of the statistics per backend, bytes of the sampler state, peak RSS.
 
 Reported figures are medians over the iterations after the first ``--skip``. Results are printed
@@ -78,54 +80,46 @@ def compile_times() -> dict:
     return out
 
 
-def run_engine(corpus, params, iters, threads, heldout=None, eval_at=()):
-    numba.set_num_threads(threads)
+def make_engine(corpus, params, heldout=None):
     eng = Engine(params, corpus, corpus.n_vocab, heldout=heldout)
     t0 = time.perf_counter()
     eng.initialize()
-    t_init = time.perf_counter() - t0
-    steps, evals = [], {}
-    for _ in range(iters):
-        steps.append(eng.step())
-        if eng.iteration in eval_at:
-            evals[eng.iteration] = eng.evaluate()
-    return eng, t_init, steps, evals
+    return eng, time.perf_counter() - t0
 
 
-def med(steps, key, skip):
-    vals = [s[key] for s in steps[skip:]] or [s[key] for s in steps]
-    return statistics.median(vals)
+def topics_per_doc(eng) -> float:
+    return float((eng.doc_topic() > 0).sum(axis=1).mean())
 
 
-def bench_tomotopy(corpus, K, alpha, beta, iters, skip, seed):
-    try:
+def med(values, skip):
+    return statistics.median(values[skip:] or values)
+
+
+class Tomotopy:
+    """tomotopy's LDAModel on the same documents; ``step()`` = one ``train(1, workers=1)``."""
+
+    def __init__(self, corpus, K, alpha, beta, seed):
         import tomotopy as tp
-    except ImportError:
-        return {"skipped": "tomotopy not installed (pip install lda_sketch[bench])"}
-    t0 = time.perf_counter()
-    mdl = tp.LDAModel(k=K, alpha=alpha, eta=beta, seed=seed + 1)
-    mdl.optim_interval = 0  # fixed symmetric priors, like ours
-    mdl.burn_in = 0
-    names = [str(i) for i in range(corpus.n_vocab)]
-    base = corpus.doc_ptr[0]
-    for d in range(corpus.n_docs):
-        ids = corpus.word_ids[corpus.doc_ptr[d] - base:corpus.doc_ptr[d + 1] - base]
-        if len(ids):
-            mdl.add_doc([names[i] for i in ids])
-    t_load = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    mdl.train(0, workers=1)  # builds the model state (init) without sampling
-    t_init = time.perf_counter() - t0
-    times = []
-    for _ in range(iters):
+        self.tp = tp
         t0 = time.perf_counter()
-        mdl.train(1, workers=1, parallel=tp.ParallelScheme.NONE)
-        times.append(time.perf_counter() - t0)
-    sec = statistics.median(times[skip:] or times)
-    n_tok = int(mdl.num_words)
-    return {"version": tp.__version__, "isa": tp.isa, "n_tokens": n_tok, "t_load_s": t_load,
-            "t_init_s": t_init, "s_per_iter": times, "median_s_per_iter": sec,
-            "tokens_per_s": n_tok / sec, "ll_per_word": float(mdl.ll_per_word)}
+        self.mdl = tp.LDAModel(k=K, alpha=alpha, eta=beta, seed=seed + 1)
+        self.mdl.optim_interval = 0  # fixed symmetric priors, like ours
+        self.mdl.burn_in = 0
+        names = [str(i) for i in range(corpus.n_vocab)]
+        base = corpus.doc_ptr[0]
+        for d in range(corpus.n_docs):
+            ids = corpus.word_ids[corpus.doc_ptr[d] - base:corpus.doc_ptr[d + 1] - base]
+            if len(ids):
+                self.mdl.add_doc([names[i] for i in ids])
+        self.t_load = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        self.mdl.train(0, workers=1)  # builds the sampler state (random init) without sampling
+        self.t_init = time.perf_counter() - t0
+
+    def step(self) -> float:
+        t0 = time.perf_counter()
+        self.mdl.train(1, workers=1, parallel=self.tp.ParallelScheme.NONE)
+        return time.perf_counter() - t0
 
 
 def main(argv=None) -> int:
@@ -138,7 +132,7 @@ def main(argv=None) -> int:
     ap.add_argument("--beta", type=float, default=0.01)
     ap.add_argument("--iters", type=int, default=6, help="timed iterations per run")
     ap.add_argument("--skip", type=int, default=2, help="leading iterations left out of medians")
-    ap.add_argument("--init-iters", type=int, default=5,
+    ap.add_argument("--init-iters", type=int, default=10,
                     help="iterations of the sparse-vs-uniform init comparison (0: skip)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-tomotopy", action="store_true")
@@ -159,75 +153,108 @@ def main(argv=None) -> int:
     base = dict(n_topics=args.topics, alpha=args.alpha, beta=args.beta, seed=args.seed)
     N = corpus.n_tokens
 
-    # -- dense throughput, 1 and 2 threads (identical trajectories)
-    dense = {}
-    for nt in (1, 2):
-        if nt > numba.config.NUMBA_NUM_THREADS:
-            continue
-        eng, t_init, steps, _ = run_engine(corpus, EngineParams(**base), args.iters, nt)
-        s = med(steps, "t_sample", args.skip)
-        dense[nt] = {"t_init_s": t_init, "steps": steps, "median_t_sample_s": s,
-                     "median_t_step_s": med(steps, "t_step", args.skip),
-                     "tokens_per_s": N / s, "tokens_per_s_per_core": N / s / nt,
-                     "state_nbytes": eng.state_nbytes, "stats_nbytes": eng.stats.nbytes,
-                     "mean_topics_per_doc": float((eng.doc_topic() > 0).sum(1).mean())}
-        print(f"dense SCA, {nt} thread(s): {N / s / 1e6:.2f} M tokens/s "
-              f"({N / s / nt / 1e6:.2f} M/s/core), step {dense[nt]['median_t_step_s']:.2f} s, "
-              f"topics/doc {dense[nt]['mean_topics_per_doc']:.1f}", flush=True)
-        del eng
-    res["dense_threads"] = dense
-    res["peak_rss_mb_after_dense"] = peak_rss_mb()
-
-    # -- tomotopy, 1 worker, same tokens
-    if not args.no_tomotopy:
-        tt = bench_tomotopy(corpus, args.topics, args.alpha, args.beta, args.iters, args.skip,
-                            args.seed)
-        res["tomotopy"] = tt
-        if "tokens_per_s" in tt and 1 in dense:
-            tt["ours_1thread_over_tomotopy"] = dense[1]["tokens_per_s"] / tt["tokens_per_s"]
-            print(f"tomotopy {tt['version']} 1 worker: {tt['tokens_per_s'] / 1e6:.2f} M tokens/s; "
-                  f"ours (1 thread) / tomotopy = {tt['ours_1thread_over_tomotopy']:.2f}x",
-                  flush=True)
-        res["peak_rss_mb_after_tomotopy"] = peak_rss_mb()
-
-    # -- sketch backends vs dense, 1 thread, whole step (sample + build + merge)
-    backends = {}
-    ref = dense.get(1)
+    # -- round robin, one iteration of each per round, so load changes on the shared machine hit
+    #    all of them alike: dense at 1 and 2 threads (identical trajectories: bitwise the same
+    #    work), every sketch backend at 1 thread, tomotopy with 1 worker.
+    runs = {"dense@1": (EngineParams(**base), 1), "dense@2": (EngineParams(**base), 2)}
     for name in sorted(BACKENDS):
-        if name == "dense":
-            continue
-        bp = SKETCHES.get(name, {})
-        eng, t_init, steps, _ = run_engine(corpus, EngineParams(**base, backend=name,
-                                                                backend_params=bp), args.iters, 1)
-        st = med(steps, "t_step", args.skip)
-        backends[name] = {"params": bp, "steps": steps, "median_t_step_s": st,
-                          "median_t_sample_s": med(steps, "t_sample", args.skip),
-                          "median_t_build_s": med(steps, "t_build", args.skip),
-                          "stats_nbytes": eng.stats.nbytes,
-                          "time_ratio_vs_dense": st / ref["median_t_step_s"] if ref else None}
-        print(f"{name} {bp}: step {st:.2f} s = {backends[name]['time_ratio_vs_dense']:.2f}x dense;"
-              f" stats {eng.stats.nbytes / 1e6:.1f} MB (dense "
-              f"{ref['stats_nbytes'] / 1e6:.1f} MB)", flush=True)
-        del eng
-    res["backends"] = backends
-    res["peak_rss_mb_after_backends"] = peak_rss_mb()
+        if name != "dense":
+            runs[f"{name}@1"] = (EngineParams(**base, backend=name,
+                                              backend_params=SKETCHES.get(name, {})), 1)
+    runs = {k: v for k, v in runs.items() if v[1] <= numba.config.NUMBA_NUM_THREADS}
+    engines, rec = {}, {}
+    for label, (params, nt) in runs.items():
+        numba.set_num_threads(nt)
+        engines[label], t_init = make_engine(corpus, params)
+        rec[label] = {"threads": nt, "backend": params.backend,
+                      "backend_params": params.backend_params, "t_init_s": t_init,
+                      "stats_nbytes": engines[label].stats.nbytes,
+                      "state_nbytes": engines[label].state_nbytes, "steps": [],
+                      "topics_per_doc": []}
+    res["peak_rss_mb_after_init"] = peak_rss_mb()
+    tomo = None
+    if not args.no_tomotopy:
+        try:
+            tomo = Tomotopy(corpus, args.topics, args.alpha, args.beta, args.seed)
+            rec["tomotopy@1"] = {"version": tomo.tp.__version__, "isa": tomo.tp.isa,
+                                 "n_tokens": int(tomo.mdl.num_words), "t_load_s": tomo.t_load,
+                                 "t_init_s": tomo.t_init, "s_per_iter": []}
+        except ImportError:
+            res["tomotopy_skipped"] = "tomotopy not installed (pip install lda_sketch[bench])"
+    for it in range(args.iters):
+        for label, eng in engines.items():
+            numba.set_num_threads(rec[label]["threads"])
+            rec[label]["steps"].append(eng.step())
+            rec[label]["topics_per_doc"].append(topics_per_doc(eng))
+        if tomo is not None:
+            rec["tomotopy@1"]["s_per_iter"].append(tomo.step())
+        print(f"round {it + 1}: " + ", ".join(
+            f"{k} {v['steps'][-1]['t_step']:.2f}s" if "steps" in v else
+            f"{k} {v['s_per_iter'][-1]:.2f}s" for k, v in rec.items()), flush=True)
+    res["peak_rss_mb_after_rounds"] = peak_rss_mb()
+    if "dense@2" in engines:
+        res["dense_1_and_2_threads_bitwise_identical"] = bool(
+            np.array_equal(engines["dense@1"].state.z, engines["dense@2"].state.z)
+            and np.array_equal(engines["dense@1"].stats.cells, engines["dense@2"].stats.cells))
+    del engines
+    sk = args.skip
+    for label, r in rec.items():
+        if "steps" in r:
+            for key in ("t_sample", "t_build", "t_merge", "t_step"):
+                r[f"median_{key}_s"] = med([s[key] for s in r["steps"]], sk)
+            r["tokens_per_s"] = N / r["median_t_sample_s"]
+            r["tokens_per_s_per_core"] = r["tokens_per_s"] / r["threads"]
+        else:
+            r["median_s_per_iter"] = med(r["s_per_iter"], sk)
+            r["tokens_per_s"] = r["n_tokens"] / r["median_s_per_iter"]
+            r["tokens_per_s_per_core"] = r["tokens_per_s"]
+    d1 = rec["dense@1"]
+    summary = {}
+    for label, r in rec.items():
+        if "steps" in r and r["backend"] != "dense":
+            per_round = [a["t_step"] / b["t_step"] for a, b in zip(r["steps"], d1["steps"])]
+            summary[f"{label}_t_step_over_dense@1"] = {
+                "ratio_of_medians": r["median_t_step_s"] / d1["median_t_step_s"],
+                "median_of_ratios": med(per_round, sk)}
+    if "dense@2" in rec:
+        summary["dense_speedup_2_threads"] = d1["median_t_sample_s"] / rec["dense@2"]["median_t_sample_s"]
+    if "tomotopy@1" in rec:
+        summary["dense@1_tokens_per_s_over_tomotopy@1"] = (d1["tokens_per_s"]
+                                                            / rec["tomotopy@1"]["tokens_per_s"])
+    res["runs"] = rec
+    res["summary"] = summary
+    for label, r in rec.items():
+        extra = (f", stats {r['stats_nbytes'] / 1e6:.1f} MB, topics/doc "
+                 f"{r['topics_per_doc'][-1]:.1f}" if "steps" in r else "")
+        print(f"{label}: {r['tokens_per_s_per_core'] / 1e6:.2f} M tokens/s/core (median)" + extra)
+    for k, v in summary.items():
+        print(f"{k}: {v}")
 
-    # -- init comparison (2 threads): time per iteration and perplexity after a few iterations
+    # -- init comparison (2 threads, round robin): time per iteration, perplexity
     if args.init_iters:
-        inits = {}
         nt = min(2, numba.config.NUMBA_NUM_THREADS)
+        numba.set_num_threads(nt)
+        at = sorted({1, args.init_iters // 2, args.init_iters}) if held is not None else ()
+        engs, inits = {}, {}
         for init in ("sparse", "uniform"):
-            _, t_init, steps, evals = run_engine(
-                corpus, EngineParams(**base, init=init, fold_in_iters=50), args.init_iters, nt,
-                heldout=held, eval_at=(1, args.init_iters) if held is not None else ())
-            inits[init] = {"t_sample_s": [s["t_sample"] for s in steps],
-                           "t_step_s": [s["t_step"] for s in steps], "evals": evals}
-            ev = evals.get(args.init_iters, {})
-            print(f"init={init}: t_sample per iteration "
-                  f"{[round(s['t_sample'], 2) for s in steps]}, perplexity "
-                  f"{ {k: round(v['perplexity'], 1) for k, v in evals.items()} } "
-                  f"(unigram {ev.get('unigram_perplexity', float('nan')):.1f})", flush=True)
+            engs[init], t_init = make_engine(corpus, EngineParams(**base, init=init,
+                                                                  fold_in_iters=50), held)
+            inits[init] = {"t_init_s": t_init, "t_sample_s": [], "t_step_s": [],
+                           "topics_per_doc": [topics_per_doc(engs[init])], "evals": {}}
+        for it in range(1, args.init_iters + 1):
+            for init, eng in engs.items():
+                info = eng.step()
+                inits[init]["t_sample_s"].append(info["t_sample"])
+                inits[init]["t_step_s"].append(info["t_step"])
+                inits[init]["topics_per_doc"].append(topics_per_doc(eng))
+                if it in at:
+                    inits[init]["evals"][it] = eng.evaluate()
+        for init, r in inits.items():
+            print(f"init={init}: t_sample {[round(x, 2) for x in r['t_sample_s']]}, topics/doc "
+                  f"{[round(x, 1) for x in r['topics_per_doc']]}, perplexity "
+                  f"{ {k: round(v['perplexity'], 1) for k, v in r['evals'].items()} }", flush=True)
         res["init"] = inits
+        del engs
     res["peak_rss_mb"] = peak_rss_mb()
     res["machine"]["loadavg_end"] = os.getloadavg()
     out = Path(args.out)

@@ -1,8 +1,8 @@
 """One shard's sampler state: the word-major token layout, topic assignments z and sparse n_dk.
 
 Built once per shard (``O(n_tokens log n_tokens)``). Memory per token: 2 bytes of ``z`` plus
-4 bytes of ``tok_perm``; per (doc, word) pair: 20 bytes (doc, token pointer, doc-major slot and count);
-per document: ``min(K, L_d)`` sparse n_dk entries of 6 bytes; per distinct word: buffers for
+4 bytes of ``tok_perm``; per (doc, word) pair: 16 bytes (doc, token pointer, doc-major slot
+and count); per document: ``min(K, L_d)`` sparse n_dk entries of 6 bytes; per distinct word: buffers for
 ``min(K, T_w)`` (word, topic, count) triples of 24 bytes. No ``V x K`` array exists here.
 """
 from __future__ import annotations
@@ -57,7 +57,7 @@ class ShardState:
             new_pair[1:] = (ws[1:] != ws[:-1]) | (ds[1:] != ds[:-1])
         starts = np.flatnonzero(new_pair)
         self.tok_perm = order
-        self.pair_tok_ptr = np.append(starts, n_tokens).astype(np.int64)
+        self.pair_tok_ptr = np.append(starts, n_tokens).astype(np.int32)  # < 2**31 tokens
         self.pair_doc = ds[starts].astype(np.int32)
         pair_word = ws[starts]
         del ws, ds, new_pair
