@@ -172,3 +172,20 @@ def test_addition_is_symmetric_and_a_pure_function_of_inputs_and_key(seed):
     # scalar kernel agrees with the array kernel for one cell
     i = int(np.argmax((x > 0) & (y > 0)))
     assert morris_add_codes(x[i], y[i], prob, np.uint64(rng.derive(key, np.uint64(i)))) == a[i]
+
+
+def test_merge_uniforms_equal_the_rng_uniforms():
+    from numba import njit
+
+    from lda_sketch.stats.morris import _uniform_small
+
+    @njit
+    def both(k, n):
+        out = np.empty((n, 2))
+        for j in range(n):
+            out[j, 0] = _uniform_small(k, j)
+            out[j, 1] = rng.uniform(k, np.uint64(j))
+        return out
+
+    o = both(np.uint64(rng.key_for(3, rng.STREAM_MERGE, 5)), 600)
+    assert np.array_equal(o[:, 0], o[:, 1])

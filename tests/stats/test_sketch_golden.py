@@ -49,3 +49,16 @@ def test_golden_bytes(case):
     assert loaded.params() == s.params()
     assert int(loaded.n_k.sum()) == int((1 + (np.arange(400) ** 2) % 97).sum())
     assert s.serialize() == data, "same stream, same key: the sketch bytes changed"
+
+
+def test_golden_merge_bytes():
+    """A Morris merge of two golden-stream sketches is pinned too (Steele–Tristan draws)."""
+    path = GOLDEN / "stats_v1_cmm-correlated-merged.bin"
+    a, b = build("cmm-correlated"), build("cmm-correlated")
+    b.clear()
+    i = np.arange(300, dtype=np.int64)
+    b.add((i * 13) % V, (i * 5) % K, 1 + (i * 3) % 41, key=rng.key_for(12345, rng.STREAM_COUNTER, 2))
+    a.merge(b, key=rng.key_for(12345, rng.STREAM_MERGE, 1))
+    if os.environ.get("LDA_SKETCH_REGEN_GOLDEN"):
+        path.write_bytes(a.serialize())
+    assert a.serialize() == path.read_bytes()
