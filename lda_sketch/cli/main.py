@@ -11,7 +11,8 @@ import sys
 from .._version import __version__
 
 # Subcommand modules, in --help order. A module missing here is simply not offered.
-COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "sweep", "demo"]
+COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "sweep", "sweep_summary",
+            "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
