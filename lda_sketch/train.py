@@ -41,8 +41,15 @@ log = logging.getLogger(__name__)
 #: (summed over resumed segments); ``stats_nbytes`` is the merged statistics' size.
 METRIC_KEYS = ("iteration", "perplexity", "unigram_perplexity", "train_loglik_per_token",
                "n_scored", "n_oov", "t_sample", "t_build", "t_merge", "t_eval", "stats_nbytes",
-               "bytes_merged", "elapsed")
-TIMING_KEYS = ("t_sample", "t_build", "t_merge", "t_eval", "elapsed")
+               "bytes_merged", "elapsed", "peak_rss_mib")
+#: Keys that differ between otherwise identical runs. ``peak_rss_mib`` is the list, in rank
+#: order, of every rank's peak resident memory so far (``getrusage`` ``ru_maxrss``), in MiB.
+TIMING_KEYS = ("t_sample", "t_build", "t_merge", "t_eval", "elapsed", "peak_rss_mib")
+
+#: Test hook (tests/integration/test_mpi_faults.py): with ``LDA_SKETCH_FAIL_RANK=r`` and
+#: ``LDA_SKETCH_FAIL_AT_ITER=t`` in the environment, rank ``r`` raises after iteration ``t`` so
+#: the tests can check that one rank's failure stops the whole job. Unset in normal use.
+FAULT_ENV = ("LDA_SKETCH_FAIL_RANK", "LDA_SKETCH_FAIL_AT_ITER")
 
 # Keys that may change when a run is resumed; anything else would change the results.
 RESUMABLE_KEYS = {("sampler", "n_iter"), ("sampler", "n_threads"), ("eval", "evaluate_every"),
@@ -238,6 +245,7 @@ class Loop:
                                                "t_eval")})
         rec.update(self._acc.means())
         rec["elapsed"] = self.elapsed0 + time.perf_counter() - t0
+        rec["peak_rss_mib"] = self.engine.comm.allgather(peak_rss_mib())
         self._acc = _Acc()
         return {k: _plain(rec.get(k)) for k in METRIC_KEYS}
 
@@ -260,6 +268,23 @@ class _Acc:
         out["bytes_merged"] = int(round(out["bytes_merged"]))
         out["stats_nbytes"] = self.stats_nbytes
         return out
+
+
+def peak_rss_mib() -> int:
+    """This process's peak resident set size so far, MiB (Linux ``ru_maxrss`` is in KiB)."""
+    import resource
+    import sys
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss // (2**20 if sys.platform == "darwin" else 2**10))
+
+
+def injected_fault_iteration(rank: int) -> int | None:
+    """The iteration after which this rank must fail (the :data:`FAULT_ENV` test hook), or None."""
+    import os
+
+    r, t = (os.environ.get(k) for k in FAULT_ENV)
+    return int(t) if r is not None and t is not None and int(r) == rank else None
 
 
 def _plain(v):
@@ -341,6 +366,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
                        enabled=is_root and progress is not False,
                        tty=None if progress is None else bool(progress))
         every = cfg.output.checkpoint_every
+        fail_at = injected_fault_iteration(comm.rank)
 
         def on_record(rec):
             if is_root:
@@ -348,6 +374,9 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
                     f.write(json.dumps(rec) + "\n")
 
         def step_hook(it, seg_elapsed):
+            if it == fail_at:
+                raise RuntimeError(f"injected failure after iteration {it} "
+                                   f"({FAULT_ENV[0]}/{FAULT_ENV[1]} test hook)")
             if (every and it % every == 0) or it == cfg.sampler.n_iter:
                 _checkpoint(out, engine, loop, elapsed + seg_elapsed, cfg, comm)
             if after_step is not None:
