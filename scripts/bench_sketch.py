@@ -156,7 +156,8 @@ def main(argv=None) -> int:
         med = {op: float(np.median(v)) for op, v in t.items()}
         rows.append({
             "backend": name, "params": params, "cell_bytes": int(s.cells.nbytes),
-            "nbytes": int(s.nbytes), "bytes_vs_dense": s.cells.nbytes / ops["dense"][0].cells.nbytes,
+            "nbytes": int(s.nbytes),
+            "bytes_vs_dense": s.cells.nbytes / ops["dense"][0].cells.nbytes,
             "times_s": {op: v.tolist() for op, v in t.items()},
             "aggregated_updates_per_s": n / med["aggregated"],
             "aggregated_records_per_s": aw.size / med["aggregated"],
@@ -171,7 +172,8 @@ def main(argv=None) -> int:
             "best_merge_MB_per_s": s.cells.nbytes / t["merge"].min() / 1e6,
             # throughput ratio to dense, median over repetitions of the per-repetition ratio
             "aggregated_updates_vs_dense": float(np.median(d["aggregated"] / t["aggregated"])),
-            "unaggregated_updates_vs_dense": float(np.median(d["unaggregated"] / t["unaggregated"])),
+            "unaggregated_updates_vs_dense": float(np.median(d["unaggregated"]
+                                                             / t["unaggregated"])),
             "estimates_vs_dense": float(np.median(d["estimate"] / t["estimate"])),
             "merge_MB_vs_dense": float(np.median((s.cells.nbytes / t["merge"])
                                                  / (ops["dense"][0].cells.nbytes / d["merge"]))),
@@ -184,7 +186,8 @@ def main(argv=None) -> int:
     print("-" * len(hdr))
     for r in rows:
         print(f"{r['backend']:18s} {r['cell_bytes'] / 1e6:6.2f} {r['bytes_vs_dense']:6.2f} | "
-              f"{r['aggregated_updates_per_s'] / 1e6:10.1f} {r['aggregated_updates_vs_dense']:5.2f} | "
+              f"{r['aggregated_updates_per_s'] / 1e6:10.1f} "
+              f"{r['aggregated_updates_vs_dense']:5.2f} | "
               f"{r['unaggregated_updates_per_s'] / 1e6:11.1f} "
               f"{r['unaggregated_updates_vs_dense']:5.2f} | "
               f"{r['estimates_per_s'] / 1e3:10.1f} {r['estimates_vs_dense']:5.2f} | "

@@ -11,9 +11,9 @@ the batch and the key, never on the thread count.
 import numpy as np
 from numba import njit, prange
 
-from ..rng import derive, uniform
+from ..rng import derive
 from .hashing import bucket
-from .morris import morris_advance
+from .morris import morris_advance, uniform_small
 
 INT32_MAX = np.int64(2**31 - 1)
 ESTIMATE_BLOCK = 64  # words per parallel work item of the estimate kernels
@@ -178,21 +178,21 @@ def cmm_add_correlated(cells, n_k, a, c, shift, prob, log1m, key, words, topics,
             if cur[r] < cmin:
                 cmin = cur[r]
         remaining = n
-        j = np.uint64(0)
+        j = 0
         while remaining > 0:
             p = prob[cmin]
             if p == 0.0:  # the minimum is saturated: no row can move under either rule
                 break
             if remaining == 1:  # last increment: the plain rule with one uniform on [0, 1)
-                u = uniform(rkey, j)
+                u = uniform_small(rkey, j)
                 if u < p:
                     for r in range(d):
                         if (cur[r] == cmin) if conservative else (u < prob[cur[r]]):
                             cur[r] += 1
                 break
             if p < 1.0:
-                u = uniform(rkey, j)
-                j += np.uint64(1)
+                u = uniform_small(rkey, j)
+                j += 1
                 g = np.floor(np.log1p(-u) / log1m[cmin])
                 if g >= remaining:
                     break
@@ -204,8 +204,8 @@ def cmm_add_correlated(cells, n_k, a, c, shift, prob, log1m, key, words, topics,
                     if cur[r] == cmin:
                         cur[r] += 1
             else:
-                v = uniform(rkey, j) * p
-                j += np.uint64(1)
+                v = uniform_small(rkey, j) * p
+                j += 1
                 for r in range(d):
                     if v < prob[cur[r]]:
                         cur[r] += 1

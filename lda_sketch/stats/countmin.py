@@ -99,7 +99,7 @@ class CountMinLayout(TopicWordStats):
                 "n_buckets": self.n_buckets, "seed": self.seed}
 
     def check_compatible(self, other: TopicWordStats) -> None:
-        """Raise :class:`IncompatibleStatsError` naming every differing field, seed_hash included."""
+        """Raise :class:`IncompatibleStatsError` naming every differing field, seed_hash too."""
         name = type(self).__name__
         if type(other) is not type(self):
             raise IncompatibleStatsError(
@@ -166,7 +166,7 @@ class CountMinLayout(TopicWordStats):
 
     # ----------------------------------------------------------------- persistence
     def serialize(self) -> bytes:
-        """LDSK container (:mod:`~lda_sketch.stats.serialization`) with arrays ``cells``, ``n_k``."""
+        """LDSK container (:mod:`~lda_sketch.stats.serialization`), arrays ``cells``, ``n_k``."""
         return serialization.pack(self.backend_id, self.params(), self.seed_hash,
                                   {"cells": self._cells, "n_k": self.n_k})
 
@@ -262,7 +262,7 @@ class CountMinStats(CountMinLayout):
         saturating_add_into(dst, src)
 
     def merge(self, other, *, key=0) -> None:
-        """Elementwise saturating sum of the cells and of ``n_k``. Exact, commutative, associative."""
+        """Elementwise saturating sum of cells and ``n_k``. Exact, commutative, associative."""
         self.check_compatible(other)
         saturating_add_into(self._cells.reshape(-1), other._cells.reshape(-1))
         self.n_k += other.n_k

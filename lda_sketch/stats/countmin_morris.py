@@ -17,7 +17,8 @@ Three ways to increment a record's ``d`` cells (``increment``):
   unbiased counters of their stream (they undercount collisions, which is the point).
 
 The query is ``read(min_r c_r)``. A record ``(w, k, count)`` is applied in O(levels) work by
-geometric skipping, exact in distribution (see :func:`~lda_sketch.stats._cm_kernels.cmm_add_correlated`).
+geometric skipping, exact in distribution
+(see :func:`~lda_sketch.stats._cm_kernels.cmm_add_correlated`).
 Record ``i`` of an ``add`` call draws with ``derive(key, i)``: **use a fresh key per call**
 (e.g. ``derive(key, chunk)``) — two calls with one key reuse draws.
 
@@ -111,7 +112,8 @@ class CountMinMorrisStats(CountMinLayout):
         return math.sqrt((self.counter_base - 1.0) / 2.0)
 
     def add(self, words, topics, counts, *, key=0) -> None:
-        """Apply ``counts[i]`` increments to ``(words[i], topics[i])``; draws keyed by ``derive(key, i)``."""
+        """Apply ``counts[i]`` increments to ``(words[i], topics[i])``; draws keyed by
+        ``derive(key, i)``."""
         w, t, n = self._records(words, topics, counts)
         k = np.uint64(key)
         if self.increment == "independent":
@@ -127,14 +129,15 @@ class CountMinMorrisStats(CountMinLayout):
         return cmm_estimate(self._cells, self.read_table, self._a, self._c, self._shift, w, out)
 
     def fold_cells(self, dst, src, *, key, cell_offset: int) -> None:
-        """Steele–Tristan addition of a flat code slice; cell ``i`` keyed by ``(key, cell_offset + i)``."""
+        """Steele–Tristan addition of a flat code slice; cell ``i`` keyed by
+        ``(key, cell_offset + i)``."""
         if dst.dtype != self._cells.dtype or src.dtype != dst.dtype or src.shape != dst.shape:
             raise ValueError(f"fold_cells needs two {self._cells.dtype} slices of one shape. "
                              f"Got {dst.dtype}{dst.shape} and {src.dtype}{src.shape}.")
         morris_merge_into(dst, src, self._prob, np.uint64(key), np.int64(cell_offset))
 
     def merge(self, other, *, key=0) -> None:
-        """Unbiased randomized merge in place; identical to a 2-rank fold with ``derive(key, 1)``."""
+        """Unbiased randomized merge in place; equals a 2-rank fold with ``derive(key, 1)``."""
         self.check_compatible(other)
         self.fold_cells(self._cells.reshape(-1), other._cells.reshape(-1),
                         key=rng.derive(np.uint64(key), np.uint64(1)), cell_offset=0)

@@ -1,4 +1,4 @@
-"""Morris approximate counters of base ``b > 1``: jitted kernels on integer codes (arrays in, arrays out).
+"""Morris approximate counters of base ``b > 1``: jitted kernels on integer codes (arrays in/out).
 
 A counter stores a code ``c`` in ``[0, top]`` with ``top = 2**counter_bits - 1`` (uint8 or uint16).
 
@@ -56,11 +56,19 @@ def morris_tables(base: float, counter_bits: int) -> tuple[np.ndarray, np.ndarra
 
 
 def max_base(counter_bits: int) -> float:
-    """Largest base whose top code still reads as a finite float64 with headroom (``b**top < 1e300``)."""
+    """Largest base whose top code reads as a finite float64 with headroom (``b**top < 1e300``)."""
     return math.exp(690.0 / ((1 << int(counter_bits)) - 1))
 
 
 # ----------------------------------------------------------------------------- scalar kernels
+@njit(cache=True, inline="always")
+def uniform_small(key, j):
+    """Equal to ``rng.uniform(key, j)`` (tested); one hash instead of two for ``0 <= j < 256``."""
+    jj = np.int64(j)
+    h = _MIX_SMALL[jj] if jj < 256 else mix64(np.uint64(jj))
+    return float(mix64(key ^ h) >> _S11) * _INV53
+
+
 @njit(cache=True, inline="always")
 def morris_increment(code, prob, u):
     """Code after one increment decided by the uniform ``u`` in [0, 1)."""
@@ -79,18 +87,18 @@ def morris_advance(code, n, prob, log1m, key):
     """
     c = np.int64(code)
     remaining = np.int64(n)
-    j = np.uint64(0)
+    j = 0
     while remaining > 0:
         p = prob[c]
         if p == 0.0:  # saturated
             break
         if remaining == 1:  # one increment left: the plain rule needs no logarithm
-            if uniform(key, j) < p:
+            if uniform_small(key, j) < p:
                 c += 1
             break
         if p < 1.0:
-            u = uniform(key, j)
-            j += _ONE
+            u = uniform_small(key, j)
+            j += 1
             # failures before the next level-up; compared as float so huge skips cannot overflow
             g = np.floor(np.log1p(-u) / log1m[c])
             if g >= remaining:
@@ -103,15 +111,8 @@ def morris_advance(code, n, prob, log1m, key):
 
 
 @njit(cache=True, inline="always")
-def _uniform_small(key, j):
-    """Equal to ``rng.uniform(key, j)`` (tested), faster for ``j < 256``."""
-    h = _MIX_SMALL[j] if j < 256 else mix64(np.uint64(j))
-    return float(mix64(key ^ h) >> _S11) * _INV53
-
-
-@njit(cache=True, inline="always")
 def morris_add_codes(x, y, prob, key):
-    """Steele–Tristan sum of codes ``x`` and ``y``; draw ``j`` is ``uniform(key, j)``. Returns int64."""
+    """Steele–Tristan sum of codes ``x``, ``y`` (int64); draw ``j`` is ``uniform(key, j)``."""
     r = np.int64(max(x, y))
     s = np.int64(min(x, y))
     for j in range(s):
@@ -119,7 +120,7 @@ def morris_add_codes(x, y, prob, key):
         if pr == 0.0:  # saturated
             break
         # u < b**(j - r) = prob[r] / prob[j], without the division
-        if _uniform_small(key, j) * prob[j] < pr:
+        if uniform_small(key, j) * prob[j] < pr:
             r += 1
     return r
 
@@ -149,7 +150,7 @@ def morris_merge_into(dst, src, prob, key, cell_offset):
 
 @njit(cache=True)
 def morris_advance_many(codes, counts, prob, log1m, key):
-    """Independent counters: ``codes[i]`` receives ``counts[i]`` increments keyed by ``derive(key, i)``."""
+    """Independent counters: ``codes[i]`` gets ``counts[i]`` increments (key ``derive(key, i)``)."""
     for i in range(codes.shape[0]):
         codes[i] = morris_advance(codes[i], counts[i], prob, log1m, derive(key, np.uint64(i)))
 

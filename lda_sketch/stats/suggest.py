@@ -13,7 +13,7 @@ MIN_BUCKETS = 16
 
 
 def min_buckets(relative_error: float) -> int:
-    """``ceil(e / relative_error)``: the bucket count the bound needs (not rounded to a power of 2)."""
+    """``ceil(e / relative_error)``: buckets the bound needs (not rounded to a power of 2)."""
     eps = check_float(relative_error, "relative_error", "suggest_n_buckets", lo=0.0, hi=1.0,
                       lo_open=True)
     return math.ceil(math.e / eps)
@@ -39,7 +39,7 @@ def suggest_n_hashes(confidence: float) -> int:
 
 def suggest_sketch(byte_budget: int, n_topics: int, counter_bytes: int,
                    confidence: float = 0.95) -> tuple[int, int]:
-    """``(n_hashes, n_buckets)`` fitting ``byte_budget`` bytes, including the 8-byte ``n_k`` per topic.
+    """``(n_hashes, n_buckets)`` fitting ``byte_budget`` bytes, with the 8-byte ``n_k`` per topic.
 
     ``n_hashes = suggest_n_hashes(confidence)`` (3 at the default 0.95, the paper's choice) and
     ``n_buckets`` is the largest power of two with

@@ -101,7 +101,8 @@ def test_suggestions_match_the_datasketches_formulas():
     assert suggest_sketch(75_000 * 100 * 4 // 3, 100, 1) == (3, 2**15)
     d, w = suggest_sketch(10**6, 10, 4)
     assert d * w * 10 * 4 + 80 <= 10**6 < d * 2 * w * 10 * 4 + 80
-    with pytest.raises(InvalidParameterError, match="The 'byte_budget' parameter of suggest_sketch"):
+    with pytest.raises(InvalidParameterError,
+                       match="The 'byte_budget' parameter of suggest_sketch"):
         suggest_sketch(1000, 100, 1)
 
 

@@ -177,13 +177,13 @@ def test_addition_is_symmetric_and_a_pure_function_of_inputs_and_key(seed):
 def test_merge_uniforms_equal_the_rng_uniforms():
     from numba import njit
 
-    from lda_sketch.stats.morris import _uniform_small
+    from lda_sketch.stats.morris import uniform_small
 
     @njit
     def both(k, n):
         out = np.empty((n, 2))
         for j in range(n):
-            out[j, 0] = _uniform_small(k, j)
+            out[j, 0] = uniform_small(k, j)
             out[j, 1] = rng.uniform(k, np.uint64(j))
         return out
 

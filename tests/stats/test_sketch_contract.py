@@ -258,7 +258,8 @@ def test_out_of_range_records_are_rejected_before_any_write(case):
     if s.backend_id == "dense":
         pytest.skip("dense input checks belong to the dense backend")
     before = s.serialize()
-    for w, t, c, what in (([1, V], [0, 0], [1, 1], f"word={V}"), ([1, 2], [0, K], [1, 1], f"topic={K}"),
+    for w, t, c, what in (([1, V], [0, 0], [1, 1], f"word={V}"),
+                          ([1, 2], [0, K], [1, 1], f"topic={K}"),
                           ([1, 2], [0, 1], [1, -3], "count=-3"), ([-1], [0], [1], "word=-1")):
         with pytest.raises(ValueError, match=f"record .*{what}"):
             s.add(np.array(w), np.array(t), np.array(c), key=key(0))

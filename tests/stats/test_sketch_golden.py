@@ -32,7 +32,8 @@ def build(case: str):
     backend, extra = CASES[case]
     s = make_stats(backend, n_topics=K, n_vocab=V, n_hashes=2, n_buckets=16, seed=12345, **extra)
     i = np.arange(400, dtype=np.int64)
-    s.add((i * 7919) % V, (i * 31) % K, 1 + (i * i) % 97, key=rng.key_for(12345, rng.STREAM_COUNTER, 1))
+    s.add((i * 7919) % V, (i * 31) % K, 1 + (i * i) % 97,
+          key=rng.key_for(12345, rng.STREAM_COUNTER, 1))
     return s
 
 
@@ -57,7 +58,8 @@ def test_golden_merge_bytes():
     a, b = build("cmm-correlated"), build("cmm-correlated")
     b.clear()
     i = np.arange(300, dtype=np.int64)
-    b.add((i * 13) % V, (i * 5) % K, 1 + (i * 3) % 41, key=rng.key_for(12345, rng.STREAM_COUNTER, 2))
+    b.add((i * 13) % V, (i * 5) % K, 1 + (i * 3) % 41,
+          key=rng.key_for(12345, rng.STREAM_COUNTER, 2))
     a.merge(b, key=rng.key_for(12345, rng.STREAM_MERGE, 1))
     if os.environ.get("LDA_SKETCH_REGEN_GOLDEN"):
         path.write_bytes(a.serialize())

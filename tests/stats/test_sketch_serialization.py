@@ -20,7 +20,8 @@ from lda_sketch.stats.hashing import seed_hash
 
 SKETCHES = {
     "countmin": lambda: CountMinStats(3, 50, n_hashes=2, n_buckets=16, seed=9),
-    "countmin-cu": lambda: CountMinStats(3, 50, n_hashes=2, n_buckets=16, seed=9, conservative=True),
+    "countmin-cu": lambda: CountMinStats(3, 50, n_hashes=2, n_buckets=16, seed=9,
+                                         conservative=True),
     "cmm": lambda: CountMinMorrisStats(3, 50, n_hashes=2, n_buckets=16, seed=9),
     "cmm-16": lambda: CountMinMorrisStats(3, 50, n_hashes=2, n_buckets=16, seed=9, counter_bits=16,
                                           counter_base=1.001),
@@ -74,7 +75,8 @@ def test_structured_corruptions_are_named(name):
         ("parameters need", with_header(
             data, lambda h: {**h, "params": {**h["params"], "n_buckets": 2**30}})),
         ("arrays 'cells' and 'n_k'", with_header(
-            data, lambda h: {**h, "arrays": [{**a, "name": "z" + a["name"]} for a in h["arrays"]]})),
+            data, lambda h: {**h, "arrays": [{**a, "name": "z" + a["name"]}
+                                             for a in h["arrays"]]})),
     ]
     for what, bad in cases:
         with pytest.raises(CorruptDataError, match=what):
