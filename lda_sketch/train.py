@@ -222,6 +222,8 @@ class Loop:
         while self.engine.iteration < last:
             info = self.engine.step()
             self._acc.add(info)
+            # One parseable line per iteration under `lda-sketch -v` (scripts/bench_distributed.py).
+            log.debug("step %s", json.dumps({k: _plain(v) for k, v in info.items()}))
             it = int(self.engine.iteration)
             rec = None
             if self.due(it, last):
