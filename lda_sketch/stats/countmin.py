@@ -33,7 +33,7 @@ from ._cm_kernels import (cm_add, cm_add_conservative, cm_estimate, first_bad_re
                           saturating_add_into)
 from .base import TopicWordStats
 from .hashing import hash_params, seed_hash
-from .suggest import suggest_n_buckets, suggest_n_hashes, suggest_sketch  # noqa: F401 (re-export)
+from .suggest import suggest_n_buckets, suggest_n_hashes, suggest_sketch
 
 MAX_HASHES = 32
 MAX_BUCKETS = 2**31
@@ -46,6 +46,10 @@ class CountMinLayout(TopicWordStats):
     """Shared part of the count-min backends: ``cells[r, b, k]`` of ``counter_dtype``."""
 
     counter_dtype: ClassVar[np.dtype] = np.dtype(np.int32)
+    # DataSketches-style helpers, also available as functions in :mod:`.suggest`
+    suggest_n_buckets = staticmethod(suggest_n_buckets)
+    suggest_n_hashes = staticmethod(suggest_n_hashes)
+    suggest_sketch = staticmethod(suggest_sketch)
 
     def __init__(self, n_topics: int, n_vocab: int, n_hashes: int, n_buckets: int, seed: int,
                  **extra):
