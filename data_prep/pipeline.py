@@ -28,7 +28,7 @@ import shutil
 import tempfile
 import time
 from array import array
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -92,19 +92,14 @@ class PrepResult:
         """Write the corpora atomically; if the second write fails the first is removed."""
         out = Path(out)
         heldout_out = Path(heldout_out) if heldout_out else out.with_name(out.name + "-heldout")
-        self.train.write(out, overwrite=overwrite, **self._blocks(self.train))
+        self.train.write(out, overwrite=overwrite)  # the manifest blocks travel in .manifest
         if self.heldout is None:
             return
         try:
-            self.heldout.write(heldout_out, overwrite=overwrite, **self._blocks(self.heldout))
+            self.heldout.write(heldout_out, overwrite=overwrite)
         except BaseException:
             shutil.rmtree(out, ignore_errors=True)
             raise
-
-    @staticmethod
-    def _blocks(c: Corpus) -> dict:
-        m = c.manifest
-        return {"source": m["source"], "preprocessing": m["preprocessing"], "dropped": m["dropped"]}
 
 
 def check_outputs(out, heldout_out, *, overwrite: bool, heldout: bool) -> None:
@@ -395,6 +390,3 @@ def _jsonable(d: dict) -> dict:
         out[k] = list(v) if isinstance(v, (tuple, frozenset, set)) else v
     return out
 
-
-def describe_options(options: PrepOptions) -> dict:
-    return asdict(options)

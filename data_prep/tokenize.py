@@ -72,7 +72,7 @@ class Tokenizer:
         check_int(self.min_token_length, "min_token_length", "Tokenizer", lo=1)
 
     def tokenize(self, text: str, dropped: dict) -> list[str]:
-        """Tokens of ``text`` that survive the filters; adds drop counts by reason to ``dropped``."""
+        """Tokens of ``text`` that survive the filters; drop counts by reason go to ``dropped``."""
         raw = _TOKEN_RE.findall(text.lower().replace("\u2019", "'"))
         return self.filter(raw, dropped)
 

@@ -35,7 +35,8 @@ def documents(unit: WorkUnit, dropped: dict):
         n_found += 1
         attrs = dict(_ATTR_RE.findall(m.group(1)))
         if "id" not in attrs:
-            raise InputFormatError(f"{path}:{_line(text, m.start())}: <doc> without an id attribute.")
+            raise InputFormatError(f"{path}:{_line(text, m.start())}: <doc> without an id "
+                                   f"attribute.")
         body = m.group(2)
         if not body.strip():
             count(dropped, "empty_text")

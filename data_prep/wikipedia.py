@@ -76,7 +76,7 @@ def _page_batches(path: Path, namespaces):
                     reported, batch, dropped = raw.n_read, [], {}
     except ET.ParseError as exc:
         line, col = exc.position
-        raise InputFormatError(f"{path}:{line}:{col}: malformed XML ({exc.msg if hasattr(exc, 'msg') else exc}). "
+        raise InputFormatError(f"{path}:{line}:{col}: malformed XML ({exc}). "
                                f"Is the file complete?") from None
     except (EOFError, OSError) as exc:
         raise compressed_error(path, exc) from None
@@ -120,8 +120,6 @@ def wikitext_to_text(wikitext: str) -> str:
     code = mwparserfromhell.parse(_REF_RE.sub(" ", _COMMENT_RE.sub("", wikitext)))
     _prune(code)
     text = code.strip_code(normalize=True, collapse=True)
-    # Headings survive strip_code as "== Heading =="; keep the words, drop the markers.
-    text = re.sub(r"^=+\s*(.*?)\s*=+\s*$", r"\1.", text, flags=re.M)
     # Tables the parser could not match (unbalanced, or inside templates) survive as row lines.
     text = _TABLE_LINE_RE.sub("", text)
     return _BLANKS_RE.sub("\n\n", text).strip()

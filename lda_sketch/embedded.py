@@ -187,7 +187,8 @@ def build_embedded_corpus(out_dir=None, *, heldout: int | None = DEFAULT_HELDOUT
         train_dir, held_dir = root / "train", root / "heldout"
     else:
         train_dir = Path(out_dir)
-        held_dir = Path(heldout_out) if heldout_out else train_dir.with_name(train_dir.name + "-heldout")
+        held_dir = (Path(heldout_out) if heldout_out
+                    else train_dir.with_name(train_dir.name + "-heldout"))
     done = (train_dir / "manifest.json").exists() and (held_dir / "manifest.json").exists()
     if done and not overwrite:
         if out_dir is None:

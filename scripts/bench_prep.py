@@ -2,6 +2,8 @@
 
 Both configurations run in this one process, interleaved (1, 2, 1, 2, ...), each building the
 corpus end to end (read, tokenize, vocabulary, map, atomic write to a temporary directory).
+CPU seconds (own + pool workers) are recorded too: on a shared machine wall-clock scaling
+depends on other jobs, while the CPU total shows the parallel overhead.
 Prints a table and records JSON (default docs/results/bench_prep.json).
 
     python scripts/bench_prep.py                 # first 40 files (~12 MB), 3 repeats
@@ -13,6 +15,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import tempfile
 import time
@@ -34,7 +37,15 @@ def _cpu_model() -> str:
     return platform.processor() or "unknown"
 
 
+def _cpu_seconds() -> float:
+    """User+system CPU of this process and its finished (pool worker) children."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def run_once(files, workers: int) -> dict:
+    c0 = _cpu_seconds()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         with prepare(make_source("wikiextractor"), files,
@@ -43,7 +54,9 @@ def run_once(files, workers: int) -> dict:
             n_docs, n_tokens, n_vocab = r.train.n_docs, r.train.n_tokens, r.train.n_vocab
             in_bytes = r.summary["input_bytes"]
     wall = time.perf_counter() - t0
+    cpu = _cpu_seconds() - c0
     return {"workers": workers, "seconds": wall, "mb_per_s": in_bytes / 1e6 / wall,
+            "cpu_seconds": cpu, "mb_per_cpu_s": in_bytes / 1e6 / cpu,
             "docs": n_docs, "tokens": n_tokens, "vocab": n_vocab, "input_bytes": in_bytes}
 
 
@@ -66,11 +79,15 @@ def main() -> None:
             r = run_once(files, w)
             runs[w].append(r)
             print(f"repeat {rep}  workers={w}  {r['seconds']:6.2f} s  {r['mb_per_s']:5.2f} MB/s  "
+                  f"cpu {r['cpu_seconds']:6.2f} s  "
                   f"docs={r['docs']} tokens={r['tokens']} vocab={r['vocab']}", flush=True)
     med = {w: statistics.median(x["mb_per_s"] for x in rs) for w, rs in runs.items()}
+    cpu = {w: statistics.median(x["cpu_seconds"] for x in rs) for w, rs in runs.items()}
     print(f"load average before/after: {load_before[0]:.2f} / {os.getloadavg()[0]:.2f}")
     print(f"median MB/s (compressed input): 1 worker {med[1]:.2f}, 2 workers {med[2]:.2f}, "
           f"ratio {med[2] / med[1]:.2f}x")
+    print(f"median CPU seconds: 1 worker {cpu[1]:.2f}, 2 workers {cpu[2]:.2f} "
+          f"(parallel overhead {cpu[2] / cpu[1]:.2f}x)")
     record = {
         "benchmark": "prep wikiextractor throughput", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ",
                                                                              time.gmtime()),
@@ -81,6 +98,7 @@ def main() -> None:
         "command": "python scripts/bench_prep.py " + f"--files {args.files} --repeats {args.repeats}",
         "n_files": len(files), "input_bytes": runs[1][0]["input_bytes"],
         "median_mb_per_s": {"1": med[1], "2": med[2]}, "ratio_2_over_1": med[2] / med[1],
+        "median_cpu_seconds": {"1": cpu[1], "2": cpu[2]},
         "runs": runs[1] + runs[2],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -93,7 +93,8 @@ def register(sub) -> None:
                             help="page namespaces to keep (default 0, articles)")
         elif name == "uci":
             sp.add_argument("--uci-vocab", metavar="FILE",
-                            help="vocabulary file (default: vocab.NAME.txt next to the docword file)")
+                            help="vocabulary file (default: vocab.NAME.txt next to the "
+                                 "docword file)")
         elif name == "text":
             sp.add_argument("--one-per-line", action="store_true",
                             help="one document per non-blank line instead of one per file")
@@ -160,7 +161,8 @@ def run(args) -> int:
             result.write(args.out, args.heldout_out, overwrite=args.overwrite)
     elapsed = time.perf_counter() - t0
     out = Corpus.open(args.out)
-    print(format_summary(out.manifest, lengths=out.doc_lengths(), title=f"train: {args.out}"))
+    part = "train" if (args.heldout or args.source == "embedded") else "corpus"
+    print(format_summary(out.manifest, lengths=out.doc_lengths(), title=f"{part}: {args.out}"))
     held = args.heldout_out or (args.out.rstrip("/") + "-heldout")
     if args.heldout or args.source == "embedded":
         h = Corpus.open(held)

@@ -52,7 +52,8 @@ def test_malformed_xml_names_line_and_column(data_dir, tmp_path):
 def test_xml_that_is_not_a_mediawiki_export(tmp_path):
     f = tmp_path / "other.xml"
     f.write_text("<html><body>hello</body></html>", "utf-8")
-    with pytest.raises(InputFormatError, match=rf"{f}: root element is <html>, expected <mediawiki>"):
+    with pytest.raises(InputFormatError,
+                       match=rf"{f}: root element is <html>, expected <mediawiki>"):
         _run(make_source("wikipedia-xml"), [f])
 
 
@@ -88,7 +89,8 @@ def test_empty_inputs(tmp_path):
         _run(make_source("text"), [empty_dir])
     f = tmp_path / "empty.txt"
     f.write_bytes(b"")
-    with pytest.raises(InputFormatError, match=r"no documents left .*\(0 read; dropped: {.empty_text.: 1}\)"):
+    with pytest.raises(InputFormatError,
+                       match=r"no documents left .*\(0 read; dropped: {.empty_text.: 1}\)"):
         _run(make_source("text"), [f])
     w = tmp_path / "wiki_00"
     w.write_bytes(b"")
@@ -108,7 +110,8 @@ def test_unclosed_wikiextractor_doc_names_line(data_dir, tmp_path):
 
 
 def test_uci_vocabulary_mismatch(data_dir, tmp_path):
-    (tmp_path / "docword.mini.txt").write_bytes((data_dir / "uci" / "docword.mini.txt").read_bytes())
+    src = data_dir / "uci" / "docword.mini.txt"
+    (tmp_path / "docword.mini.txt").write_bytes(src.read_bytes())
     v = tmp_path / "vocab.mini.txt"
     v.write_text("apple\nbanana\n", "utf-8")
     with pytest.raises(InputFormatError,

@@ -15,7 +15,8 @@ from lda_sketch.exceptions import InputFormatError, InvalidParameterError
 def test_tokenizer_rules():
     tok = Tokenizer(min_token_length=3, stopwords=frozenset({"the", "don't"}))
     dropped = {}
-    out = tok.tokenize("The COVID19 report: Europe’s O'Brien don't x_y Zürich москва ab", dropped)
+    text = "The COVID19 report: Europe’s O'Brien don't x_y Zürich москва ab"
+    out = tok.tokenize(text, dropped)
     # digits/underscores split words, possessive 's stripped, curly apostrophe normalised
     assert out == ["covid", "report", "europe", "o'brien", "zürich", "москва"]
     assert dropped == {"stopword": 2, "short": 3}  # the, don't | x, y, ab
