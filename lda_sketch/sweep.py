@@ -410,6 +410,32 @@ def _mean_sd(xs):
     return m, math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
 
 
+def load_results(sweep_dir, *, unfinished: bool = False) -> list[dict]:
+    """Per point (plan order): ``{"point", "config", "records": [trial records, ...]}``.
+
+    ``config`` is the first trial's resolved :class:`~lda_sketch.config.Config` (None when no
+    trial started); ``records`` holds the ``metrics.jsonl`` records of each finished trial (of
+    every trial with records when ``unfinished``).
+    """
+    d = Path(sweep_dir)
+    plan_path = d / "plan.json"
+    if not plan_path.is_file():
+        raise InputFormatError(f"{d}: no plan.json; not a sweep directory (run `lda-sketch "
+                               f"sweep FILE --out {d}` first)")
+    plan = json.loads(plan_path.read_text("utf-8"))
+    by_point: dict[str, list] = {}
+    for r in plan["runs"]:
+        by_point.setdefault(r["point"], []).append(d / r["run_dir"])
+    out = []
+    for point, dirs in by_point.items():
+        cfg_path = next((p / "resolved_config.toml" for p in dirs
+                         if (p / "resolved_config.toml").is_file()), None)
+        recs = [read_metrics(p) for p in dirs if (p / DONE).is_file() or unfinished]
+        out.append({"point": point, "config": config_mod.load(cfg_path) if cfg_path else None,
+                    "records": [r for r in recs if r], "trials": len(dirs)})
+    return out
+
+
 def summarize(sweep_dir) -> list[dict]:
     """Write ``summary.csv`` and ``summary.md`` into ``sweep_dir``; return the rows.
 

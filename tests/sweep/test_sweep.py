@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -208,6 +209,17 @@ def test_cli_smoke_sweep_dry_run_run_and_summary(tmp_path):
     summ = subprocess.run([sys.executable, "-m", "lda_sketch", "sweep-summary", str(out)],
                           capture_output=True, text=True, check=True)
     assert "| dense |" in summ.stdout
+    # The figure and table scripts on the same sweep directory.
+    figs = tmp_path / "figs"
+    subprocess.run([sys.executable, str(REPO / "scripts/plot_sweep.py"), str(out), "--name", "t",
+                    "--out", str(figs)], check=True, capture_output=True)
+    assert sorted(p.name for p in figs.iterdir()) == sorted(
+        f"t_{k}.{e}" for k in ("perplexity_iter", "perplexity_time", "frontier")
+        for e in ("png", "pdf"))
+    table = subprocess.run([sys.executable, str(REPO / "scripts/results_tables.py"), "table",
+                            str(out)], check=True, capture_output=True, text=True).stdout
+    assert re.search(r"\| dense \|.*\| 1\.000× \|", table)
+    assert "| 2^9 | 2^11 |" in table
 
 
 def test_emit_jobs_writes_one_sbatch_per_point(tmp_path):
