@@ -27,7 +27,7 @@ from ._version import __version__
 from .io.corpus import Corpus
 
 #: Bump when the document extraction changes, so caches are rebuilt.
-EMBEDDED_VERSION = 1
+EMBEDDED_VERSION = 2
 DEFAULT_HELDOUT = 300
 MIN_DF = 3
 MAX_DF_FRAC = 0.5
@@ -174,12 +174,14 @@ def cache_dir(heldout: int = DEFAULT_HELDOUT, seed: int = 0) -> Path:
 
 
 def build_embedded_corpus(out_dir=None, *, heldout: int | None = DEFAULT_HELDOUT, seed: int = 0,
-                          heldout_out=None, overwrite: bool = False) -> tuple[Corpus, Corpus]:
+                          heldout_out=None, overwrite: bool = False
+                          ) -> tuple[Corpus, Corpus | None]:
     """(train, held-out) corpora of stdlib docstrings; built once, then opened from disk.
 
     ``out_dir=None`` uses :func:`cache_dir`; the held-out corpus goes to ``heldout_out`` or
     ``<out_dir>-heldout`` (``<cache>/heldout`` for the cache). ``heldout`` documents are chosen
-    at random by ``seed`` and mapped into the training vocabulary.
+    at random by ``seed`` and mapped into the training vocabulary; ``heldout=0`` gives
+    ``(train, None)``.
     """
     heldout = DEFAULT_HELDOUT if heldout is None else int(heldout)
     if out_dir is None:
@@ -189,10 +191,14 @@ def build_embedded_corpus(out_dir=None, *, heldout: int | None = DEFAULT_HELDOUT
         train_dir = Path(out_dir)
         held_dir = (Path(heldout_out) if heldout_out
                     else train_dir.with_name(train_dir.name + "-heldout"))
-    done = (train_dir / "manifest.json").exists() and (held_dir / "manifest.json").exists()
+    def opened():
+        return Corpus.open(train_dir), (Corpus.open(held_dir) if heldout else None)
+
+    done = (train_dir / "manifest.json").exists() and (
+        not heldout or (held_dir / "manifest.json").exists())
     if done and not overwrite:
         if out_dir is None:
-            return Corpus.open(train_dir), Corpus.open(held_dir)
+            return opened()
         raise FileExistsError(f"{train_dir} already exists; pass overwrite=True (--overwrite).")
     from data_prep import PrepOptions, Source, prepare
 
@@ -204,5 +210,5 @@ def build_embedded_corpus(out_dir=None, *, heldout: int | None = DEFAULT_HELDOUT
             result.write(train_dir, held_dir, overwrite=overwrite or out_dir is None)
     except FileExistsError:
         if out_dir is not None:
-            raise
-    return Corpus.open(train_dir), Corpus.open(held_dir)
+            raise  # a concurrent build of the cache finished first: use it
+    return opened()

@@ -70,3 +70,9 @@ def test_module_documents_split_docstrings_and_comments():
     assert docs == [("mod", "module mod", "Module doc.\n\nmodule comment"),
                     ("mod.f", "function mod.f", "Function doc.\n\ninside f"),
                     ("mod.C", "class mod.C", "Class doc.\n\nMethod doc.")]
+
+
+def test_no_heldout_gives_train_only(tmp_path):
+    train, held = embedded.build_embedded_corpus(tmp_path / "e", heldout=0)
+    assert held is None and not (tmp_path / "e-heldout").exists()
+    assert train.n_docs >= 3000 and "heldout" not in train.manifest["dropped"]["documents"]
