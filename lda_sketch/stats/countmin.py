@@ -226,7 +226,8 @@ class CountMinStats(CountMinLayout):
     (rows d, default 3), ``n_buckets`` (w, a power of two >= 16, default 2**15), ``seed`` (of the
     hash functions), ``conservative`` (weighted conservative update
     ``cell = max(cell, min_r cell_r + count)``: never underestimates, at most the plain estimate,
-    but no longer linear: a merge sums cells and can exceed the sketch of the joint stream).
+    but no longer linear: a merge sums cells, which never underestimates but differs from the
+    sketch of the joint stream).
     """
 
     backend_id = "countmin"
