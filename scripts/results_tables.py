@@ -48,8 +48,8 @@ def sweep_table(sweep_dir: Path) -> str:
         ppl, sd = _f(r["final_perplexity_mean"]), _f(r["final_perplexity_sd"])
         t, tsd = _f(r["s_per_iter_mean"]), _f(r["s_per_iter_sd"])
         nb = _f(r["stats_nbytes_mean"])
-        if r["backend"] == "dense":
-            var, d, w, pw = "dense", "", "", ""
+        if r["backend"] in ("dense", ""):  # "": no trial started yet
+            var, d, w, pw = r["point"], "", "", ""
         else:
             b = int(r["n_buckets"]).bit_length() - 1
             d, w, pw = r["n_hashes"], f"2^{b}", f"2^{b + PAPER_SHIFT}"
