@@ -38,11 +38,18 @@ from .stats import BACKENDS, make_stats
 
 logger = logging.getLogger(__name__)
 
-INITS = ("sparse", "uniform")
-#: ``init="sparse"``: the tokens of document g draw topics from the window
-#: ``(h(g) + r) % K, r < SPARSE_INIT_WINDOW`` (fastlvm-style), so each document starts with
-#: at most this many topics instead of ~K (docs/SAMPLER.md has the measurement).
-SPARSE_INIT_WINDOW = 10
+
+#: ``init="sparse"`` (default): each document draws SPARSE_INIT_TOPICS random topics and each of
+#: its tokens takes one of them, so documents start with <= 20 topics instead of ~K and the
+#: first sweeps are short. ``"window"``: fastlvm's window, topics ``(h(g) + r) % K`` for
+#: ``r < WINDOW_INIT_TOPICS``. ``"uniform"``: uniform random. docs/SAMPLER.md §2 has the
+#: measurement behind the default.
+SPARSE_INIT_TOPICS = 20
+WINDOW_INIT_TOPICS = 10
+# init name -> (topics per document (None: K), scatter): see sampler._kernels.init_topics
+_INIT_RULES = {"sparse": (SPARSE_INIT_TOPICS, True), "window": (WINDOW_INIT_TOPICS, False),
+               "uniform": (None, False)}
+INITS = tuple(_INIT_RULES)
 STATE_FORMAT = "lda_sketch.engine_state"
 STATE_VERSION = 1
 
@@ -57,7 +64,7 @@ class EngineParams:
     backend: str = "dense"        # registry name: "dense" | "countmin" | "countmin-morris"
     backend_params: dict = field(default_factory=dict)  # passed to make_stats
     sampler: str = "sca"          # "sca" (fast word-major kernel) | "sem" (plain reference)
-    init: str = "sparse"          # "sparse" (window init) | "uniform" (uniform random)
+    init: str = "sparse"          # "sparse" (20 random topics per doc) | "window" | "uniform"
     seed: int = 0
     fold_in_iters: int = 100      # EM steps of theta fold-in for held-out perplexity
 
@@ -124,9 +131,10 @@ class Engine:
     def initialize(self) -> None:
         """Draw the initial z (keyed by global token index), build and merge stats. Collective."""
         p, s = self.params, self.state
-        window = SPARSE_INIT_WINDOW if p.init == "sparse" else p.n_topics
+        window, scatter = _INIT_RULES[p.init]
         init_topics(s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.doc_offset, s.token_offset,
-                    self._key(STREAM_INIT, 0), p.n_topics, min(window, p.n_topics), s.z)
+                    self._key(STREAM_INIT, 0), p.n_topics, min(window or p.n_topics, p.n_topics),
+                    scatter, s.z)
         s.rebuild_doc_topics()
         self._build(self.stats, 0)
         self._merge(self.stats, 0)

@@ -12,7 +12,7 @@ iteration of each per round, so load changes on a shared machine hit all of them
 3. tomotopy ``LDAModel.train(1, workers=1)`` (collapsed Gibbs, hyperparameter optimisation off)
    on the same documents;
 4. time per iteration of each registered sketch backend (3 x 2^13) / dense, 1 thread;
-5. init "sparse" vs "uniform" (2 threads): time per iteration, topics per document, held-out
+5. init "sparse" vs "window" vs "uniform" (2 threads): time per iteration, topics per doc, held-out
    perplexity after 1, iters/2 and iters iterations;
 6. bytes of the statistics per backend, bytes of the sampler state, peak RSS.
 
@@ -41,7 +41,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.engine import INITS, Engine, EngineParams
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import BACKENDS
 
@@ -130,8 +130,9 @@ def main(argv=None) -> int:
     ap.add_argument("--topics", type=int, default=100)
     ap.add_argument("--alpha", type=float, default=0.1)
     ap.add_argument("--beta", type=float, default=0.01)
-    ap.add_argument("--iters", type=int, default=6, help="timed iterations per run")
-    ap.add_argument("--skip", type=int, default=2, help="leading iterations left out of medians")
+    ap.add_argument("--iters", type=int, default=8,
+                    help="timed round-robin iterations (0: only the init comparison)")
+    ap.add_argument("--skip", type=int, default=3, help="leading iterations left out of medians")
     ap.add_argument("--init-iters", type=int, default=10,
                     help="iterations of the sparse-vs-uniform init comparison (0: skip)")
     ap.add_argument("--seed", type=int, default=0)
@@ -153,82 +154,85 @@ def main(argv=None) -> int:
     base = dict(n_topics=args.topics, alpha=args.alpha, beta=args.beta, seed=args.seed)
     N = corpus.n_tokens
 
-    # -- round robin, one iteration of each per round, so load changes on the shared machine hit
-    #    all of them alike: dense at 1 and 2 threads (identical trajectories: bitwise the same
-    #    work), every sketch backend at 1 thread, tomotopy with 1 worker.
-    runs = {"dense@1": (EngineParams(**base), 1), "dense@2": (EngineParams(**base), 2)}
-    for name in sorted(BACKENDS):
-        if name != "dense":
-            runs[f"{name}@1"] = (EngineParams(**base, backend=name,
-                                              backend_params=SKETCHES.get(name, {})), 1)
-    runs = {k: v for k, v in runs.items() if v[1] <= numba.config.NUMBA_NUM_THREADS}
-    engines, rec = {}, {}
-    for label, (params, nt) in runs.items():
-        numba.set_num_threads(nt)
-        engines[label], t_init = make_engine(corpus, params)
-        rec[label] = {"threads": nt, "backend": params.backend,
-                      "backend_params": params.backend_params, "t_init_s": t_init,
-                      "stats_nbytes": engines[label].stats.nbytes,
-                      "state_nbytes": engines[label].state_nbytes, "steps": [],
-                      "topics_per_doc": []}
-    res["peak_rss_mb_after_init"] = peak_rss_mb()
-    tomo = None
-    if not args.no_tomotopy:
-        try:
-            tomo = Tomotopy(corpus, args.topics, args.alpha, args.beta, args.seed)
-            rec["tomotopy@1"] = {"version": tomo.tp.__version__, "isa": tomo.tp.isa,
-                                 "n_tokens": int(tomo.mdl.num_words), "t_load_s": tomo.t_load,
-                                 "t_init_s": tomo.t_init, "s_per_iter": []}
-        except ImportError:
-            res["tomotopy_skipped"] = "tomotopy not installed (pip install lda_sketch[bench])"
-    for it in range(args.iters):
-        for label, eng in engines.items():
-            numba.set_num_threads(rec[label]["threads"])
-            rec[label]["steps"].append(eng.step())
-            rec[label]["topics_per_doc"].append(topics_per_doc(eng))
-        if tomo is not None:
-            rec["tomotopy@1"]["s_per_iter"].append(tomo.step())
-        print(f"round {it + 1}: " + ", ".join(
-            f"{k} {v['steps'][-1]['t_step']:.2f}s" if "steps" in v else
-            f"{k} {v['s_per_iter'][-1]:.2f}s" for k, v in rec.items()), flush=True)
-    res["peak_rss_mb_after_rounds"] = peak_rss_mb()
-    if "dense@2" in engines:
-        res["dense_1_and_2_threads_bitwise_identical"] = bool(
-            np.array_equal(engines["dense@1"].state.z, engines["dense@2"].state.z)
-            and np.array_equal(engines["dense@1"].stats.cells, engines["dense@2"].stats.cells))
-    del engines
-    sk = args.skip
-    for label, r in rec.items():
-        if "steps" in r:
-            for key in ("t_sample", "t_build", "t_merge", "t_step"):
-                r[f"median_{key}_s"] = med([s[key] for s in r["steps"]], sk)
-            r["tokens_per_s"] = N / r["median_t_sample_s"]
-            r["tokens_per_s_per_core"] = r["tokens_per_s"] / r["threads"]
-        else:
-            r["median_s_per_iter"] = med(r["s_per_iter"], sk)
-            r["tokens_per_s"] = r["n_tokens"] / r["median_s_per_iter"]
-            r["tokens_per_s_per_core"] = r["tokens_per_s"]
-    d1 = rec["dense@1"]
-    summary = {}
-    for label, r in rec.items():
-        if "steps" in r and r["backend"] != "dense":
-            per_round = [a["t_step"] / b["t_step"] for a, b in zip(r["steps"], d1["steps"])]
-            summary[f"{label}_t_step_over_dense@1"] = {
-                "ratio_of_medians": r["median_t_step_s"] / d1["median_t_step_s"],
-                "median_of_ratios": med(per_round, sk)}
-    if "dense@2" in rec:
-        summary["dense_speedup_2_threads"] = d1["median_t_sample_s"] / rec["dense@2"]["median_t_sample_s"]
-    if "tomotopy@1" in rec:
-        summary["dense@1_tokens_per_s_over_tomotopy@1"] = (d1["tokens_per_s"]
-                                                            / rec["tomotopy@1"]["tokens_per_s"])
-    res["runs"] = rec
-    res["summary"] = summary
-    for label, r in rec.items():
-        extra = (f", stats {r['stats_nbytes'] / 1e6:.1f} MB, topics/doc "
-                 f"{r['topics_per_doc'][-1]:.1f}" if "steps" in r else "")
-        print(f"{label}: {r['tokens_per_s_per_core'] / 1e6:.2f} M tokens/s/core (median)" + extra)
-    for k, v in summary.items():
-        print(f"{k}: {v}")
+    if args.iters:
+        # -- round robin, one iteration of each per round, so load changes on the shared machine hit
+        #    all of them alike: dense at 1 and 2 threads (identical trajectories: bitwise the same
+        #    work), every sketch backend at 1 thread, tomotopy with 1 worker.
+        runs = {"dense@1": (EngineParams(**base), 1), "dense@2": (EngineParams(**base), 2)}
+        for name in sorted(BACKENDS):
+            if name != "dense":
+                runs[f"{name}@1"] = (EngineParams(**base, backend=name,
+                                                  backend_params=SKETCHES.get(name, {})), 1)
+        runs = {k: v for k, v in runs.items() if v[1] <= numba.config.NUMBA_NUM_THREADS}
+        engines, rec = {}, {}
+        for label, (params, nt) in runs.items():
+            numba.set_num_threads(nt)
+            engines[label], t_init = make_engine(corpus, params)
+            rec[label] = {"threads": nt, "backend": params.backend,
+                          "backend_params": params.backend_params, "t_init_s": t_init,
+                          "stats_nbytes": engines[label].stats.nbytes,
+                          "state_nbytes": engines[label].state_nbytes, "steps": [],
+                          "topics_per_doc": []}
+        res["peak_rss_mb_after_init"] = peak_rss_mb()
+        tomo = None
+        if not args.no_tomotopy:
+            try:
+                tomo = Tomotopy(corpus, args.topics, args.alpha, args.beta, args.seed)
+                rec["tomotopy@1"] = {"version": tomo.tp.__version__, "isa": tomo.tp.isa,
+                                     "n_tokens": int(tomo.mdl.num_words), "t_load_s": tomo.t_load,
+                                     "t_init_s": tomo.t_init, "s_per_iter": []}
+            except ImportError:
+                res["tomotopy_skipped"] = "tomotopy not installed (pip install lda_sketch[bench])"
+        for it in range(args.iters):
+            for label, eng in engines.items():
+                numba.set_num_threads(rec[label]["threads"])
+                rec[label]["steps"].append(eng.step())
+                rec[label]["topics_per_doc"].append(topics_per_doc(eng))
+            if tomo is not None:
+                rec["tomotopy@1"]["s_per_iter"].append(tomo.step())
+            print(f"round {it + 1}: " + ", ".join(
+                f"{k} {v['steps'][-1]['t_step']:.2f}s" if "steps" in v else
+                f"{k} {v['s_per_iter'][-1]:.2f}s" for k, v in rec.items()), flush=True)
+        res["peak_rss_mb_after_rounds"] = peak_rss_mb()
+        if "dense@2" in engines:
+            res["dense_1_and_2_threads_bitwise_identical"] = bool(
+                np.array_equal(engines["dense@1"].state.z, engines["dense@2"].state.z)
+                and np.array_equal(engines["dense@1"].stats.cells, engines["dense@2"].stats.cells))
+        del engines
+        sk = args.skip
+        for label, r in rec.items():
+            if "steps" in r:
+                for key in ("t_sample", "t_build", "t_merge", "t_step"):
+                    r[f"median_{key}_s"] = med([s[key] for s in r["steps"]], sk)
+                r["tokens_per_s"] = N / r["median_t_sample_s"]
+                r["tokens_per_s_per_core"] = r["tokens_per_s"] / r["threads"]
+            else:
+                r["median_s_per_iter"] = med(r["s_per_iter"], sk)
+                r["tokens_per_s"] = r["n_tokens"] / r["median_s_per_iter"]
+                r["tokens_per_s_per_core"] = r["tokens_per_s"]
+        d1 = rec["dense@1"]
+        summary = {}
+        for label, r in rec.items():
+            if "steps" in r and r["backend"] != "dense":
+                per_round = [a["t_step"] / b["t_step"] for a, b in zip(r["steps"], d1["steps"])]
+                summary[f"{label}_t_step_over_dense@1"] = {
+                    "ratio_of_medians": r["median_t_step_s"] / d1["median_t_step_s"],
+                    "median_of_ratios": med(per_round, sk)}
+        if "dense@2" in rec:
+            summary["dense_speedup_2_threads"] = (d1["median_t_sample_s"]
+                                                  / rec["dense@2"]["median_t_sample_s"])
+        if "tomotopy@1" in rec:
+            summary["dense@1_tokens_per_s_over_tomotopy@1"] = (d1["tokens_per_s"]
+                                                                / rec["tomotopy@1"]["tokens_per_s"])
+        res["runs"] = rec
+        res["summary"] = summary
+        for label, r in rec.items():
+            extra = (f", stats {r['stats_nbytes'] / 1e6:.1f} MB, topics/doc "
+                     f"{r['topics_per_doc'][-1]:.1f}" if "steps" in r else "")
+            print(f"{label}: {r['tokens_per_s_per_core'] / 1e6:.2f} M tokens/s/core (median)"
+                  + extra)
+        for k, v in summary.items():
+            print(f"{k}: {v}")
 
     # -- init comparison (2 threads, round robin): time per iteration, perplexity
     if args.init_iters:
@@ -236,7 +240,7 @@ def main(argv=None) -> int:
         numba.set_num_threads(nt)
         at = sorted({1, args.init_iters // 2, args.init_iters}) if held is not None else ()
         engs, inits = {}, {}
-        for init in ("sparse", "uniform"):
+        for init in INITS:
             engs[init], t_init = make_engine(corpus, EngineParams(**base, init=init,
                                                                   fold_in_iters=50), held)
             inits[init] = {"t_init_s": t_init, "t_sample_s": [], "t_step_s": [],

@@ -157,20 +157,26 @@ def sem_sweep(theta, phi_words, word_pair_ptr, pair_doc, pair_tok_ptr, tok_perm,
 
 @njit(cache=True, parallel=True)
 def init_topics(pair_doc, pair_tok_ptr, tok_perm, doc_offset, token_offset, key, n_topics,
-                window, z):
-    """Initial z: token of global doc g gets ``(h(g) + r) % K``, ``r = floor(u * window)``.
+                window, scatter, z):
+    """Initial z: every token of global doc g picks slot ``r = floor(u * window)`` of its doc.
 
-    ``h(g)`` is 64 random bits of ``derive(key, 0)`` at ``g``; ``u`` is the token's uniform under
-    ``derive(key, 1)`` at its global token index. ``window = K`` is uniform random init.
+    ``scatter=False``: topic ``(h(g) + r) % K`` (a window of consecutive topics; ``window = K``
+    is uniform random init). ``scatter=True``: topic ``h_r(g) % K``, ``window`` independent
+    random topics per document. ``h`` are 64-bit draws under ``derive(key, 0)`` at ``g`` (and
+    ``r``); ``u`` is the token's uniform under ``derive(key, 1)`` at its global token index.
     """
     kdoc = derive(key, _U0)
     ktok = derive(key, _U1)
     K = np.uint64(n_topics)
     for p in prange(pair_doc.shape[0]):
-        h = bits(kdoc, np.uint64(doc_offset + pair_doc[p])) % K
+        kd = derive(kdoc, np.uint64(doc_offset + pair_doc[p]))
+        h = bits(kd, _U0) % K
         for slot in range(pair_tok_ptr[p], pair_tok_ptr[p + 1]):
             r = np.uint64(uniform(ktok, np.uint64(token_offset + tok_perm[slot])) * window)
-            z[slot] = (h + r) % K
+            if scatter:
+                z[slot] = bits(kd, r + _U1) % K
+            else:
+                z[slot] = (h + r) % K
 
 
 @njit(cache=True, parallel=True)

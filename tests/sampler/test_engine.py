@@ -3,7 +3,7 @@ import numba
 import numpy as np
 import pytest
 
-from lda_sketch.engine import SPARSE_INIT_WINDOW, Engine, EngineParams
+from lda_sketch.engine import SPARSE_INIT_TOPICS, WINDOW_INIT_TOPICS, Engine, EngineParams
 from lda_sketch.exceptions import CorruptDataError, InvalidParameterError
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.sampler import ShardState
@@ -79,16 +79,25 @@ def test_dense_stats_equal_histogram_of_z(small):
     np.testing.assert_array_equal(eng.stats.cells, expect)
 
 
-def test_sparse_init_limits_topics_per_document(small):
-    corpus, _ = small
-    K = 40
-    for init, bound in (("sparse", SPARSE_INIT_WINDOW), ("uniform", K)):
-        eng = Engine(EngineParams(n_topics=K, init=init), corpus, 120)
+def test_sparse_inits_limit_topics_per_document():
+    corpus, _ = planted_corpus(40, 6, 500, 200, seed=5)
+    K = 100
+    used = {}
+    for init in ("sparse", "window", "uniform"):
+        eng = Engine(EngineParams(n_topics=K, init=init), corpus, 500)
         eng.initialize()
-        used = (eng.doc_topic() > 0).sum(axis=1)
-        assert used.max() <= bound
-        if init == "uniform":
-            assert used.mean() > SPARSE_INIT_WINDOW  # docs of ~40 tokens spread over many topics
+        used[init] = (eng.doc_topic() > 0).sum(axis=1)
+    assert used["sparse"].max() <= SPARSE_INIT_TOPICS
+    assert used["sparse"].mean() > 0.6 * SPARSE_INIT_TOPICS  # scattered, not one topic
+    assert used["window"].max() <= WINDOW_INIT_TOPICS
+    # window topics are consecutive (mod K): the span from the doc's first used topic is < W
+    eng = Engine(EngineParams(n_topics=K, init="window"), corpus, 500)
+    eng.initialize()
+    for row in eng.doc_topic():
+        t = np.flatnonzero(row)
+        gaps = np.diff(np.r_[t, t[0] + K])
+        assert K - gaps.max() < WINDOW_INIT_TOPICS
+    assert used["uniform"].mean() > 80  # ~200 tokens over 100 topics: 1 - e^-2 of them
 
 
 def test_bitwise_identical_for_one_and_two_threads(small):
