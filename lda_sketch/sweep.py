@@ -337,7 +337,10 @@ def emit_jobs(sweep: Sweep, runs: list[SweepRun], out_dir, template) -> list[Pat
     written = []
     for point in dict.fromkeys(r.point for r in runs):
         body = [re.sub(r"--job-name=\S+", f"--job-name=lda-{point}", ln) for ln in keep]
-        body.append(f"cd {_shquote(str(Path.cwd().resolve()))}")
+        # Run from where the sweep was emitted (relative paths, the template's $PWD/.venv).
+        at = next((i + 1 for i, ln in enumerate(body) if ln.startswith("set -")),
+                  next((i for i, ln in enumerate(body) if not ln.startswith("#")), len(body)))
+        body.insert(at, f"cd {_shquote(str(Path.cwd().resolve()))}")
         body.append(f"srun --mpi=pmix lda-sketch sweep {_shquote(str(sweep.source.resolve()))} "
                     f"--out {_shquote(str(out))} --only {_shquote(point)} {extra}".rstrip())
         path = jobs / f"{point}.sbatch"
