@@ -130,98 +130,26 @@ def cmm_estimate(cells, read, a, c, shift, words, out):
 
 
 @njit(cache=True)
-def group_by_topic(topics, n_topics):
-    """Stable counting sort of record indices by topic: ``order[start[t]:start[t+1]]`` are the
-    records of topic ``t`` in increasing index order. int64 (n,), int64 (n_topics + 1,)."""
-    start = np.zeros(n_topics + 1, np.int64)
-    for i in range(topics.shape[0]):
-        start[topics[i] + 1] += 1
-    for t in range(n_topics):
-        start[t + 1] += start[t]
-    fill = start[:-1].copy()
-    order = np.empty(topics.shape[0], np.int64)
-    for i in range(topics.shape[0]):
-        t = topics[i]
-        order[fill[t]] = i
-        fill[t] += 1
-    return order, start
-
-
-# The Morris add kernels run topics in parallel: a record of topic t touches only cells[:, :, t]
-# and n_k[t], so topic groups are disjoint, and within a topic records are applied in index
-# order with draws keyed by the record index: the bytes equal a serial pass for any thread count.
-
-@njit(cache=True, parallel=True)
 def cmm_add_independent(cells, n_k, a, c, shift, prob, log1m, key, words, topics, counts):
     """Each of the record's ``d`` cells is its own Morris counter receiving ``count`` increments.
 
     Row ``r`` of record ``i`` draws with ``derive(derive(key, i), r)``.
     """
-    d, _, K = cells.shape
-    order, start = group_by_topic(topics, K)
-    for t in prange(K):
-        for q in range(start[t], start[t + 1]):
-            i = order[q]
-            n = counts[i]
-            if n == 0:
-                continue
-            w = words[i]
-            rkey = derive(key, np.uint64(i))
-            for r in range(d):
-                b = bucket(a[r], c[r], shift, w)
-                cells[r, b, t] = morris_advance(cells[r, b, t], n, prob, log1m,
-                                                derive(rkey, np.uint64(r)))
-            n_k[t] += n
-
-
-@njit(cache=True, inline="always")
-def _correlated_record(cells, a, c, shift, prob, log1m, rkey, w, t, n, conservative, bk, cur):
-    """Apply ``n`` correlated (or conservative) increments of ``(w, t)``; scratch ``bk``, ``cur``."""
     d = cells.shape[0]
-    cmin = np.int64(1 << 62)
-    for r in range(d):
-        bk[r] = bucket(a[r], c[r], shift, w)
-        cur[r] = cells[r, bk[r], t]
-        if cur[r] < cmin:
-            cmin = cur[r]
-    remaining = n
-    j = 0
-    while remaining > 0:
-        p = prob[cmin]
-        if p == 0.0:  # the minimum is saturated: no row can move under either rule
-            break
-        if remaining == 1:  # last increment: the plain rule with one uniform on [0, 1)
-            u = uniform_small(rkey, j)
-            if u < p:
-                for r in range(d):
-                    if (cur[r] == cmin) if conservative else (u < prob[cur[r]]):
-                        cur[r] += 1
-            break
-        if p < 1.0:
-            u = uniform_small(rkey, j)
-            j += 1
-            g = np.floor(np.log1p(-u) / log1m[cmin])
-            if g >= remaining:
-                break
-            remaining -= np.int64(g) + 1
-        else:
-            remaining -= 1
-        if conservative:
-            for r in range(d):
-                if cur[r] == cmin:
-                    cur[r] += 1
-        else:
-            v = uniform_small(rkey, j) * p
-            j += 1
-            for r in range(d):
-                if v < prob[cur[r]]:
-                    cur[r] += 1
-        cmin += 1  # every row at the minimum moved (v < p), so the minimum rose by one
-    for r in range(d):
-        cells[r, bk[r], t] = cur[r]
+    for i in range(words.shape[0]):
+        n = counts[i]
+        if n == 0:
+            continue
+        w, t = words[i], topics[i]
+        rkey = derive(key, np.uint64(i))
+        for r in range(d):
+            b = bucket(a[r], c[r], shift, w)
+            cells[r, b, t] = morris_advance(cells[r, b, t], n, prob, log1m,
+                                            derive(rkey, np.uint64(r)))
+        n_k[t] += n
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def cmm_add_correlated(cells, n_k, a, c, shift, prob, log1m, key, words, topics, counts,
                        conservative):
     """Correlated counters (one uniform per increment shared by the ``d`` cells), ``count`` at once.
@@ -234,16 +162,54 @@ def cmm_add_correlated(cells, n_k, a, c, shift, prob, log1m, key, words, topics,
     rule to one uniform on [0, 1). Exact in distribution; draws ``uniform(derive(key, i), j)``
     for ``j = 0, 1, ...``.
     """
-    d, _, K = cells.shape
-    order, start = group_by_topic(topics, K)
-    for t in prange(K):
-        bk = np.empty(d, np.int64)  # scratch per topic group, not per record
-        cur = np.empty(d, np.int64)
-        for q in range(start[t], start[t + 1]):
-            i = order[q]
-            n = counts[i]
-            if n == 0:
-                continue
-            _correlated_record(cells, a, c, shift, prob, log1m, derive(key, np.uint64(i)),
-                               words[i], t, n, conservative, bk, cur)
-            n_k[t] += n
+    d = cells.shape[0]
+    bk = np.empty(d, np.int64)
+    cur = np.empty(d, np.int64)
+    for i in range(words.shape[0]):
+        n = counts[i]
+        if n == 0:
+            continue
+        w, t = words[i], topics[i]
+        rkey = derive(key, np.uint64(i))
+        cmin = np.int64(1 << 62)
+        for r in range(d):
+            bk[r] = bucket(a[r], c[r], shift, w)
+            cur[r] = cells[r, bk[r], t]
+            if cur[r] < cmin:
+                cmin = cur[r]
+        remaining = n
+        j = 0
+        while remaining > 0:
+            p = prob[cmin]
+            if p == 0.0:  # the minimum is saturated: no row can move under either rule
+                break
+            if remaining == 1:  # last increment: the plain rule with one uniform on [0, 1)
+                u = uniform_small(rkey, j)
+                if u < p:
+                    for r in range(d):
+                        if (cur[r] == cmin) if conservative else (u < prob[cur[r]]):
+                            cur[r] += 1
+                break
+            if p < 1.0:
+                u = uniform_small(rkey, j)
+                j += 1
+                g = np.floor(np.log1p(-u) / log1m[cmin])
+                if g >= remaining:
+                    break
+                remaining -= np.int64(g) + 1
+            else:
+                remaining -= 1
+            if conservative:
+                for r in range(d):
+                    if cur[r] == cmin:
+                        cur[r] += 1
+            else:
+                v = uniform_small(rkey, j) * p
+                j += 1
+                for r in range(d):
+                    if v < prob[cur[r]]:
+                        cur[r] += 1
+            cmin += 1  # every row at the minimum moved (v < p), so the minimum rose by one
+        for r in range(d):
+            cells[r, bk[r], t] = cur[r]
+        n_k[t] += n
