@@ -9,6 +9,8 @@ Seam notes (for the API engineer):
   training tokens), ``Engine.state_nbytes``, ``unigram_perplexity(..., comm=None)``, and
   ``state_dict()["z"]`` is in the shard's *doc-major* token order (portable across shardings).
 * ``step()`` also returns ``"t_step"`` (wall seconds of the whole step).
+* ``EngineParams.init`` also accepts ``"window"`` (fastlvm's window init); ``"sparse"`` (the
+  default) is 20 random topics per document (``INITS`` lists the choices).
 
 Iteration ``t`` (1-based) uses RNG keys ``make_key(seed, STREAM_SAMPLER | STREAM_COUNTER |
 STREAM_MERGE, t)``; initialisation uses iteration 0. Every token's draw is counted by its

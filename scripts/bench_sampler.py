@@ -12,9 +12,10 @@ iteration of each per round, so load changes on a shared machine hit all of them
 3. tomotopy ``LDAModel.train(1, workers=1)`` (collapsed Gibbs, hyperparameter optimisation off)
    on the same documents;
 4. time per iteration of each registered sketch backend (3 x 2^13) / dense, 1 thread;
-5. init "sparse" vs "window" vs "uniform" (2 threads): time per iteration, topics per doc, held-out
+5. the backend-dependent work (queries + add) of every backend on ONE frozen state, interleaved;
+6. init "sparse" vs "window" vs "uniform" (2 threads): time per iteration, topics per doc, held-out
    perplexity after 1, iters/2 and iters iterations;
-6. bytes of the statistics per backend, bytes of the sampler state, peak RSS.
+7. bytes of the statistics per backend, bytes of the sampler state, peak RSS.
 
 Reported figures are medians over the iterations after the first ``--skip``. Results are printed
 and written as JSON (default ``docs/results/bench_sampler.json``). Not run as a test.
@@ -43,7 +44,7 @@ import numpy as np
 
 from lda_sketch.engine import INITS, Engine, EngineParams
 from lda_sketch.io.corpus import Corpus
-from lda_sketch.stats import BACKENDS
+from lda_sketch.stats import BACKENDS, make_stats
 
 SKETCHES = {"countmin": {"n_hashes": 3, "n_buckets": 2**13},
             "countmin-morris": {"n_hashes": 3, "n_buckets": 2**13}}
@@ -122,6 +123,53 @@ class Tomotopy:
         return time.perf_counter() - t0
 
 
+def sketch_overhead(corpus, base, warm_iters, reps):
+    """Backend-dependent work of one iteration, measured on ONE frozen state for every backend.
+
+    Given the state, the sweep differs between backends only by the per-word queries
+    (``estimate_into`` over the shard's distinct words, in the sweep's chunks) and the build by
+    ``add`` of the (word, topic, count) triples; both are timed here, interleaved across
+    backends, ``reps`` times (medians). Returns seconds per backend and the implied
+    ``t_step(backend) / t_step(dense)`` = (dense step + extra query + extra add) / dense step.
+    """
+    numba.set_num_threads(1)
+    eng, _ = make_engine(corpus, EngineParams(**base))
+    steps = [eng.step() for _ in range(warm_iters)]
+    t_dense_step = statistics.median(s["t_step"] for s in steps[1:] or steps)
+    words, topics, counts = (np.array(a) for a in eng.state.word_topic_triples())
+    qwords = eng.state.words
+    chunk = 4096
+    stats = {"dense": eng.stats.empty_like()}
+    for name in sorted(BACKENDS):
+        if name != "dense":
+            stats[name] = make_stats(name, n_topics=base["n_topics"], n_vocab=corpus.n_vocab,
+                                     seed=base["seed"], **SKETCHES.get(name, {}))
+    buf = np.empty((chunk, base["n_topics"]), np.float64)
+    t = {name: {"add": [], "query": []} for name in stats}
+    for r in range(reps):
+        for name, st in stats.items():
+            st.clear()
+            t0 = time.perf_counter()
+            st.add(words, topics, counts, key=np.uint64(r + 1))
+            t1 = time.perf_counter()
+            for lo in range(0, qwords.shape[0], chunk):
+                w = qwords[lo:lo + chunk]
+                st.estimate_into(w, buf[: w.shape[0]])
+            t2 = time.perf_counter()
+            t[name]["add"].append(t1 - t0)
+            t[name]["query"].append(t2 - t1)
+    out = {"dense_t_step_s": t_dense_step, "n_triples": int(words.shape[0]),
+           "n_query_words": int(qwords.shape[0]), "reps": reps}
+    d_add = statistics.median(t["dense"]["add"])
+    d_q = statistics.median(t["dense"]["query"])
+    for name, v in t.items():
+        a, q = statistics.median(v["add"]), statistics.median(v["query"])
+        out[name] = {"median_add_s": a, "median_query_s": q, "params": SKETCHES.get(name, {}),
+                     "implied_t_step_over_dense": (t_dense_step + (a - d_add) + (q - d_q))
+                     / t_dense_step}
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", default="/work/corpora/wiki")
@@ -135,16 +183,20 @@ def main(argv=None) -> int:
     ap.add_argument("--skip", type=int, default=3, help="leading iterations left out of medians")
     ap.add_argument("--init-iters", type=int, default=10,
                     help="iterations of the sparse-vs-uniform init comparison (0: skip)")
+    ap.add_argument("--overhead-reps", type=int, default=7,
+                    help="repetitions of the same-state sketch overhead measurement (0: skip)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-tomotopy", action="store_true")
+    ap.add_argument("--no-compile", action="store_true", help="skip the compile-time subprocesses")
     ap.add_argument("--out", default="docs/results/bench_sampler.json")
     args = ap.parse_args(argv)
 
     res = {"command": " ".join([os.path.basename(sys.executable), *sys.argv]),
            "machine": machine()}
-    res["compile"] = compile_times()
-    print(f"numba compile: cold {res['compile']['cold_s']:.1f} s, cached "
-          f"{res['compile']['cached_s']:.1f} s", flush=True)
+    if not args.no_compile:
+        res["compile"] = compile_times()
+        print(f"numba compile: cold {res['compile']['cold_s']:.1f} s, cached "
+              f"{res['compile']['cached_s']:.1f} s", flush=True)
     corpus = Corpus.open(args.corpus)
     corpus.word_ids = np.ascontiguousarray(corpus.word_ids)  # read the memmap once, not per run
     held = Corpus.open(args.heldout) if args.heldout else None
@@ -233,6 +285,15 @@ def main(argv=None) -> int:
                   + extra)
         for k, v in summary.items():
             print(f"{k}: {v}")
+
+    # -- sketch overhead on one frozen state (robust to trajectory differences and load drift)
+    if args.overhead_reps:
+        ov = sketch_overhead(corpus, base, 4, args.overhead_reps)
+        res["sketch_overhead_same_state"] = ov
+        for name in BACKENDS:
+            print(f"same-state {name}: add {ov[name]['median_add_s']:.3f} s, query "
+                  f"{ov[name]['median_query_s']:.3f} s -> implied step ratio "
+                  f"{ov[name]['implied_t_step_over_dense']:.2f}x dense", flush=True)
 
     # -- init comparison (2 threads, round robin): time per iteration, perplexity
     if args.init_iters:
