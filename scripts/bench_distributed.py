@@ -25,7 +25,9 @@ Example (the figures in docs/DISTRIBUTED.md)::
     python scripts/bench_distributed.py --train /work/corpora/wiki \\
         --heldout /work/corpora/reuters-heldout --ranks 1,2,4 --iters 5
 
-On a 16-core machine: ``--ranks 1,2,4,8,16``. Open MPI needs ``--mpiexec-args=--oversubscribe``
+On a 16-core machine: ``--ranks 1,2,4,8,16``. The ranks import ``lda_sketch`` like this Python
+does; to measure a fixed commit while the checkout changes, export it (``git archive HEAD | tar
+-x -C /tmp/snap``) and run with ``PYTHONPATH=/tmp/snap``. Open MPI needs ``--mpiexec-args=--oversubscribe``
 beyond the core count (and ``--allow-run-as-root`` as root).
 """
 from __future__ import annotations
@@ -90,7 +92,16 @@ def machine_info(mpiexec: str) -> dict:
     import numba
     import numpy
 
-    return {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+    import lda_sketch
+
+    pkg = Path(lda_sketch.__file__).resolve().parent
+    try:  # the code measured: which checkout, which commit (see --help about PYTHONPATH)
+        git = subprocess.run(["git", "-C", str(pkg), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        git = ""
+    return {"lda_sketch": str(pkg), "git": git or None,
+            "PYTHONPATH": os.environ.get("PYTHONPATH"), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
             "nproc": os.cpu_count(), "cpu": cpu, "platform": platform.platform(),
             "python": platform.python_version(), "numpy": numpy.__version__,
             "numba": numba.__version__, "mpiexec": mpiexec,

@@ -1,0 +1,128 @@
+#!/usr/bin/env python
+"""Memory per rank and bytes per merge, per backend: measured per-token costs -> cluster plans.
+
+``--measure CORPUS`` builds rank 0's sampler state (``ShardState``) for ``--topics`` K and
+``--ranks`` P and prints its bytes per token, per (doc, word) pair and per document, and the
+corpus ratios the formula needs. The plan then applies the formula of docs/DISTRIBUTED.md::
+
+    per rank  = 2 * stats_bytes                       (frozen + fresh statistics)
+              + (6 + 16 * pairs/token + 4) * N/P      (z + tok_perm, pair index, corpus memmap)
+              + 6 * dk/token * N/P + 24 * trip/token * N/P + 40 * words_per_rank + 40 * D/P
+              + merge buffer + 24 * V                 (Morris receive buffer; word counts)
+    stats_bytes: dense 4 V K, count-min 4 d w K, count-min-Morris (8-bit) d w K, + 8 K
+    bytes sent per rank per merge = 2 (P - 1) / P * stats_bytes   (ring / owner-computes)
+
+Ratios for the scenarios (the paper's scale and 10x it, ~224 tokens per article): distinct
+(doc, word) pairs per token ``--pairs-per-token`` (0.6: measured 0.48 on the shared Wikipedia
+articles at 1,228 tokens/doc and 0.69 on Reuters at 71 tokens/doc); n_dk capacity
+``min(L, K) / L`` per token with L = N / D; word-topic triple slots ``--trip-per-token`` (0.3:
+measured 0.29 on Wikipedia at K = 100; a Zipf(1) vocabulary gives ~0.3 at both scenarios).
+``--measure`` prints the measured values. Prints a table and writes JSON.
+
+    python scripts/memory_plan.py --measure /work/corpora/wiki --topics 100 --ranks 2
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: (name, tokens N, docs D, vocabulary V, topics K, ranks P); N for the paper's 6.7M articles
+#: is an assumption (about 220 tokens per article after stop and rare words are removed).
+SCENARIOS = [
+    ("paper: 6.7M articles, V=291k, K=100, P=32", 1.5e9, 6.7e6, 291_000, 100, 32),
+    ("10x: 67M docs, V=1M, K=1000, P=32", 15e9, 67e6, 1_000_000, 1000, 32),
+    ("10x on 320 ranks", 15e9, 67e6, 1_000_000, 1000, 320),
+]
+#: backend -> cells bytes as a function of (V, K); d = 3, w = 2^16 / 2^17 (paper's grid).
+BACKENDS = {
+    "dense (int32 V x K)": lambda V, K: 4 * V * K,
+    "count-min 3 x 2^16 int32": lambda V, K: 4 * 3 * 2**16 * K,
+    "count-min-Morris 3 x 2^16 8-bit": lambda V, K: 3 * 2**16 * K,
+    "count-min-Morris 3 x 2^17 8-bit": lambda V, K: 3 * 2**17 * K,
+}
+
+
+def measure(path: str, K: int, P: int) -> dict:
+    """Per-token sampler-state costs of rank 0's shard of ``path`` at K topics and P ranks."""
+    import numpy as np
+
+    from lda_sketch.io.corpus import Corpus
+    from lda_sketch.sampler import ShardState
+    from lda_sketch.train import shard_of
+
+    corpus = Corpus.open(path)
+    shard = shard_of(corpus, 0, P)
+    s = ShardState(shard, K, corpus.n_vocab)
+    n = s.n_tokens
+    arrays = {k: v.nbytes for k, v in vars(s).items() if isinstance(v, np.ndarray)}
+    per_pair = sum(arrays[k] for k in ("pair_tok_ptr", "pair_doc", "doc_pair_slot",
+                                       "doc_pair_cnt"))
+    trip = sum(arrays[k] for k in ("_trip_w", "_trip_t", "_trip_c"))
+    dk = arrays["dk_topic"] + arrays["dk_count"]
+    return {"corpus": str(path), "topics": K, "ranks": P, "shard_tokens": n,
+            "shard_docs": s.n_docs, "shard_pairs": s.n_pairs, "shard_words": s.n_words,
+            "state_nbytes": s.nbytes, "state_bytes_per_token": s.nbytes / n,
+            "pairs_per_token": s.n_pairs / n, "pair_index_bytes_per_pair": per_pair / s.n_pairs,
+            "dk_entries_per_token": (dk / 6) / n, "trip_slots_per_token": (trip / 24) / n,
+            "z_and_perm_bytes_per_token": (arrays["z"] + arrays["tok_perm"]) / n,
+            "arrays": arrays}
+
+
+def plan(ratios: dict) -> list[dict]:
+    rows = []
+    for name, N, D, V, K, P in SCENARIOS:
+        n = N / P
+        # Words of a shard: bounded by V and by the shard's distinct pairs.
+        words = min(V, ratios["pairs_per_token"] * n)
+        L = N / D
+        state = (6 + 16 * ratios["pairs_per_token"]) * n + 6 * min(L, K) / L * n \
+            + 24 * ratios["trip_slots_per_token"] * n + 40 * words + 40 * D / P
+        memmap = 4 * n + 8 * D / P
+        for b, cells in BACKENDS.items():
+            stats = cells(V, K) + 8 * K
+            morris = "Morris" in b
+            total = 2 * stats + state + memmap + (stats if morris else 0) + 24 * V
+            rows.append({"scenario": name, "backend": b, "tokens_per_rank": n,
+                         "stats_bytes": stats, "state_bytes": state, "memmap_bytes": memmap,
+                         "per_rank_bytes": total,
+                         "bytes_sent_per_merge": 2 * (P - 1) / P * stats})
+    return rows
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--measure", help="corpus directory to measure the per-token costs on")
+    ap.add_argument("--topics", type=int, default=100)
+    ap.add_argument("--ranks", type=int, default=2)
+    ap.add_argument("--pairs-per-token", type=float, default=0.6)
+    ap.add_argument("--trip-per-token", type=float, default=0.3)
+    ap.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "memory_plan.json")
+    args = ap.parse_args(argv)
+    ratios = {"pairs_per_token": args.pairs_per_token,
+              "trip_slots_per_token": args.trip_per_token}
+    measured = None
+    if args.measure:
+        measured = measure(args.measure, args.topics, args.ranks)
+        print(json.dumps({k: v for k, v in measured.items() if k != "arrays"}, indent=1))
+    rows = plan(ratios)
+    print(f"\n{'scenario':45} {'backend':33} {'GB/rank':>8} {'stats MB':>9} "
+          f"{'MB sent/merge':>13}")
+    for r in rows:
+        print(f"{r['scenario']:45} {r['backend']:33} {r['per_rank_bytes'] / 1e9:8.2f} "
+              f"{r['stats_bytes'] / 1e6:9.1f} {r['bytes_sent_per_merge'] / 1e6:13.1f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"command": " ".join([Path(sys.executable).name, *sys.argv]),
+                               "ratios": ratios, "measured": measured, "plan": rows}, indent=1))
+    os.replace(tmp, args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
