@@ -27,7 +27,8 @@ Example (the figures in docs/DISTRIBUTED.md)::
 
 On a 16-core machine: ``--ranks 1,2,4,8,16``. The ranks import ``lda_sketch`` like this Python
 does; to measure a fixed commit while the checkout changes, export it (``git archive HEAD | tar
--x -C /tmp/snap``) and run with ``PYTHONPATH=/tmp/snap``. Open MPI needs ``--mpiexec-args=--oversubscribe``
+-x -C /tmp/snap``) and run with ``PYTHONPATH=/tmp/snap``.
+Open MPI needs ``--mpiexec-args=--oversubscribe``
 beyond the core count (and ``--allow-run-as-root`` as root).
 """
 from __future__ import annotations
@@ -101,7 +102,8 @@ def machine_info(mpiexec: str) -> dict:
     except (OSError, subprocess.TimeoutExpired):
         git = ""
     return {"lda_sketch": str(pkg), "git": git or None,
-            "PYTHONPATH": os.environ.get("PYTHONPATH"), "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+            "PYTHONPATH": os.environ.get("PYTHONPATH"),
+            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
             "nproc": os.cpu_count(), "cpu": cpu, "platform": platform.platform(),
             "python": platform.python_version(), "numpy": numpy.__version__,
             "numba": numba.__version__, "mpiexec": mpiexec,

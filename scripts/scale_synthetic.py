@@ -47,7 +47,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_distributed import BASE_CONFIG, BACKENDS, find_mpiexec, machine_info, run_one  # noqa: E402
+from bench_distributed import (BACKENDS, BASE_CONFIG, find_mpiexec,  # noqa: E402
+                               machine_info, run_one)
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE_KIND = "synthetic-lda-vectorised"

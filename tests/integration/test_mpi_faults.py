@@ -114,7 +114,7 @@ def _rank_pid(launcher_pid: int, rank: int) -> int | None:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
         except OSError:
             continue
-        if f"PMI_RANK={rank}".encode() in environ and f"LDA_SKETCH_KILL_TEST=1".encode() in environ:
+        if f"PMI_RANK={rank}".encode() in environ and b"LDA_SKETCH_KILL_TEST=1" in environ:
             return pid
     return None
 
@@ -168,7 +168,8 @@ def test_two_ranks_equal_one_rank_for_an_exact_backend(tmp_path):
     z1 = np.load(tmp_path / "p1" / "checkpoints" / "iter-000020" / "rank-0000.npz")["z"]
     np.testing.assert_array_equal(np.concatenate(z), z1)
     # Held-out log-likelihoods are summed per rank, then in rank order: equal up to rounding.
-    (it2, ppl2), (it1, ppl1) = zip(*perplexities(tmp_path / "p2")), zip(*perplexities(tmp_path / "p1"))
+    it2, ppl2 = zip(*perplexities(tmp_path / "p2"))
+    it1, ppl1 = zip(*perplexities(tmp_path / "p1"))
     assert it2 == it1
     np.testing.assert_allclose(ppl2, ppl1, rtol=1e-12)
     assert json.loads((tmp_path / "p2" / "provenance.json").read_text())["n_ranks"] == 2
