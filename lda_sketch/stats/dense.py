@@ -6,7 +6,7 @@ import numpy as np
 from .._validation import check_int
 from ..exceptions import CorruptDataError
 from . import register, serialization
-from ._dense_kernels import dense_add, dense_estimate
+from ._dense_kernels import dense_add, dense_estimate, dense_merge_saturating
 from .base import TopicWordStats
 
 
@@ -36,8 +36,21 @@ class DenseStats(TopicWordStats):
         return self._cells
 
     def add(self, words, topics, counts, *, key=0) -> None:
-        dense_add(self._cells, self.n_k, np.asarray(words, np.int64), np.asarray(topics, np.int64),
-                  np.asarray(counts, np.int64))
+        words, topics = np.asarray(words, np.int64), np.asarray(topics, np.int64)
+        counts = np.asarray(counts, np.int64)
+        if not words.shape == topics.shape == counts.shape:
+            raise ValueError(f"words, topics and counts must have one shape; got {words.shape}, "
+                             f"{topics.shape}, {counts.shape}.")
+        if words.size:
+            if words.min() < 0 or words.max() >= self.n_vocab:
+                raise ValueError(f"word ids must lie in [0, {self.n_vocab}); got "
+                                 f"[{words.min()}, {words.max()}].")
+            if topics.min() < 0 or topics.max() >= self.n_topics:
+                raise ValueError(f"topic ids must lie in [0, {self.n_topics}); got "
+                                 f"[{topics.min()}, {topics.max()}].")
+            if counts.min() < 0:
+                raise ValueError("counts must be >= 0.")
+        dense_add(self._cells, self.n_k, words, topics, counts)
 
     def estimate_into(self, words, out):
         return dense_estimate(self._cells, np.asarray(words, np.int64), out)
@@ -47,7 +60,7 @@ class DenseStats(TopicWordStats):
 
     def merge(self, other, *, key=0) -> None:
         self.check_compatible(other)
-        self._cells += other._cells
+        dense_merge_saturating(self._cells, other._cells)
         self.n_k += other.n_k
 
     def serialize(self) -> bytes:
