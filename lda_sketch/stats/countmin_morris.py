@@ -68,6 +68,9 @@ class CountMinMorrisStats(CountMinLayout):
     ``counter_bits`` (8 -> uint8 codes, default; 16 -> uint16; ``b**(2**bits - 1)`` must stay
     below 1e300, i.e. b <= 1.0106 at 16 bits).
 
+    ``conservative=True`` is accepted as another spelling of ``increment="conservative"`` (the
+    config's ``[sketch].conservative``); it is an error with ``increment="independent"``.
+
     ``guarantees`` depends on ``increment`` (the class attribute lists what all variants share).
     """
 
@@ -78,7 +81,17 @@ class CountMinMorrisStats(CountMinLayout):
 
     def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = 3, n_buckets: int = 2**15,
                  seed: int = 0, increment: str = "correlated", counter_base: float = 1.08,
-                 counter_bits: int = 8):
+                 counter_bits: int = 8, conservative: bool = False):
+        if conservative is True or (isinstance(conservative, np.bool_) and conservative):
+            # The config's `conservative = true` with correlated counters names the third rule;
+            # with independent counters conservative update is not justified (paper, §3).
+            if increment == "independent":
+                raise param_error("conservative", type(self).__name__,
+                                  "False when increment='independent' (conservative update needs "
+                                  "correlated counters; use increment='correlated')", conservative)
+            increment = "conservative"
+        elif conservative is not False and not isinstance(conservative, np.bool_):
+            raise param_error("conservative", type(self).__name__, "a bool", conservative)
         super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, increment=increment,
                          counter_base=counter_base, counter_bits=counter_bits)
         self.guarantees = _GUARANTEES[self.increment]
