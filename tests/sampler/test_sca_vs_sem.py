@@ -6,6 +6,7 @@ SCA law ``p(k) ∝ (n_dk + alpha)(n_wk + beta)/(n_k + V beta)`` computed here in
 null the test fails with probability 1e-6; the seeds are fixed, so the outcome is deterministic.
 A power check shows the same test rejects the collapsed-Gibbs law (own topic subtracted).
 """
+import numba
 import numpy as np
 import pytest
 from scipy.stats import chi2
@@ -17,6 +18,18 @@ from lda_sketch.synthetic import planted_corpus
 
 R = 1500
 P_MIN = 1e-6
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Thousands of tiny sweeps: on a loaded machine every 2-thread kernel launch waits for a
+    core (ms each). Draws do not depend on the thread count (test_engine checks that)."""
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
 
 
 def exact_law(engine, gibbs=False):
