@@ -100,7 +100,8 @@ def test_sparse_inits_limit_topics_per_document():
     assert used["uniform"].mean() > 80  # ~200 tokens over 100 topics: 1 - e^-2 of them
 
 
-def test_bitwise_identical_for_one_and_two_threads(small):
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_bitwise_identical_for_one_and_two_threads(small, backend):
     if numba.config.NUMBA_NUM_THREADS < 2:
         pytest.skip("numba has fewer than 2 threads (NUMBA_NUM_THREADS)")
     corpus, _ = small
@@ -109,7 +110,9 @@ def test_bitwise_identical_for_one_and_two_threads(small):
     try:
         for nt in (1, 2):
             numba.set_num_threads(nt)
-            eng = Engine(EngineParams(n_topics=6, seed=3), corpus, 120)
+            eng = Engine(EngineParams(n_topics=6, seed=3, backend=backend,
+                                      backend_params=BACKEND_PARAMS.get(backend, {})),
+                         corpus, 120)
             eng.initialize()
             for _ in range(3):
                 eng.step()
