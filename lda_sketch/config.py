@@ -4,7 +4,8 @@ A config file has the sections below (every key optional; defaults shown by
 ``lda-sketch train --help`` and in the README)::
 
     [model]    n_topics, alpha, beta
-    [sketch]   backend, n_hashes, n_buckets, conservative, counter_base, increment, counter_bits
+    [sketch]   backend, n_hashes, n_buckets, conservative, counter_base, increment, counter_bits,
+               estimator
     [sampler]  sampler, init, n_iter, n_threads, seed
     [data]     train, heldout, embedded, n_heldout, split_seed
     [eval]     evaluate_every, fold_in_iters
@@ -160,6 +161,9 @@ class SketchConfig:
     increment: str = _f("correlated", Constraint("choice", choices=INCREMENTS),
                         "how a key's d Morris cells draw: one uniform each or one shared")
     counter_bits: int = _f(8, Constraint("int", 1, 16), "bits per Morris counter")
+    estimator: str = _f("min", Constraint("choice", choices=("min", "mean-min")),
+                        "count-min query: min over rows (never underestimates) or mean-min "
+                        "(subtracts each row's mean collision mass; nearly unbiased)")
 
 
 @dataclass(frozen=True)

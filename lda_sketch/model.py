@@ -33,7 +33,7 @@ _PARAM_SECTIONS = {
     "n_topics": "model", "alpha": "model", "beta": "model",
     "backend": "sketch", "n_hashes": "sketch", "n_buckets": "sketch",
     "counter_base": "sketch", "increment": "sketch", "conservative": "sketch",
-    "counter_bits": "sketch",
+    "counter_bits": "sketch", "estimator": "sketch",
     "sampler": "sampler", "init": "sampler", "n_iter": "sampler", "seed": "sampler",
     "n_threads": "sampler",
     "evaluate_every": "eval", "fold_in_iters": "eval",
@@ -61,7 +61,11 @@ class LDASketch:
     increment : {"independent", "correlated"}, default "correlated"
         Whether a key's d Morris cells draw independently or share one uniform.
     conservative : bool, default False
-        Conservative update (increment only the minimal cells).
+        Conservative update (increment only the minimal cells; with Morris counters this is the
+        correlated + conservative rule).
+    estimator : {"min", "mean-min"}, default "min"
+        Count-min query: the minimum over rows, or count-mean-min (each row's value minus the
+        mean collision mass of its bucket, median over rows, clipped to [0, min]).
     sampler : {"sca", "sem"}, default "sca"
         Fast word-major SCA kernel, or the plain O(K)-per-token reference.
     init : {"sparse", "uniform"}, default "sparse"
@@ -96,7 +100,8 @@ class LDASketch:
     def __init__(self, n_topics: int, *, alpha: float = 0.1, beta: float = 0.01,
                  backend: str = "countmin-morris", n_hashes: int = 3, n_buckets: int = 2**13,
                  counter_base: float = 1.08, increment: str = "correlated",
-                 conservative: bool = False, counter_bits: int = 8, sampler: str = "sca",
+                 conservative: bool = False, counter_bits: int = 8, estimator: str = "min",
+                 sampler: str = "sca",
                  init: str = "sparse", n_iter: int = 100, seed: int = 0,
                  n_threads: int | None = None, evaluate_every: int | None = None,
                  fold_in_iters: int = 100):
@@ -110,6 +115,7 @@ class LDASketch:
         self.increment = increment
         self.conservative = conservative
         self.counter_bits = counter_bits
+        self.estimator = estimator
         self.sampler = sampler
         self.init = init
         self.n_iter = n_iter

@@ -49,6 +49,7 @@ def merge_stats(stats, comm: Comm, *, key) -> dict:
     ring = 2 * (P - 1) / P
     if "exact_merge" in stats.guarantees:
         comm.allreduce_sum(cells.reshape(-1))
+        stats.cells_changed()
         return {"bytes_sent": int(ring * (cells.nbytes + stats.n_k.nbytes))}
     flat = cells.reshape(-1)
     counts = slice_counts(flat.shape[0], P)
@@ -56,4 +57,5 @@ def merge_stats(stats, comm: Comm, *, key) -> dict:
     mine = comm.alltoallv(flat, counts)
     merged = fold_slices(stats, mine, key=key, cell_offset=offset)
     comm.allgatherv(merged, counts, flat)
+    stats.cells_changed()
     return {"bytes_sent": int(ring * cells.nbytes + ring * stats.n_k.nbytes)}

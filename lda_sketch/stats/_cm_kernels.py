@@ -213,3 +213,58 @@ def cmm_add_correlated(cells, n_k, a, c, shift, prob, log1m, key, words, topics,
         for r in range(d):
             cells[r, bk[r], t] = cur[r]
         n_k[t] += n
+
+
+# ----------------------------------------------------------------------------- count-mean-min
+@njit(cache=True)
+def row_totals(cells, read, use_read):
+    """Per-row, per-topic sum of cell values: (d, w, K) -> (d, K) float64.
+
+    ``use_read``: cells are Morris codes, value = ``read[code]``; else the integer cell itself.
+    """
+    d, w, K = cells.shape
+    out = np.zeros((d, K), np.float64)
+    for r in range(d):
+        for b in range(w):
+            row = cells[r, b]
+            for k in range(K):
+                out[r, k] += read[row[k]] if use_read else np.float64(row[k])
+    return out
+
+
+@njit(cache=True, parallel=True)
+def mean_min_estimate(cells, read, use_read, totals, a, c, shift, words, out):
+    """Count-mean-min estimate (Deng & Rafiei 2007) into out (n, K); returns out.
+
+    Row r's cell value ``v_r`` minus the mean mass the other keys put into one of its
+    buckets, ``(T_rk - v_r) / (w - 1)`` with ``T_rk`` the row's topic total; the median over rows,
+    clipped to ``[0, min_r v_r]`` (never above the plain count-min estimate).
+    """
+    d, w, K = cells.shape
+    n = words.shape[0]
+    inv = 1.0 / (w - 1)
+    for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
+        buckets_ = np.empty(d, np.int64)
+        e = np.empty(d, np.float64)
+        for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
+            wd = words[i]
+            for r in range(d):
+                buckets_[r] = bucket(a[r], c[r], shift, wd)
+            for k in range(K):
+                vmin = np.inf
+                for r in range(d):
+                    code = cells[r, buckets_[r], k]
+                    v = read[code] if use_read else np.float64(code)
+                    if v < vmin:
+                        vmin = v
+                    x = v - (totals[r, k] - v) * inv
+                    j = r  # insertion sort: d is small
+                    while j > 0 and e[j - 1] > x:
+                        e[j] = e[j - 1]
+                        j -= 1
+                    e[j] = x
+                med = e[d // 2] if d % 2 == 1 else 0.5 * (e[d // 2 - 1] + e[d // 2])
+                if med < 0.0:
+                    med = 0.0
+                out[i, k] = med if med < vmin else vmin
+    return out

@@ -125,6 +125,10 @@ class TopicWordStats(abc.ABC):
     def merge(self, other: "TopicWordStats", *, key=0) -> None:
         """Add ``other``'s counts into ``self`` in place (exactly, or unbiasedly with ``key``)."""
 
+    def cells_changed(self) -> None:
+        """Hook: :attr:`cells` were written in place by a caller (e.g. the distributed merge);
+        backends drop anything they derived from the cells. Default: nothing cached."""
+
     def fold_cells(self, dst: np.ndarray, src: np.ndarray, *, key, cell_offset: int) -> None:
         """Merge the flat cell slice ``src`` into ``dst`` (same shape, in place).
 

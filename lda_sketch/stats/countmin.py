@@ -30,7 +30,7 @@ from .._validation import check_int, check_power_of_two
 from ..exceptions import CorruptDataError, IncompatibleStatsError, InvalidParameterError
 from . import register, serialization
 from ._cm_kernels import (cm_add, cm_add_conservative, cm_estimate, first_bad_record,
-                          saturating_add_into)
+                          mean_min_estimate, row_totals, saturating_add_into)
 from .base import TopicWordStats
 from .hashing import hash_params, seed_hash
 from .suggest import suggest_n_buckets, suggest_n_hashes, suggest_sketch
@@ -40,6 +40,8 @@ MAX_BUCKETS = 2**31
 MAX_TOPICS = 65535
 MAX_VOCAB = 2**32  # keys must fit the 32-bit domain of the hash family
 MAX_CELL_BYTES = 2**40
+ESTIMATORS = ("min", "mean-min")
+_NO_READ = np.zeros(1, np.float64)
 
 
 class CountMinLayout(TopicWordStats):
@@ -64,6 +66,38 @@ class CountMinLayout(TopicWordStats):
         for name in extra:  # backend-specific parameters become attributes of the same name
             setattr(self, name, p[name])
         self._cells = np.zeros((self.n_hashes, self.n_buckets, self.n_topics), self._dtype_for(p))
+        self._totals = None  # (n_hashes, n_topics) row totals for the mean-min estimator
+
+    # ----------------------------------------------------------------- estimators
+    @classmethod
+    def _check_estimator(cls, estimator, rule_is_conservative: bool) -> str:
+        from .._validation import check_choice
+        check_choice(estimator, "estimator", cls.__name__, ESTIMATORS)
+        if estimator == "mean-min" and rule_is_conservative:
+            raise InvalidParameterError(
+                f"The 'estimator' parameter of {cls.__name__} must be 'min' with conservative "
+                f"update. Got 'mean-min' (conservative cells undercount collisions, so the "
+                f"mean-min noise correction does not apply).")
+        return estimator
+
+    def _estimator_param(self) -> dict:
+        # The default is left out so that format-v1 files written before the estimator option
+        # existed re-serialize to the same bytes (the golden files pin this).
+        return {} if self.estimator == "min" else {"estimator": self.estimator}
+
+    def cells_changed(self) -> None:
+        """Forget values derived from the cells (call after writing :attr:`cells` in place)."""
+        self._totals = None
+
+    def _mean_min_into(self, words, out, read, use_read):
+        if self._totals is None:
+            self._totals = row_totals(self._cells, read, use_read)
+        return mean_min_estimate(self._cells, read, use_read, self._totals, self._a, self._c,
+                                 self._shift, words, out)
+
+    def clear(self) -> None:
+        super().clear()
+        self.cells_changed()
 
     # ----------------------------------------------------------------- parameters
     @classmethod
@@ -211,6 +245,7 @@ class CountMinLayout(TopicWordStats):
         obj = cls(**p)
         obj._cells = np.ascontiguousarray(cells)
         obj.n_k = np.ascontiguousarray(n_k)
+        obj.cells_changed()
         obj._check_loaded()
         return obj
 
@@ -232,45 +267,55 @@ class CountMinStats(CountMinLayout):
 
     backend_id = "countmin"
     guarantees = frozenset({"never_underestimates", "exact_merge", "linear"})
-    warmup_variants = ({"n_buckets": 16}, {"n_buckets": 16, "conservative": True})
+    warmup_variants = ({"n_buckets": 16}, {"n_buckets": 16, "conservative": True},
+                       {"n_buckets": 16, "estimator": "mean-min"})
 
     def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = 3, n_buckets: int = 2**15,
-                 seed: int = 0, conservative: bool = False):
-        super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, conservative=conservative)
+                 seed: int = 0, conservative: bool = False, estimator: str = "min"):
+        super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, conservative=conservative,
+                         estimator=estimator)
         if self.conservative:
             self.guarantees = frozenset({"never_underestimates", "exact_merge"})
         self._add_kernel = cm_add_conservative if self.conservative else cm_add
 
     @classmethod
-    def _check_extra(cls, *, conservative=False) -> dict:
+    def _check_extra(cls, *, conservative=False, estimator="min") -> dict:
         if not isinstance(conservative, (bool, np.bool_)):
             raise InvalidParameterError(
                 f"The 'conservative' parameter of {cls.__name__} must be a bool. "
                 f"Got {conservative!r}.")
-        return {"conservative": bool(conservative)}
+        return {"conservative": bool(conservative),
+                "estimator": cls._check_estimator(estimator, bool(conservative))}
 
     def params(self) -> dict:
-        return dict(super().params(), conservative=self.conservative)
+        return dict(super().params(), conservative=self.conservative, **self._estimator_param())
 
     def add(self, words, topics, counts, *, key=0) -> None:
         """Add ``counts[i]`` to ``(words[i], topics[i])``; exact, ``key`` unused."""
         w, t, n = self._records(words, topics, counts)
         self._add_kernel(self._cells, self.n_k, self._a, self._c, self._shift, w, t, n)
+        self.cells_changed()
 
     def estimate_into(self, words, out):
+        """Estimates into ``out`` (n, K): the min over rows (``estimator="min"``, never below the
+        true count) or the count-mean-min estimate (``"mean-min"``, nearly unbiased)."""
         w = self._words(words)
         self._check_out(out, w.shape[0], self.n_topics)
+        if self.estimator == "mean-min":
+            return self._mean_min_into(w, out, _NO_READ, False)
         return cm_estimate(self._cells, self._a, self._c, self._shift, w, out)
 
     def fold_cells(self, dst, src, *, key, cell_offset: int) -> None:
         """Saturating integer addition of a flat cell slice (``key`` unused)."""
         saturating_add_into(dst, src)
+        self.cells_changed()
 
     def merge(self, other, *, key=0) -> None:
         """Elementwise saturating sum of cells and ``n_k``. Exact, commutative, associative."""
         self.check_compatible(other)
         saturating_add_into(self._cells.reshape(-1), other._cells.reshape(-1))
         self.n_k += other.n_k
+        self.cells_changed()
 
     def _check_loaded(self) -> None:
         if (self._cells < 0).any():

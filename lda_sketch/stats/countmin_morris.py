@@ -77,11 +77,12 @@ class CountMinMorrisStats(CountMinLayout):
     backend_id = "countmin-morris"
     guarantees = frozenset()
     warmup_variants = tuple({"n_buckets": 16, "increment": inc} for inc in INCREMENTS) + (
-        {"n_buckets": 16, "counter_bits": 16, "counter_base": 1.001},)
+        {"n_buckets": 16, "counter_bits": 16, "counter_base": 1.001},
+        {"n_buckets": 16, "estimator": "mean-min"})
 
     def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = 3, n_buckets: int = 2**15,
                  seed: int = 0, increment: str = "correlated", counter_base: float = 1.08,
-                 counter_bits: int = 8, conservative: bool = False):
+                 counter_bits: int = 8, conservative: bool = False, estimator: str = "min"):
         if conservative is True or (isinstance(conservative, np.bool_) and conservative):
             # The config's `conservative = true` with correlated counters names the third rule;
             # with independent counters conservative update is not justified (paper, §3).
@@ -93,19 +94,22 @@ class CountMinMorrisStats(CountMinLayout):
         elif conservative is not False and not isinstance(conservative, np.bool_):
             raise param_error("conservative", type(self).__name__, "a bool", conservative)
         super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, increment=increment,
-                         counter_base=counter_base, counter_bits=counter_bits)
+                         counter_base=counter_base, counter_bits=counter_bits,
+                         estimator=estimator)
         self.guarantees = _GUARANTEES[self.increment]
         self.read_table, self._prob, self._log1m = _tables(self.counter_base, self.counter_bits)
 
     @classmethod
-    def _check_extra(cls, *, increment="correlated", counter_base=1.08, counter_bits=8) -> dict:
+    def _check_extra(cls, *, increment="correlated", counter_base=1.08, counter_bits=8,
+                     estimator="min") -> dict:
         owner = cls.__name__
         check_choice(increment, "increment", owner, INCREMENTS)
         if counter_bits not in (8, 16) or isinstance(counter_bits, bool):
             raise param_error("counter_bits", owner, "one of 8, 16", counter_bits)
         hi = math.floor(max_base(counter_bits) * 1e4) / 1e4
         base = check_float(counter_base, "counter_base", owner, lo=1.0, lo_open=True, hi=hi)
-        return {"increment": increment, "counter_base": base, "counter_bits": int(counter_bits)}
+        return {"increment": increment, "counter_base": base, "counter_bits": int(counter_bits),
+                "estimator": cls._check_estimator(estimator, increment == "conservative")}
 
     @classmethod
     def _dtype_for(cls, params: dict) -> np.dtype:
@@ -113,7 +117,7 @@ class CountMinMorrisStats(CountMinLayout):
 
     def params(self) -> dict:
         return dict(super().params(), increment=self.increment, counter_base=self.counter_base,
-                    counter_bits=self.counter_bits)
+                    counter_bits=self.counter_bits, **self._estimator_param())
 
     @property
     def top_code(self) -> int:
@@ -135,10 +139,13 @@ class CountMinMorrisStats(CountMinLayout):
         else:
             cmm_add_correlated(self._cells, self.n_k, self._a, self._c, self._shift, self._prob,
                                self._log1m, k, w, t, n, self.increment == "conservative")
+        self.cells_changed()
 
     def estimate_into(self, words, out):
         w = self._words(words)
         self._check_out(out, w.shape[0], self.n_topics)
+        if self.estimator == "mean-min":
+            return self._mean_min_into(w, out, self.read_table, True)
         return cmm_estimate(self._cells, self.read_table, self._a, self._c, self._shift, w, out)
 
     def fold_cells(self, dst, src, *, key, cell_offset: int) -> None:
@@ -148,6 +155,7 @@ class CountMinMorrisStats(CountMinLayout):
             raise ValueError(f"fold_cells needs two {self._cells.dtype} slices of one shape. "
                              f"Got {dst.dtype}{dst.shape} and {src.dtype}{src.shape}.")
         morris_merge_into(dst, src, self._prob, np.uint64(key), np.int64(cell_offset))
+        self.cells_changed()
 
     def merge(self, other, *, key=0) -> None:
         """Unbiased randomized merge in place; equals a 2-rank fold with ``derive(key, 1)``."""
