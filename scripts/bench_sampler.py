@@ -123,6 +123,34 @@ class Tomotopy:
         return time.perf_counter() - t0
 
 
+@numba.njit(parallel=True)
+def _spin(n):
+    out = np.zeros(64)
+    for i in numba.prange(64):
+        acc = 0.0
+        for j in range(n):
+            acc += np.sqrt(j * 1.0 + i)
+        out[i] = acc
+    return out
+
+
+def thread_calibration(reps=3) -> dict:
+    """Speedup of a trivially parallel kernel at 2 vs 1 threads: what the machine allows now."""
+    _spin(10)
+    t = {1: [], 2: []}
+    for _ in range(reps):
+        for nt in t:
+            if nt <= numba.config.NUMBA_NUM_THREADS:
+                numba.set_num_threads(nt)
+                t0 = time.perf_counter()
+                _spin(2_000_000)
+                t[nt].append(time.perf_counter() - t0)
+    if not t[2]:
+        return {}
+    return {"median_s_1": statistics.median(t[1]), "median_s_2": statistics.median(t[2]),
+            "speedup_2_threads": statistics.median(t[1]) / statistics.median(t[2])}
+
+
 def sketch_overhead(corpus, base, warm_iters, reps):
     """Backend-dependent work of one iteration, measured on ONE frozen state for every backend.
 
@@ -187,6 +215,8 @@ def main(argv=None) -> int:
                     help="repetitions of the same-state sketch overhead measurement (0: skip)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-tomotopy", action="store_true")
+    ap.add_argument("--dense-only", action="store_true",
+                    help="round robin of dense@1 and dense@2 only (thread scaling)")
     ap.add_argument("--no-compile", action="store_true", help="skip the compile-time subprocesses")
     ap.add_argument("--out", default="docs/results/bench_sampler.json")
     args = ap.parse_args(argv)
@@ -206,12 +236,17 @@ def main(argv=None) -> int:
     base = dict(n_topics=args.topics, alpha=args.alpha, beta=args.beta, seed=args.seed)
     N = corpus.n_tokens
 
+    res["thread_calibration"] = thread_calibration()
+    if res["thread_calibration"]:
+        print(f"calibration: a trivially parallel kernel runs "
+              f"{res['thread_calibration']['speedup_2_threads']:.2f}x faster on 2 threads now",
+              flush=True)
     if args.iters:
         # -- round robin, one iteration of each per round, so load changes on the shared machine hit
         #    all of them alike: dense at 1 and 2 threads (identical trajectories: bitwise the same
         #    work), every sketch backend at 1 thread, tomotopy with 1 worker.
         runs = {"dense@1": (EngineParams(**base), 1), "dense@2": (EngineParams(**base), 2)}
-        for name in sorted(BACKENDS):
+        for name in [] if args.dense_only else sorted(BACKENDS):
             if name != "dense":
                 runs[f"{name}@1"] = (EngineParams(**base, backend=name,
                                                   backend_params=SKETCHES.get(name, {})), 1)
