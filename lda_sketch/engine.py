@@ -52,7 +52,6 @@ WINDOW_INIT_TOPICS = 10
 _INIT_RULES = {"sparse": (SPARSE_INIT_TOPICS, True), "window": (WINDOW_INIT_TOPICS, False),
                "uniform": (None, False)}
 INITS = tuple(_INIT_RULES)
-STATE_FORMAT = "lda_sketch.engine_state"
 STATE_VERSION = 1
 
 
@@ -147,6 +146,9 @@ class Engine:
         self.iteration = 0
         self._colsum = None
         self._initialized = True
+        logger.debug("rank %d: %d docs, %d tokens, %d (doc, word) pairs, %d distinct words; "
+                     "sampler state %.1f MB, statistics 2 x %.1f MB", self.comm.rank, s.n_docs,
+                     s.n_tokens, s.n_pairs, s.n_words, s.nbytes / 1e6, self.stats.nbytes / 1e6)
 
     def _check_initialized(self):
         if not self._initialized:
