@@ -29,8 +29,8 @@ import numpy as np
 from ._validation import check_choice, check_float, check_int, param_error
 from .distributed.comm import Comm, SerialComm
 from .distributed.merge import merge_stats
-from .evaluation.perplexity import (completion_loglik, doc_row_counts, fold_in_theta,
-                                    unigram_perplexity)
+from .evaluation.perplexity import (completion_loglik, completion_split, doc_row_counts,
+                                    fold_in_theta, unigram_perplexity)
 from .exceptions import CorruptDataError, NotFittedError
 from .io.corpus import Corpus
 from .rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, derive, key_for
@@ -107,6 +107,7 @@ class Engine:
         self._initialized = False
         self._colsum = None  # cached column sums of the merged estimates (per iteration)
         self._word_counts = None  # global training word counts (unigram baseline)
+        self._eval_cache = None  # (completion split of heldout, unigram perplexity)
         self.n_tokens = None
 
     # ------------------------------------------------------------------ training
@@ -243,9 +244,13 @@ class Engine:
         held = self.heldout
         if held is None:
             held = Corpus(np.zeros(1, np.int64), np.zeros(0, np.int32), self.n_vocab)
+        if self._eval_cache is None:  # the split and the unigram baseline never change
+            split = completion_split(held, self.n_vocab)
+            self._eval_cache = (split, unigram_perplexity(self._word_counts, held, p.beta,
+                                                          comm=self.comm, split=split))
+        split, uni = self._eval_cache
         res = completion_loglik(self.topic_word_columns, self.n_vocab, p.alpha, held,
-                                n_iter=p.fold_in_iters, comm=self.comm)
-        uni = unigram_perplexity(self._word_counts, held, p.beta, comm=self.comm)
+                                n_iter=p.fold_in_iters, comm=self.comm, split=split)
         tll = self.train_loglik_per_token()
         return {"perplexity": res["perplexity"], "unigram_perplexity": uni,
                 "n_scored": res["n_scored"], "n_observed": res["n_observed"],

@@ -92,14 +92,15 @@ def fold_in_theta(ptr, rows, counts, phi_rows, alpha: float, n_iter: int) -> np.
 
 
 def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, *,
-                      n_iter: int = 100, comm=None) -> dict:
+                      n_iter: int = 100, comm=None, split: CompletionSplit | None = None) -> dict:
     """Document-completion log-likelihood with phi given as a function ``words -> (K, n)`` columns.
 
     Only the held-out's distinct words' columns are requested (sketches never materialise
     ``K x V``). Returns global ``{"loglik", "n_scored", "n_observed", "n_oov", "perplexity"}``.
+    ``split``: ``completion_split(heldout, n_vocab)`` if the caller already has it.
     """
     t0 = time.perf_counter()
-    sp = completion_split(heldout, n_vocab)
+    sp = completion_split(heldout, n_vocab) if split is None else split
     phi_rows = np.ascontiguousarray(np.asarray(phi_columns(sp.words), np.float64).T)
     theta = fold_in_theta(sp.obs_ptr, sp.obs_rows, sp.obs_counts, phi_rows, alpha, n_iter)
     per_doc = np.empty(theta.shape[0], np.float64)
@@ -150,12 +151,12 @@ def heldout_perplexity(phi: np.ndarray, alpha: float, heldout: Corpus, *, n_iter
 
 
 def unigram_perplexity(train_word_counts: np.ndarray, heldout: Corpus, beta: float, *,
-                       comm=None) -> float:
+                       comm=None, split: CompletionSplit | None = None) -> float:
     """Perplexity of the smoothed unigram model ``(c_w + beta)/(sum c + V beta)`` on the scored
     tokens of the same document-completion split (V = ``len(train_word_counts)``)."""
     c = np.asarray(train_word_counts, np.float64)
     V = c.shape[0]
-    sp = completion_split(heldout, V)
+    sp = completion_split(heldout, V) if split is None else split
     logp = np.log((c[sp.words] + beta) / (c.sum() + V * beta))
     local = (_ordered_sum(logp[sp.sc_rows] * sp.sc_counts), sp.n_scored)
     parts = comm.allgather(local) if comm is not None else [local]
