@@ -87,7 +87,9 @@ def plot_curves(points, x_key, xlabel, path, panel_by):
             c = COLORS[buckets.index(sk.n_buckets) % len(COLORS)]
             m = MARKERS[hashes.index(sk.n_hashes) % len(MARKERS)]
             ax.plot(x, y, color=c, marker=m,
-                    label=f"d={sk.n_hashes}, w=$2^{{{sk.n_buckets.bit_length() - 1}}}$")
+                    label=f"d={sk.n_hashes}, w=$2^{{{sk.n_buckets.bit_length() - 1}}}$"
+                          + (f", {sk.estimator}" if getattr(sk, "estimator", "min") != "min"
+                             else ""))
             ax.fill_between(x, y - sd, y + sd, color=c, alpha=0.15, linewidth=0)
         for p in dense:
             x, y, sd = curves(p["records"], x_key)
