@@ -413,13 +413,8 @@ def _mean_sd(xs):
     return m, math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
 
 
-def load_results(sweep_dir, *, unfinished: bool = False) -> list[dict]:
-    """Per point (plan order): ``{"point", "config", "records": [trial records, ...]}``.
-
-    ``config`` is the first trial's resolved :class:`~lda_sketch.config.Config` (None when no
-    trial started); ``records`` holds the ``metrics.jsonl`` records of each finished trial (of
-    every trial with records when ``unfinished``).
-    """
+def _run_dirs_by_point(sweep_dir) -> dict[str, list[Path]]:
+    """``{point: [run dir of each trial]}`` in plan order, from ``sweep_dir/plan.json``."""
     d = Path(sweep_dir)
     plan_path = d / "plan.json"
     if not plan_path.is_file():
@@ -429,6 +424,18 @@ def load_results(sweep_dir, *, unfinished: bool = False) -> list[dict]:
     by_point: dict[str, list] = {}
     for r in plan["runs"]:
         by_point.setdefault(r["point"], []).append(d / r["run_dir"])
+    return by_point
+
+
+def load_results(sweep_dir, *, unfinished: bool = False) -> list[dict]:
+    """Per point (plan order): ``{"point", "config", "records": [trial records, ...]}``.
+
+    ``config`` is the first trial's resolved :class:`~lda_sketch.config.Config` (None when no
+    trial started); ``records`` holds the ``metrics.jsonl`` records of each finished trial (of
+    every trial with records when ``unfinished``).
+    """
+    d = Path(sweep_dir)
+    by_point = _run_dirs_by_point(d)
     out = []
     for point, dirs in by_point.items():
         cfg_path = next((p / "resolved_config.toml" for p in dirs
@@ -446,14 +453,7 @@ def summarize(sweep_dir) -> list[dict]:
     ``done`` marker); ``trials_done`` says how many that is.
     """
     d = Path(sweep_dir)
-    plan_path = d / "plan.json"
-    if not plan_path.is_file():
-        raise InputFormatError(f"{d}: no plan.json; not a sweep directory (run `lda-sketch "
-                               f"sweep FILE --out {d}` first)")
-    plan = json.loads(plan_path.read_text("utf-8"))
-    by_point: dict[str, list] = {}
-    for r in plan["runs"]:
-        by_point.setdefault(r["point"], []).append(d / r["run_dir"])
+    by_point = _run_dirs_by_point(d)
     rows = []
     for point, dirs in by_point.items():
         done = [p for p in dirs if (p / DONE).is_file()]
@@ -485,6 +485,7 @@ def summarize(sweep_dir) -> list[dict]:
     for r in rows:
         w.writerow({k: ("" if v is None else v) for k, v in r.items()})
     write_text_atomic(d / "summary.csv", buf.getvalue())
+    plan = json.loads((d / "plan.json").read_text("utf-8"))
     write_text_atomic(d / "summary.md", summary_markdown(rows, title=plan.get("description")))
     return rows
 

@@ -77,14 +77,8 @@ def find_mpiexec(explicit: str | None) -> str:
 
 
 def machine_info(mpiexec: str) -> dict:
-    cpu = "unknown"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    from lda_sketch.machine import cpu_model
+    cpu = cpu_model()
     try:
         mpi = subprocess.run([mpiexec, "--version"], capture_output=True, text=True,
                              timeout=30).stdout.strip().splitlines()

@@ -101,13 +101,8 @@ def main() -> None:
 
 
 def _cpu() -> str:
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor()
+    from lda_sketch.machine import cpu_model
+    return cpu_model()
 
 
 if __name__ == "__main__":

@@ -28,13 +28,8 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "wikipedia" / "enwiki-wikiextra
 
 
 def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+    from lda_sketch.machine import cpu_model
+    return cpu_model()
 
 
 def _cpu_seconds() -> float:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -55,17 +54,10 @@ def peak_rss_mb() -> float:
 
 
 def machine() -> dict:
-    cpu = ""
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": platform.python_version(),
-            "numba": numba.__version__, "numpy": np.__version__,
-            "loadavg_start": os.getloadavg(), "date": time.strftime("%Y-%m-%d %H:%M:%S %Z")}
+    from lda_sketch.machine import machine_facts
+    facts = machine_facts()
+    facts["loadavg_start"] = facts.pop("loadavg")
+    return facts
 
 
 def compile_times() -> dict:

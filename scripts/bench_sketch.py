@@ -19,7 +19,6 @@ os.environ.setdefault("NUMBA_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
@@ -56,17 +55,8 @@ def backends(V, K, d, w):
 
 
 def machine() -> dict:
-    cpu = "unknown"
-    try:
-        for line in open("/proc/cpuinfo"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"nproc": os.cpu_count(), "cpu": cpu, "python": sys.version.split()[0],
-            "platform": platform.platform(),
-            "numba_threads": os.environ.get("NUMBA_NUM_THREADS")}
+    from lda_sketch.machine import machine_facts
+    return machine_facts()
 
 
 def git_rev() -> str:

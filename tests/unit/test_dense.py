@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from lda_sketch.stats.dense import DenseStats
