@@ -321,7 +321,8 @@ def prepare(source: Source, inputs, tokenizer: Tokenizer | None = None,
         elapsed_pass1 = time.perf_counter() - t0
 
         # ---------------- pass 4: map into each output corpus
-        def build(part: str, docs: np.ndarray, remap_part: np.ndarray) -> Corpus:
+        def build(part: str, docs: np.ndarray, remap_part: np.ndarray, ids=ids) -> Corpus:
+            # ids bound at definition: the spill map is deleted after the outputs are built
             n_out = int(np.sum(doc_ptr[docs + 1] - doc_ptr[docs]))
             out_ids = (np.memmap(tmp / f"{part}.i32", np.int32, "w+", shape=(n_out,))
                        if n_out else np.zeros(0, np.int32))
