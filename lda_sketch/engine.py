@@ -288,7 +288,7 @@ class Engine:
                 "seed": int(self.params.seed), "doc_offset": int(s.doc_offset),
                 "token_offset": int(s.token_offset), "n_tokens": int(s.n_tokens),
                 "z": s.z_doc_major(),
-                "stats": np.frombuffer(self.stats.serialize(), np.uint8).copy()}
+                "stats": np.frombuffer(self.stats.serialize(), np.uint8)}  # owns its bytearray
 
     def load_state_dict(self, d: dict) -> None:
         """Restore :meth:`state_dict` output (same shard and params); :meth:`step` continues."""

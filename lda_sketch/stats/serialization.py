@@ -34,26 +34,41 @@ _ALLOWED_DTYPES = {"<i4", "<i8", "<u1", "<u2", "<u4", "<u8", "<f8", "|u1", "|i1"
 _MAX_HEADER = 1 << 20
 
 
-def pack(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarray]) -> bytes:
-    """Serialize ``arrays`` (name -> ndarray) with ``params`` under ``backend``."""
-    descr, blobs = [], []
+def pack(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarray]) -> bytearray:
+    """Serialize ``arrays`` (name -> ndarray) with ``params`` under ``backend``.
+
+    Returns a ``bytearray`` (bytes-like; compare, write or ``np.frombuffer`` it without a copy).
+    """
+    descr, parts = [], []
     for name, arr in arrays.items():
         a = np.ascontiguousarray(arr)
         a = a.astype(a.dtype.newbyteorder("<"), copy=False)
         descr.append({"name": name, "dtype": a.dtype.str, "shape": list(a.shape)})
-        blobs.append(a.tobytes())
+        parts.append(a)
     header = json.dumps({"backend": backend, "params": params, "arrays": descr},
                         sort_keys=True).encode()
-    body = _FIXED.pack(MAGIC, FORMAT_VERSION, 0, int(seed_hash), len(header)) + header
-    body += b"".join(blobs)
-    return body + struct.pack("<I", zlib.crc32(body))
+    head = _FIXED.pack(MAGIC, FORMAT_VERSION, 0, int(seed_hash), len(header)) + header
+    # One preallocated buffer and one copy of each array: a 4 GB dense matrix must not be
+    # copied four times over (tobytes, join, concatenation, checksum input).
+    out = bytearray(len(head) + sum(a.nbytes for a in parts) + 4)
+    view = memoryview(out)
+    view[:len(head)] = head
+    pos = len(head)
+    for a in parts:
+        view[pos:pos + a.nbytes] = a.reshape(-1).view(np.uint8)
+        pos += a.nbytes
+    crc = 0
+    for start in range(0, pos, 1 << 26):  # checksum in 64 MiB chunks, no copy
+        crc = zlib.crc32(view[start:min(pos, start + (1 << 26))], crc)
+    view[pos:] = struct.pack("<I", crc)
+    return out
 
 
 def unpack(data: bytes, *, expect_backend: str | None = None):
     """Inverse of :func:`pack`. Returns ``(backend, params, seed_hash, arrays)``."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"Serialized statistics must be bytes. Got {type(data).__name__}.")
-    data = bytes(data)
+    data = memoryview(data).cast("B")  # no copy of a multi-GB buffer
     if len(data) < _FIXED.size + 4:
         raise CorruptDataError(f"Serialized statistics are truncated: {len(data)} bytes.")
     magic, version, _flags, seed_hash, hlen = _FIXED.unpack_from(data, 0)
@@ -71,7 +86,7 @@ def unpack(data: bytes, *, expect_backend: str | None = None):
     if hlen > _MAX_HEADER or _FIXED.size + hlen > len(data) - 4:
         raise CorruptDataError(f"Header length {hlen} exceeds the data ({len(data)} bytes).")
     try:
-        header = json.loads(data[_FIXED.size:_FIXED.size + hlen].decode())
+        header = json.loads(bytes(data[_FIXED.size:_FIXED.size + hlen]).decode())
         backend, params, descr = header["backend"], header["params"], header["arrays"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
         raise CorruptDataError(f"Unreadable statistics header: {exc}.") from None
