@@ -26,7 +26,7 @@ import numpy as np
 from . import config as config_mod
 from ._validation import check_int, param_error
 from .exceptions import NotFittedError
-from .io.corpus import Corpus
+from .io.corpus import Corpus, hashed_word
 
 # Estimator parameter -> config section, in signature order: one source of truth for names.
 _PARAM_SECTIONS = {
@@ -309,10 +309,7 @@ class LDASketch:
     def _word(self, i: int) -> str:
         if self.vocab_ is not None:
             return self.vocab_[i]
-        rm = getattr(self, "reverse_map_", None)
-        if rm and i in rm:
-            return "|".join(w for w, _ in rm[i][:2])
-        return f"#{i}"
+        return hashed_word(getattr(self, "reverse_map_", None), i)
 
     # ------------------------------------------------------------------ inference
     def transform(self, corpus) -> np.ndarray:

@@ -78,9 +78,7 @@ class Corpus:
         """Display string of word id ``i``."""
         if self.vocab is not None:
             return self.vocab[i]
-        if self.reverse_map and i in self.reverse_map:
-            return "|".join(w for w, _ in self.reverse_map[i][:2])
-        return f"#{i}"
+        return hashed_word(self.reverse_map, i)
 
     @classmethod
     def from_documents(cls, docs, n_vocab: int, vocab=None, **kw) -> "Corpus":
@@ -179,6 +177,16 @@ class Corpus:
             titles = [p[1] if len(p) > 1 else "" for p in parts]
         return cls(doc_ptr, word_ids, int(manifest["n_vocab"]), vocab, doc_ids, titles,
                    reverse_map, manifest, doc_offset=a, token_offset=int(doc_ptr[0]))
+
+
+def hashed_word(reverse_map, i: int) -> str:
+    """Display string of hashed id ``i``: its most frequent string, plus the second one joined by
+    ``|`` when that is at least a quarter as frequent (a visible collision); ``#i`` if unseen."""
+    entries = (reverse_map or {}).get(i)
+    if not entries:
+        return f"#{i}"
+    top = entries[0][1]
+    return "|".join(w for w, c in entries[:2] if c * 4 >= top)
 
 
 def write_corpus(path, corpus: Corpus, *, overwrite=False, source=None, preprocessing=None,
