@@ -315,6 +315,63 @@ def run_one(run: SweepRun, *, comm=None, progress=None) -> str:
     return status
 
 
+def find_reusable(run: SweepRun, sweep_dirs) -> Path | None:
+    """A finished run under one of ``sweep_dirs`` whose resolved config equals ``run.config``.
+
+    Equality is over every key (seed included), so the reused run is the very run this one
+    would be: training is bitwise reproducible for a given config (DESIGN.md §5).
+    """
+    for sd in sweep_dirs:
+        for cfg in sorted(Path(sd).glob("*/trial-*/resolved_config.toml")):
+            src = cfg.parent
+            if src.resolve() == run.run_dir.resolve() or not (src / DONE).is_file():
+                continue
+            if not _config_diffs(config_mod.load(cfg), run.config):
+                return src
+    return None
+
+
+def reuse_run(run: SweepRun, source: Path) -> None:
+    """Fill ``run.run_dir`` (absent or empty) with the finished run ``source``.
+
+    Files are hard-linked where the filesystem allows (finished runs are never written again),
+    else copied; the tree is built beside the target and renamed into place, so an interrupted
+    reuse leaves no half-filled run. ``reused_from`` records the source.
+    """
+    import os
+    import shutil
+
+    dest = run.run_dir
+    if dest.exists():
+        if any(dest.iterdir()):
+            raise InputFormatError(f"{dest}: not empty; cannot reuse {source} into it")
+        dest.rmdir()
+    tmp = dest.with_name(f".{dest.name}.reuse-tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+    def link_or_copy(src, dst):
+        try:
+            os.link(src, dst)
+        except OSError:
+            shutil.copy2(src, dst)
+    shutil.copytree(source, tmp, copy_function=link_or_copy)
+    (tmp / "reused_from").write_text(str(source.resolve()) + "\n", encoding="utf-8")
+    tmp.rename(dest)
+
+
+def reuse_finished(runs: list[SweepRun], sweep_dirs) -> list[tuple[SweepRun, Path]]:
+    """Reuse, for every ``new`` run, an identical finished run from ``sweep_dirs``."""
+    reused = []
+    for r in runs:
+        if run_status(r) == "new":
+            src = find_reusable(r, sweep_dirs)
+            if src is not None:
+                reuse_run(r, src)
+                log.info("%s: reused %s (identical config)", r.label, src)
+                reused.append((r, src))
+    return reused
+
+
 def _describe(ov: dict) -> str:
     return ", ".join(f"{k}={v}" for k, v in ov.items())
 

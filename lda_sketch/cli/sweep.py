@@ -25,6 +25,8 @@ examples:
   lda-sketch sweep configs/sweeps/exp2.toml --out runs/exp2 --parallel 8   # 8 local workers
   mpirun -n 4 lda-sketch sweep configs/sweeps/exp1.toml --out runs/exp1   # points in turn
   lda-sketch sweep configs/sweeps/exp1.toml --out runs/exp1 --emit-jobs    # one Slurm job each
+  lda-sketch sweep configs/sweeps/appE-grid.toml --out runs/appE-grid \
+      --reuse runs/exp1 --reuse runs/exp2          # take identical finished runs from there
   lda-sketch sweep-summary runs/exp2                                      # summary.csv / .md
 """
 
@@ -50,6 +52,10 @@ def register(sub) -> None:
                         "--threads-per-worker in each)")
     p.add_argument("--threads-per-worker", type=int, default=1, metavar="T",
                    help="numba threads per --parallel worker (default 1)")
+    p.add_argument("--reuse", action="append", default=[], metavar="SWEEP_DIR",
+                   help="before running, take each run whose resolved config (seed included) "
+                        "equals a finished run's in this other sweep directory from there "
+                        "(hard links) instead of training it again (repeatable)")
     p.add_argument("--dry-run", action="store_true",
                    help="list the runs, their seeds and status (done/partial/new), then exit")
     p.add_argument("--emit-jobs", nargs="?", const="scripts/cluster/train.sbatch",
@@ -82,6 +88,15 @@ def run(args) -> int:
         return 0
     if comm.rank == 0:
         write_plan(sweep, all_runs, args.out)
+    for d in args.reuse:   # checked on every rank, so a bad path fails them all alike
+        if not Path(d).is_dir():
+            raise ValueError(f"--reuse {d}: not a directory; name a sweep directory (one "
+                             "given to --out before)")
+    if args.reuse:
+        if comm.rank == 0:
+            from ..sweep import reuse_finished
+            reuse_finished(runs, args.reuse)
+        comm.barrier()
     if args.emit_jobs:
         if comm.rank == 0:
             from ..sweep import emit_jobs

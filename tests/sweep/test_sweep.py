@@ -232,3 +232,38 @@ def test_emit_jobs_writes_one_sbatch_per_point(tmp_path):
     assert "--only b9" in text and "--set sampler.n_iter=3" in text
     assert "lda-sketch train" not in text and "CONFIG" not in text
     assert "sbatch" in (tmp_path / "jobs" / "submit_all.sh").read_text()
+
+
+def test_reuse_takes_identical_finished_runs_only(tmp_path, monkeypatch):
+    """--reuse links a finished run with an identical config (seed included), and only that."""
+    first = sweep_mod.load_sweep(SMOKE).runs(tmp_path / "a")
+    src = sweep_mod.select(first, ["dense/trial-0"])[0]
+    sweep_mod.run_one(src, progress=False)
+    partial = sweep_mod.select(first, ["b9/trial-0"])[0]   # unfinished runs are never reused
+    partial.run_dir.mkdir(parents=True)
+    (partial.run_dir / "resolved_config.toml").write_text(
+        (src.run_dir / "resolved_config.toml").read_text())
+    second = sweep_mod.load_sweep(SMOKE).runs(tmp_path / "b")
+    other = sweep_mod.load_sweep(SMOKE, ["model.alpha=0.5"]).runs(tmp_path / "c")
+    reused = sweep_mod.reuse_finished(second + other, [tmp_path / "a"])
+    assert [(r.label, s) for r, s in reused] == [("dense/trial-0", src.run_dir)]
+    dst = sweep_mod.select(second, ["dense/trial-0"])[0]
+    assert sweep_mod.run_status(dst) == "done"
+    assert (dst.run_dir / "reused_from").read_text().strip() == str(src.run_dir.resolve())
+    assert sweep_mod.read_metrics(dst.run_dir) == sweep_mod.read_metrics(src.run_dir)
+    assert not list((tmp_path / "b").glob(".*reuse-tmp"))
+    for r in second + other:
+        if r is not dst:
+            assert sweep_mod.run_status(r) == "new", r.label
+
+    def no_training(*a, **k):
+        raise AssertionError("a reused run was trained again")
+    monkeypatch.setattr("lda_sketch.train.train_run", no_training)
+    assert sweep_mod.run_one(dst, progress=False) == "done"
+
+
+def test_cli_reuse_rejects_a_missing_directory(tmp_path):
+    res = subprocess.run([sys.executable, "-m", "lda_sketch", "sweep", str(SMOKE), "--out",
+                          str(tmp_path / "o"), "--reuse", str(tmp_path / "nope")],
+                         capture_output=True, text=True)
+    assert res.returncode != 0 and "--reuse" in res.stderr and "nope" in res.stderr
