@@ -36,7 +36,9 @@ import itertools
 import json
 import logging
 import math
+import os
 import re
+import shutil
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +46,7 @@ from pathlib import Path
 from . import config as config_mod
 from .config import Config
 from .exceptions import InputFormatError
-from .io.atomic import write_text_atomic
+from .io.atomic import atomic_directory, write_text_atomic
 
 log = logging.getLogger(__name__)
 
@@ -315,56 +317,55 @@ def run_one(run: SweepRun, *, comm=None, progress=None) -> str:
     return status
 
 
-def find_reusable(run: SweepRun, sweep_dirs) -> Path | None:
-    """A finished run under one of ``sweep_dirs`` whose resolved config equals ``run.config``.
+def finished_runs(sweep_dirs) -> list[tuple[Path, Config]]:
+    """Every finished run under ``sweep_dirs``, with its resolved config (each loaded once)."""
+    return [(cfg.parent, config_mod.load(cfg))
+            for sd in sweep_dirs
+            for cfg in sorted(Path(sd).glob("*/trial-*/resolved_config.toml"))
+            if (cfg.parent / DONE).is_file()]
+
+
+def find_reusable(run: SweepRun, candidates) -> Path | None:
+    """The first of ``candidates`` (from :func:`finished_runs`) whose config equals ``run.config``.
 
     Equality is over every key (seed included), so the reused run is the very run this one
     would be: training is bitwise reproducible for a given config (DESIGN.md §5).
     """
-    for sd in sweep_dirs:
-        for cfg in sorted(Path(sd).glob("*/trial-*/resolved_config.toml")):
-            src = cfg.parent
-            if src.resolve() == run.run_dir.resolve() or not (src / DONE).is_file():
-                continue
-            if not _config_diffs(config_mod.load(cfg), run.config):
-                return src
+    for src, cfg in candidates:
+        if src.resolve() != run.run_dir.resolve() and not _config_diffs(cfg, run.config):
+            return src
     return None
+
+
+def _link_or_copy(src, dst):
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
 
 
 def reuse_run(run: SweepRun, source: Path) -> None:
     """Fill ``run.run_dir`` (absent or empty) with the finished run ``source``.
 
     Files are hard-linked where the filesystem allows (finished runs are never written again),
-    else copied; the tree is built beside the target and renamed into place, so an interrupted
-    reuse leaves no half-filled run. ``reused_from`` records the source.
+    else copied, into an :func:`atomic_directory`, so an interrupted reuse leaves no half-filled
+    run. ``reused_from`` records the source.
     """
-    import os
-    import shutil
-
     dest = run.run_dir
-    if dest.exists():
-        if any(dest.iterdir()):
-            raise InputFormatError(f"{dest}: not empty; cannot reuse {source} into it")
-        dest.rmdir()
-    tmp = dest.with_name(f".{dest.name}.reuse-tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-
-    def link_or_copy(src, dst):
-        try:
-            os.link(src, dst)
-        except OSError:
-            shutil.copy2(src, dst)
-    shutil.copytree(source, tmp, copy_function=link_or_copy)
-    (tmp / "reused_from").write_text(str(source.resolve()) + "\n", encoding="utf-8")
-    tmp.rename(dest)
+    if dest.exists() and any(dest.iterdir()):
+        raise InputFormatError(f"{dest}: not empty; cannot reuse {source} into it")
+    with atomic_directory(dest, overwrite=True) as tmp:
+        shutil.copytree(source, tmp, copy_function=_link_or_copy, dirs_exist_ok=True)
+        (tmp / "reused_from").write_text(str(source.resolve()) + "\n", encoding="utf-8")
 
 
 def reuse_finished(runs: list[SweepRun], sweep_dirs) -> list[tuple[SweepRun, Path]]:
     """Reuse, for every ``new`` run, an identical finished run from ``sweep_dirs``."""
+    candidates = finished_runs(sweep_dirs)
     reused = []
     for r in runs:
         if run_status(r) == "new":
-            src = find_reusable(r, sweep_dirs)
+            src = find_reusable(r, candidates)
             if src is not None:
                 reuse_run(r, src)
                 log.info("%s: reused %s (identical config)", r.label, src)

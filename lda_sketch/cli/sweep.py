@@ -82,16 +82,16 @@ def run(args) -> int:
     if args.only and not runs and not args.summarize:
         names = sorted({r.point for r in all_runs})
         raise ValueError(f"--only {args.only}: no run matches; points are {', '.join(names)}")
+    for d in args.reuse:   # checked on every rank, before anything is written
+        if not Path(d).is_dir():
+            raise ValueError(f"--reuse {d}: not a directory; name a sweep directory (one "
+                             "given to --out before)")
     if args.dry_run:
         if comm.rank == 0:
             _print_plan(runs, run_status)
         return 0
     if comm.rank == 0:
         write_plan(sweep, all_runs, args.out)
-    for d in args.reuse:   # checked on every rank, so a bad path fails them all alike
-        if not Path(d).is_dir():
-            raise ValueError(f"--reuse {d}: not a directory; name a sweep directory (one "
-                             "given to --out before)")
     if args.reuse:
         if comm.rank == 0:
             from ..sweep import reuse_finished

@@ -251,7 +251,7 @@ def test_reuse_takes_identical_finished_runs_only(tmp_path, monkeypatch):
     assert sweep_mod.run_status(dst) == "done"
     assert (dst.run_dir / "reused_from").read_text().strip() == str(src.run_dir.resolve())
     assert sweep_mod.read_metrics(dst.run_dir) == sweep_mod.read_metrics(src.run_dir)
-    assert not list((tmp_path / "b").glob(".*reuse-tmp"))
+    assert not list(dst.run_dir.parent.glob(".*"))        # no temporary directory left
     for r in second + other:
         if r is not dst:
             assert sweep_mod.run_status(r) == "new", r.label
