@@ -4,8 +4,10 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -152,7 +154,12 @@ def _run_sequential(runs, comm, progress) -> list[str]:
 
 
 def _run_parallel(args, runs) -> list[str]:
-    """One subprocess per run (``lda-sketch sweep ... --only LABEL``), ``--parallel`` at once."""
+    """One subprocess per run (``lda-sketch sweep ... --only LABEL``), ``--parallel`` at once.
+
+    If this process is interrupted (Ctrl-C, SIGTERM from a scheduler or ``kill``), the running
+    workers are terminated before it exits, so no orphan keeps training; their runs resume from
+    the last checkpoint when the same command is run again.
+    """
     from ..sweep import run_status
 
     logs = Path(args.out) / "logs"
@@ -167,16 +174,54 @@ def _run_parallel(args, runs) -> list[str]:
             "--out", str(args.out), "--no-progress"]
     for s in args.overrides:
         base += ["--set", s]
+    live: set[subprocess.Popen] = set()
+    guard = threading.Lock()
+    stopping = threading.Event()
 
     def work(r):
         path = logs / f"{r.point}.trial-{r.trial}.log"
         t0 = time.perf_counter()
         with open(path, "w", encoding="utf-8") as f:
-            rc = subprocess.call(base + ["--only", r.label], stdout=f, stderr=subprocess.STDOUT,
-                                 env=env)
+            with guard:   # no new worker once stopping (checked under the lock stop_all takes)
+                if stopping.is_set():
+                    return r.label
+                proc = subprocess.Popen(base + ["--only", r.label], stdout=f,
+                                        stderr=subprocess.STDOUT, env=env)
+                live.add(proc)
+            rc = proc.wait()
+            with guard:
+                live.discard(proc)
         log.info("%s: %s in %.1f s (log: %s)", r.label, "done" if rc == 0 else f"FAILED rc={rc}",
                  time.perf_counter() - t0, path)
         return r.label if rc else None
 
-    with ThreadPoolExecutor(max_workers=args.parallel) as pool:
-        return [x for x in pool.map(work, todo) if x]
+    def stop_all():
+        with guard:
+            stopping.set()
+            procs = list(live)
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    def on_term(signum, frame):
+        raise SystemExit(128 + signum)
+
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, on_term) if in_main else None
+    pool = ThreadPoolExecutor(max_workers=args.parallel)
+    try:
+        futures = [pool.submit(work, r) for r in todo]
+        return [x for x in (f.result() for f in futures) if x]
+    except BaseException:
+        log.error("interrupted: stopping %d running worker(s); rerun the same command to resume",
+                  len(live))
+        stop_all()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)

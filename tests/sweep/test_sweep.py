@@ -267,3 +267,51 @@ def test_cli_reuse_rejects_a_missing_directory(tmp_path):
                           str(tmp_path / "o"), "--reuse", str(tmp_path / "nope")],
                          capture_output=True, text=True, check=False)
     assert res.returncode != 0 and "--reuse" in res.stderr and "nope" in res.stderr
+
+
+def _workers_of(out: Path) -> list[int]:
+    """PIDs of live sweep worker processes writing into ``out`` (from /proc)."""
+    pids = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            argv = (d / "cmdline").read_bytes().split(b"\0")
+            state = next((ln for ln in (d / "status").read_text().splitlines()
+                          if ln.startswith("State:")), "")
+        except OSError:
+            continue
+        if b"--only" in argv and str(out).encode() in argv and "zombie" not in state:
+            pids.append(int(d.name))
+    return pids
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_parallel_sweep_terminated_stops_its_workers(tmp_path):
+    """SIGTERM to ``sweep --parallel`` ends its workers too (no orphan keeps training)."""
+    import os
+    import signal
+    import time
+
+    out = tmp_path / "sw"
+    cmd = [sys.executable, "-m", "lda_sketch", "sweep", str(SMOKE), "--out", str(out),
+           "--no-progress", "--parallel", "2", "--set", "sampler.n_iter=100000",
+           "--set", "eval.evaluate_every=0"]
+    parent = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while len(_workers_of(out)) < 2 and time.monotonic() < deadline:
+            assert parent.poll() is None, parent.stderr.read()
+            time.sleep(0.2)
+        workers = _workers_of(out)
+        assert len(workers) == 2
+        parent.send_signal(signal.SIGTERM)
+        rc = parent.wait(timeout=30)
+        assert rc != 0
+        assert "rerun the same command to resume" in parent.stderr.read()
+        assert _workers_of(out) == []
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+        for pid in _workers_of(out):
+            os.kill(pid, signal.SIGKILL)
