@@ -5,7 +5,9 @@ LdaMulticore (online VB), same tokens, same held-out evaluator, one core each.
     python scripts/bench_peers.py --max-docs 2000 --iters 40 --passes 4     # small, minutes
     python scripts/bench_peers.py                                           # whole wiki corpus
 
-Every library trains in its own process (so ``ru_maxrss`` is its own peak memory) on the same
+Every library trains in its own process (so ``ru_maxrss`` is its own peak memory; gensim's
+LdaMulticore also forks a worker process, whose peak is recorded as ``children_peak_rss_mib``) on
+the same
 training documents (the first ``--max-docs`` of ``--train``), restricted to the words that occur
 in them; held-out documents (``--heldout``, first ``--max-heldout``) are mapped into that
 vocabulary, other tokens dropped and counted. Each model's K x V topic-word matrix is scored by
@@ -20,7 +22,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -31,6 +32,11 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 LIBS = ("lda_sketch-dense", "lda_sketch-cm+a", "tomotopy", "gensim")
+
+
+def cma_label(n_buckets: int) -> str:
+    """Library label of a CM+A run with 3 x n_buckets 8-bit counters, e.g. 'lda_sketch-cm+a-2^13'."""
+    return f"lda_sketch-cm+a-2^{int(n_buckets).bit_length() - 1}"
 
 
 # --------------------------------------------------------------------------- data (per worker)
@@ -74,13 +80,13 @@ def checkpoints(total: int) -> list[int]:
 
 
 # --------------------------------------------------------------------------- workers
-def run_lda_sketch(backend, args, train, evaluate):
+def run_lda_sketch(backend, n_buckets, args, train, evaluate):
     from lda_sketch import LDASketch, warmup
 
     warmup.run()  # compile (or load) the kernels outside the timed region
     kw = dict(backend=backend, n_iter=0, seed=0, alpha=args.alpha, beta=args.beta, n_threads=1)
     if backend == "countmin-morris":
-        kw.update(n_hashes=3, n_buckets=args.n_buckets, counter_base=1.08,
+        kw.update(n_hashes=3, n_buckets=n_buckets, counter_base=1.08,
                   increment="correlated")
     m = LDASketch(args.topics, **kw)
     t0 = time.perf_counter()
@@ -161,9 +167,11 @@ def worker(lib, args) -> dict:
               file=sys.stderr, flush=True)
         return rec
 
-    if lib.startswith("lda_sketch"):
-        recs = run_lda_sketch("dense" if lib.endswith("dense") else "countmin-morris", args,
-                              train, evaluate)
+    if lib == "lda_sketch-dense":
+        recs = run_lda_sketch("dense", 0, args, train, evaluate)
+    elif lib.startswith("lda_sketch-cm+a-2^"):
+        recs = run_lda_sketch("countmin-morris", 2 ** int(lib.rsplit("^", 1)[1]), args, train,
+                              evaluate)
     elif lib == "tomotopy":
         recs = run_tomotopy(args, train, evaluate)
     else:
@@ -171,6 +179,7 @@ def worker(lib, args) -> dict:
     return {"library": lib, "records": recs, "setup_seconds": setup,
             "rss_after_load_mib": rss_load,
             "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "children_peak_rss_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             "n_docs": train.n_docs, "n_tokens": int(train.n_tokens), "n_vocab": train.n_vocab,
             "heldout_docs": heldout.n_docs, **dropped}
 
@@ -206,12 +215,16 @@ def plot(results, path):
 
 
 def table(results) -> str:
-    lines = ["| library | iterations / passes | training s | held-out perplexity | peak RSS MiB "
-             "| RSS after loading MiB |", "|---|---:|---:|---:|---:|---:|"]
+    head = ("| library | iterations / passes | training s | s / iteration (pass) "
+            "| held-out perplexity | peak RSS MiB | worker-process peak RSS MiB "
+            "| RSS after loading MiB |")
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         last = r["records"][-1]
         lines.append(f"| {r['library']} | {last['iteration']} | {last['train_seconds']:.1f} "
+                     f"| {last['train_seconds'] / last['iteration']:.2f} "
                      f"| {last['perplexity']:,.1f} | {r['peak_rss_mib']:.0f} "
+                     f"| {r.get('children_peak_rss_mib', 0):.0f} "
                      f"| {r['rss_after_load_mib']:.0f} |")
     return "\n".join(lines)
 
@@ -229,9 +242,11 @@ def main(argv=None) -> int:
     ap.add_argument("--topics", type=int, default=100)
     ap.add_argument("--alpha", type=float, default=0.1)
     ap.add_argument("--beta", type=float, default=0.01)
-    ap.add_argument("--n-buckets", type=int, default=2**13, help="CM+A buckets (d = 3)")
+    ap.add_argument("--n-buckets", type=int, nargs="+", default=[2**13],
+                    help="CM+A buckets per row (d = 3); one lda_sketch-cm+a run per value")
     ap.add_argument("--fold-in-iters", type=int, default=100)
-    ap.add_argument("--libs", nargs="+", default=list(LIBS), choices=LIBS)
+    ap.add_argument("--libs", nargs="+", default=list(LIBS), choices=LIBS,
+                    help="libraries to run; lda_sketch-cm+a runs once per --n-buckets value")
     ap.add_argument("--json", type=Path, default=REPO / "docs/results/bench_peers.json")
     ap.add_argument("--figure", type=Path, default=REPO / "docs/figures/bench_peers")
     ap.add_argument("--worker", help=argparse.SUPPRESS)
@@ -245,23 +260,28 @@ def main(argv=None) -> int:
                      f"or pass --train/--heldout)")
     env = dict(os.environ, NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
                OPENBLAS_NUM_THREADS="1")
-    results = []
+    results, failed = [], []
     passthru = [a for a in (argv if argv is not None else sys.argv[1:])]
-    for lib in args.libs:
+    runs = [x for lib in args.libs
+            for x in ([cma_label(b) for b in args.n_buckets] if lib == "lda_sketch-cm+a"
+                      else [lib])]
+    for lib in runs:
         print(f"{lib} ...", file=sys.stderr, flush=True)
         res = subprocess.run([sys.executable, __file__, *passthru, "--worker", lib],
-                             stdout=subprocess.PIPE, env=env, text=True)
+                             check=False, stdout=subprocess.PIPE, env=env, text=True)
         if res.returncode:
-            print(f"{lib}: failed (rc {res.returncode}); skipped", file=sys.stderr)
+            print(f"{lib}: failed (rc {res.returncode}); recorded under 'failed'", file=sys.stderr)
+            failed.append({"library": lib, "returncode": res.returncode})
             continue
         r = json.loads(res.stdout.strip().splitlines()[-1])
         r["version"] = version(lib)
         results.append(r)
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo")
-                if ln.startswith("model name")), platform.processor())
+    sys.path.insert(0, str(REPO))
+    from lda_sketch.machine import machine_facts
+
     doc = {"command": "python scripts/bench_peers.py " + " ".join(passthru),
-           "date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "nproc": os.cpu_count(), "cpu": cpu,
-           "python": platform.python_version(), "settings": {
+           "date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "machine": machine_facts(),
+           "failed": failed, "settings": {
                k: getattr(args, k) for k in ("train", "heldout", "max_docs", "max_heldout",
                                              "iters", "passes", "topics", "alpha", "beta",
                                              "n_buckets", "fold_in_iters")},
