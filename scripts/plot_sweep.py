@@ -2,12 +2,15 @@
 
     python scripts/plot_sweep.py runs/exp1 --name exp1              # Fig. 2 analogue
     python scripts/plot_sweep.py runs/exp2 --name exp2              # Fig. 3 analogue
-    python scripts/plot_sweep.py runs/appE-base --name appE-base --panel-by counter_base
+    python scripts/plot_sweep.py runs/appE-grid --name appE-grid    # Fig. 10 analogue
+    python scripts/plot_sweep.py runs/appE-base --name appE-base --panel-by rule \
+        --color-by counter_base                                     # Figs. 11-13 analogue
 
 Writes, for NAME:
   NAME_perplexity_iter.{png,pdf}   held-out perplexity vs iteration; one panel per sketch variant
-                                   (backend, increment rule, base), one colour per bucket count,
-                                   one marker per hash count, mean over trials with a ±sd band;
+                                   (backend, increment rule, base; or --panel-by KEY), one
+                                   colour per bucket count (or --color-by KEY), one marker per
+                                   hash count, mean over trials with a ±sd band;
                                    dense dashed black in every panel
   NAME_perplexity_time.{png,pdf}   the same against wall-clock seconds (mean elapsed)
   NAME_frontier.{png,pdf}          bytes of the statistics vs final perplexity (mean ± sd),
@@ -35,6 +38,14 @@ def variant(cfg) -> str:
         return "CM (32-bit)" + (" + CU" if sk.conservative else "")
     rule = "conservative" if sk.conservative else sk.increment
     return f"CM+A {sk.counter_bits}-bit, base {sk.counter_base:g}, {rule}"
+
+
+def sketch_key(cfg, key: str):
+    """A sketch setting by name; 'rule' is the increment rule (conservative counts as its own)."""
+    sk = cfg.sketch
+    if key == "rule":
+        return "conservative" if sk.conservative else sk.increment
+    return getattr(sk, key)
 
 
 def curves(records_per_trial, x_key="iteration"):
@@ -66,14 +77,14 @@ def load(dirs, unfinished):
     return points
 
 
-def plot_curves(points, x_key, xlabel, path, panel_by):
+def plot_curves(points, x_key, xlabel, path, panel_by, color_by="n_buckets"):
     plt = pyplot()
     dense = [p for p in points if p["config"].sketch.backend == "dense"]
     sketched = [p for p in points if p["config"].sketch.backend != "dense"]
     key = (lambda p: variant(p["config"])) if panel_by is None else (
-        lambda p: f"{panel_by} = {getattr(p['config'].sketch, panel_by)}")
+        lambda p: f"{panel_by} = {sketch_key(p['config'], panel_by)}")
     panels = list(dict.fromkeys(key(p) for p in sketched)) or ["dense"]
-    buckets = sorted({p["config"].sketch.n_buckets for p in sketched})
+    colors = sorted({sketch_key(p["config"], color_by) for p in sketched})
     hashes = sorted({p["config"].sketch.n_hashes for p in sketched})
     n = len(panels)
     ncol = min(n, 3)
@@ -84,10 +95,12 @@ def plot_curves(points, x_key, xlabel, path, panel_by):
         for p in [q for q in sketched if key(q) == panel]:
             sk = p["config"].sketch
             x, y, sd = curves(p["records"], x_key)
-            c = COLORS[buckets.index(sk.n_buckets) % len(COLORS)]
+            c = COLORS[colors.index(sketch_key(p["config"], color_by)) % len(COLORS)]
             m = MARKERS[hashes.index(sk.n_hashes) % len(MARKERS)]
             ax.plot(x, y, color=c, marker=m,
                     label=f"d={sk.n_hashes}, w=$2^{{{sk.n_buckets.bit_length() - 1}}}$"
+                          + (f", {color_by} {sketch_key(p['config'], color_by):g}"
+                             if color_by != "n_buckets" else "")
                           + (f", {sk.estimator}" if getattr(sk, "estimator", "min") != "min"
                              else ""))
             ax.fill_between(x, y - sd, y + sd, color=c, alpha=0.15, linewidth=0)
@@ -152,17 +165,24 @@ def main(argv=None) -> int:
     ap.add_argument("sweep_dirs", nargs="+", type=Path, metavar="SWEEP_DIR")
     ap.add_argument("--name", required=True, help="figure file prefix, e.g. exp1")
     ap.add_argument("--out", type=Path, default=Path("docs/figures"), help="figure folder")
-    ap.add_argument("--panel-by", choices=("counter_base", "increment", "backend", "n_hashes"),
-                    help="one panel per value of this sketch key (default: per variant)")
+    ap.add_argument("--panel-by", choices=("counter_base", "rule", "increment", "backend",
+                                            "n_hashes"),
+                    help="one panel per value of this sketch key (default: per variant; 'rule' "
+                         "is independent / correlated / conservative)")
+    ap.add_argument("--color-by", choices=("n_buckets", "counter_base", "n_hashes"),
+                    default="n_buckets", help="one colour per value of this key (default "
+                                              "n_buckets)")
     ap.add_argument("--unfinished", action="store_true",
                     help="include trials without a done marker")
     args = ap.parse_args(argv)
     points = load(args.sweep_dirs, args.unfinished)
     written = []
     written += plot_curves(points, "iteration", "iteration",
-                           args.out / f"{args.name}_perplexity_iter", args.panel_by)
+                           args.out / f"{args.name}_perplexity_iter", args.panel_by,
+                           args.color_by)
     written += plot_curves(points, "elapsed", "seconds (wall clock, mean over trials)",
-                           args.out / f"{args.name}_perplexity_time", args.panel_by)
+                           args.out / f"{args.name}_perplexity_time", args.panel_by,
+                           args.color_by)
     written += plot_frontier(points, args.out / f"{args.name}_frontier")
     for f in written:
         print(f)
