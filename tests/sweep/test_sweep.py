@@ -315,3 +315,22 @@ def test_parallel_sweep_terminated_stops_its_workers(tmp_path):
             parent.kill()
         for pid in _workers_of(out):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_reproduce_script_targets_exist_and_bad_target_is_refused():
+    """Every sweep target of scripts/reproduce.sh has its sweep file; an unknown one exits 2."""
+    import os
+    import shutil
+
+    script = REPO / "scripts" / "reproduce.sh"
+    text = script.read_text()
+    for name in ("exp1", "exp2", "appE-grid", "appE-base", "table3", "backends100"):
+        assert f"{name})" in text or f"{name}|" in text or f"|{name})" in text
+        assert (REPO / "configs" / "sweeps" / f"{name}.toml").is_file()
+    if shutil.which("bash") is None:
+        pytest.skip("bash is not installed")
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    res = subprocess.run(["bash", str(script), "no-such-target"], capture_output=True, text=True,
+                         env=env)
+    assert res.returncode == 2
+    assert "unknown target 'no-such-target'" in res.stderr and "appE-grid" in res.stderr
