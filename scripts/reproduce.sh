@@ -71,10 +71,8 @@ run_target() {
   case $1 in
     corpora) corpora ;;
     exp1|exp2) sweep "$1" ;;
-    # App. E at the 2-core budget: one evaluation every 10 iterations instead of 5 (the final
-    # perplexity is unaffected; the curves have 6 points instead of 12).
-    appE-grid) sweep appE-grid --set eval.evaluate_every=10 ;;
-    appE-base) PLOT="--panel-by rule --color-by counter_base" sweep appE-base --set eval.evaluate_every=10 ;;
+    appE-grid) sweep appE-grid ;;
+    appE-base) PLOT="--panel-by rule --color-by counter_base" sweep appE-base ;;
     backends100)   # its RESULTS.md table adds the overcount columns of sketch_gap.py
       TABLE=0 sweep backends100
       "$PY" scripts/sketch_gap.py --heldout corpora/reuters-heldout "$RUNS"/backends100/*/trial-0 ;;
