@@ -13,7 +13,8 @@ in them; held-out documents (``--heldout``, first ``--max-heldout``) are mapped 
 vocabulary, other tokens dropped and counted. Each model's K x V topic-word matrix is scored by
 ``lda_sketch.evaluation.perplexity.heldout_perplexity`` (document completion, alpha = 0.1) at a
 few checkpoints; the clock stops while evaluating. Threads: NUMBA_NUM_THREADS=1,
-OMP_NUM_THREADS=1, tomotopy workers=1, gensim workers=1.
+OMP_NUM_THREADS=1, tomotopy workers=1, gensim workers=1. Priors are fixed and symmetric for every
+library (alpha, beta; tomotopy's hyperparameter optimisation is turned off).
 
 Writes docs/results/bench_peers.json and docs/figures/bench_peers.{png,pdf}; prints a table.
 """
@@ -84,7 +85,8 @@ def run_lda_sketch(backend, n_buckets, args, train, evaluate):
     from lda_sketch import LDASketch, warmup
 
     warmup.run()  # compile (or load) the kernels outside the timed region
-    kw = dict(backend=backend, n_iter=0, seed=0, alpha=args.alpha, beta=args.beta, n_threads=1)
+    kw = {"backend": backend, "n_iter": 0, "seed": 0, "alpha": args.alpha, "beta": args.beta,
+          "n_threads": 1}
     if backend == "countmin-morris":
         kw.update(n_hashes=3, n_buckets=n_buckets, counter_base=1.08,
                   increment="correlated")
@@ -108,6 +110,7 @@ def run_tomotopy(args, train, evaluate):
     V = train.n_vocab
     mdl = tp.LDAModel(k=args.topics, alpha=args.alpha, eta=args.beta, seed=0, min_cf=0,
                       rm_top=0)
+    mdl.optim_interval = 0   # fixed symmetric alpha, as ours (tomotopy re-fits it every 10 by default)
     for d in docs_of(train):
         if d.size:
             mdl.add_doc([str(x) for x in d])
