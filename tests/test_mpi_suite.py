@@ -5,28 +5,23 @@ A deadlock becomes a timeout here instead of a hung CI job.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from lda_sketch.cli.demo import find_mpiexec
+
 HERE = Path(__file__).resolve().parent
 
 
-def mpiexec() -> str | None:
-    """The mpiexec that belongs to this Python (the mpich wheel's), else the one on PATH."""
-    local = Path(sys.executable).parent / "mpiexec"
-    return str(local) if local.exists() else shutil.which("mpiexec")
-
-
-@pytest.mark.skipif(mpiexec() is None, reason="no mpiexec found (install the 'mpich' extra)")
+@pytest.mark.skipif(find_mpiexec() is None, reason="no mpiexec found (install the 'mpich' extra)")
 @pytest.mark.skipif(not any((HERE / "mpi").glob("test_*.py")), reason="no collective tests yet")
 @pytest.mark.parametrize("n_ranks", [2, 3])
 def test_collective_suite(n_ranks):
     env = dict(os.environ, LDA_SKETCH_UNDER_MPI="1", NUMBA_NUM_THREADS="1")
-    cmd = [mpiexec(), "-n", str(n_ranks), sys.executable, "-m", "mpi4py", "-m", "pytest",
+    cmd = [find_mpiexec(), "-n", str(n_ranks), sys.executable, "-m", "mpi4py", "-m", "pytest",
            str(HERE / "mpi"), "-q", "-p", "no:cacheprovider", "-x"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-5000:] + proc.stderr[-5000:]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,20 +16,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from lda_sketch.cli.demo import find_mpiexec
+
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "configs" / "tiny.toml"
 # A long run of short iterations, checkpointed every iteration: wide window for a kill.
 LONG = ["--set", "sampler.n_iter=150", "--set", "eval.evaluate_every=25"]
 
-
-def mpiexec() -> str | None:
-    """The mpiexec that belongs to this Python (the mpich wheel's), else the one on PATH."""
-    local = Path(sys.executable).parent / "mpiexec"
-    return str(local) if local.exists() else shutil.which("mpiexec")
-
-
 pytestmark = [
-    pytest.mark.skipif(mpiexec() is None, reason="no mpiexec found (install the 'mpich' extra)"),
+    pytest.mark.skipif(find_mpiexec() is None,
+                       reason="no mpiexec found (install the 'mpich' extra)"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
 ]
 
@@ -43,7 +38,7 @@ def env(**extra) -> dict:
 
 def train_cmd(n_ranks: int | None, *args) -> list[str]:
     cmd = [sys.executable, "-m", "lda_sketch", "train", "--no-progress", *map(str, args)]
-    return cmd if n_ranks is None else [mpiexec(), "-n", str(n_ranks), *cmd]
+    return cmd if n_ranks is None else [find_mpiexec(), "-n", str(n_ranks), *cmd]
 
 
 def train(n_ranks, *args, timeout=120, **env_extra) -> subprocess.CompletedProcess:
