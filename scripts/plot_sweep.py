@@ -77,6 +77,32 @@ def load(dirs, unfinished):
     return points
 
 
+def _value_label(key: str, v) -> str:
+    if key == "n_buckets":
+        return f"w = $2^{{{int(v).bit_length() - 1}}}$"
+    if key == "n_hashes":
+        return f"d = {v}"
+    return f"{key} {v:g}" if isinstance(v, float) else f"{key} {v}"
+
+
+def legend_key(sketched, color_by, colors, hashes, with_dense):
+    """Legend entries: one per colour (``color_by`` value), one per marker (d), dense, and the
+    dotted style of mean-min estimators when present: a key rather than one entry per curve."""
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=COLORS[i % len(COLORS)], label=_value_label(color_by, v))
+               for i, v in enumerate(colors)]
+    if color_by != "n_hashes":
+        handles += [Line2D([], [], color="grey", linestyle="none",
+                           marker=MARKERS[i % len(MARKERS)], label=f"d = {d}")
+                    for i, d in enumerate(hashes)]
+    if any(getattr(p["config"].sketch, "estimator", "min") != "min" for p in sketched):
+        handles.append(Line2D([], [], color="grey", linestyle=":", label="mean-min estimator"))
+    if with_dense:
+        handles.append(Line2D([], [], color="black", linestyle="--", label="dense"))
+    return handles
+
+
 def plot_curves(points, x_key, xlabel, path, panel_by, color_by="n_buckets"):
     plt = pyplot()
     dense = [p for p in points if p["config"].sketch.backend == "dense"]
@@ -98,11 +124,7 @@ def plot_curves(points, x_key, xlabel, path, panel_by, color_by="n_buckets"):
             c = COLORS[colors.index(sketch_key(p["config"], color_by)) % len(COLORS)]
             m = MARKERS[hashes.index(sk.n_hashes) % len(MARKERS)]
             ax.plot(x, y, color=c, marker=m,
-                    label=f"d={sk.n_hashes}, w=$2^{{{sk.n_buckets.bit_length() - 1}}}$"
-                          + (f", {color_by} {sketch_key(p['config'], color_by):g}"
-                             if color_by != "n_buckets" else "")
-                          + (f", {sk.estimator}" if getattr(sk, "estimator", "min") != "min"
-                             else ""))
+                    linestyle=":" if getattr(sk, "estimator", "min") != "min" else "-")
             ax.fill_between(x, y - sd, y + sd, color=c, alpha=0.15, linewidth=0)
         for p in dense:
             x, y, sd = curves(p["records"], x_key)
@@ -117,7 +139,9 @@ def plot_curves(points, x_key, xlabel, path, panel_by, color_by="n_buckets"):
         ax.set_ylabel("held-out perplexity")
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    axes.flat[0].legend(frameon=False, ncol=1)
+    fig.legend(handles=legend_key(sketched, color_by, colors, hashes, bool(dense)),
+               frameon=False, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.tight_layout()
     lo = min(np.min(curves(p["records"])[1]) for p in points)
     # Early evaluations are far above the rest; cap the axis so the endgame stays readable.
     first = np.median([curves(p["records"])[1][0] for p in points])
