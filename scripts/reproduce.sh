@@ -8,7 +8,7 @@
 #   bash scripts/reproduce.sh exp2 appE-base       # several targets in turn
 #   bash scripts/reproduce.sh all                  # everything below, in order
 #
-# Targets: corpora exp1 exp2 appE-grid appE-base table3 backends100 peers all.
+# Targets: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers all.
 # Environment: PARALLEL (local sweep workers, default: number of cores), SHARED (the shared data
 # folder, default ../shared/data), RUNS (sweep directories, default runs/). Run it inside the
 # environment that has lda_sketch installed (e.g. after `source .venv/bin/activate`).
@@ -87,12 +87,15 @@ run_target() {
       "$PY" scripts/bench_peers.py --train corpora/wiki --heldout corpora/reuters-heldout \
         --n-buckets 8192 32768 --json docs/results/bench_peers_wiki.json \
         --figure docs/figures/bench_peers_wiki ;;
-    all) for t in corpora exp1 exp2 appE-grid appE-base table3 backends100 peers; do
+    timings)   # Tables 4-5: seconds per iteration side by side, one process, one thread
+      corpora
+      NUMBA_NUM_THREADS=1 "$PY" scripts/bench_grid_time.py --corpus corpora/wiki ;;
+    all) for t in corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers; do
            run_target "$t"; done ;;
     *) die "unknown target '$1'; targets: corpora exp1 exp2 appE-grid appE-base table3 \
-backends100 peers all" ;;
+backends100 timings peers all" ;;
   esac
 }
 
-[ $# -gt 0 ] || die "name a target: corpora exp1 exp2 appE-grid appE-base table3 backends100 peers all"
+[ $# -gt 0 ] || die "name a target: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers all"
 for target in "$@"; do run_target "$target"; done
