@@ -12,7 +12,7 @@ from numba import njit, prange
 # Reassociation lets LLVM vectorise the K-length dot products (2.95x faster fold-in, measured by
 # scripts/bench_eval.py); the flags assume nothing about NaN or infinity, so a zero in phi
 # behaves as in plain IEEE arithmetic. Results differ from a strict left-to-right sum by a few
-# ulps and are still deterministic for a given machine and thread count.
+# ulps; on a given machine they are still bitwise the same for any thread count.
 _FM = {"reassoc", "contract", "arcp", "nsz"}
 
 
