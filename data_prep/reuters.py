@@ -23,8 +23,6 @@ from lda_sketch.exceptions import InputFormatError
 from ._io import expand_inputs, file_size, read_bytes
 from .source import Document, WorkUnit, count
 
-SPLITS = ("all", "modapte-train", "modapte-test")
-
 _STORY_RE = re.compile(r"<REUTERS\b([^>]*)>(.*?)</REUTERS>", re.S)
 _ATTR_RE = re.compile(r'(\w+)="([^"]*)"')
 _TEXT_RE = re.compile(r"<TEXT\b([^>]*)>(.*?)</TEXT>", re.S)

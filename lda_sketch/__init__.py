@@ -11,11 +11,12 @@ Importing this package has no side effects (no MPI, no logging configuration, no
 """
 from ._version import __version__
 
-__all__ = ["__version__", "LDASketch", "load_model"]
+__all__ = ["__version__", "LDASketch", "TopicModel", "load_model"]
+_LAZY = {"LDASketch": "estimator", "load_model": "estimator", "TopicModel": "topic_model"}
 
 
 def __getattr__(name):  # lazy: `import lda_sketch` stays cheap (PEP 562)
-    if name in ("LDASketch", "load_model"):
-        from . import model
-        return getattr(model, name)
+    if name in _LAZY:
+        import importlib
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'lda_sketch' has no attribute {name!r}")

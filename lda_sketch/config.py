@@ -18,7 +18,7 @@ Paths in ``[data]`` are relative to the config file and are stored absolute once
     configs/wiki.toml: unknown key [sketch].n_bucket; did you mean 'n_buckets'?
 
 The constraint table (:data:`FIELDS`) is the one source of truth for parameter names and ranges;
-the :class:`~lda_sketch.model.LDASketch` estimator validates its arguments against it too.
+the :class:`~lda_sketch.estimator.LDASketch` estimator validates its arguments against it too.
 """
 from __future__ import annotations
 
@@ -27,111 +27,22 @@ import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import tomli_w
 
-from ._validation import _range_text, param_error
+from . import limits
+from ._validation import param_error
+from .constraints import Bad, Constraint
 from .exceptions import InputFormatError, InvalidParameterError
+from .sampler import INITS, SAMPLERS
+from .stats import BACKENDS
 
-SKETCH_BACKENDS = ("dense", "countmin", "countmin-morris")
-SAMPLERS = ("sca", "sem")
-INITS = ("sparse", "uniform")
+# Choice lists come from the registries, so a new backend or sampler is accepted everywhere.
+SKETCH_BACKENDS = tuple(BACKENDS)
+SAMPLER_NAMES = tuple(SAMPLERS)
+# The config spells the third Morris rule as increment = "correlated" plus conservative = true.
 INCREMENTS = ("independent", "correlated")
-
-
-# --------------------------------------------------------------------------- constraints
-class _Bad(Exception):
-    """Internal: a value violates a constraint; ``args[0]`` is the requirement text."""
-
-
-@dataclass(frozen=True)
-class Constraint:
-    """Type and range of one config key. ``check`` returns the normalised value or raises _Bad."""
-
-    kind: str                      # "int" | "float" | "pow2" | "bool" | "choice" | "path"
-    lo: Any = None
-    hi: Any = None
-    lo_open: bool = False
-    choices: tuple = ()
-    optional: bool = False         # None allowed (omitted from TOML)
-
-    @property
-    def requirement(self) -> str:
-        if self.kind == "int":
-            text = _range_text("an int", self.lo, self.hi)
-        elif self.kind == "float":
-            text = _range_text("a float", self.lo, self.hi, self.lo_open)
-        elif self.kind == "pow2":
-            text = f"a power of two >= {self.lo}" + (
-                f" and <= 2**{self.hi.bit_length() - 1}" if self.hi else "")
-        elif self.kind == "bool":
-            text = "true or false"
-        elif self.kind == "choice":
-            text = "one of " + ", ".join(repr(c) for c in self.choices)
-        else:
-            text = "a path (string)"
-        return text + (" (or unset)" if self.optional else "")
-
-    def check(self, v):
-        if v is None:
-            if self.optional:
-                return None
-            raise _Bad(self.requirement)
-        k = self.kind
-        if k in ("int", "pow2"):
-            if isinstance(v, bool) or not isinstance(v, int):
-                raise _Bad(self.requirement)
-            if (self.lo is not None and v < self.lo) or (self.hi is not None and v > self.hi):
-                raise _Bad(self.requirement)
-            if k == "pow2" and v & (v - 1):
-                raise _Bad(self.requirement)
-            return int(v)
-        if k == "float":
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                raise _Bad(self.requirement)
-            v = float(v)
-            if v != v or v in (float("inf"), float("-inf")):
-                raise _Bad(self.requirement)
-            if self.lo is not None and (v <= self.lo if self.lo_open else v < self.lo):
-                raise _Bad(self.requirement)
-            if self.hi is not None and v > self.hi:
-                raise _Bad(self.requirement)
-            return v
-        if k == "bool":
-            if not isinstance(v, bool):
-                raise _Bad(self.requirement)
-            return v
-        if k == "choice":
-            if v not in self.choices:
-                raise _Bad(self.requirement)
-            return v
-        if not isinstance(v, (str, Path)):
-            raise _Bad(self.requirement)
-        return str(v)
-
-    def parse_text(self, text: str):
-        """Type a ``--set`` value string by this key's kind (raises _Bad)."""
-        t = text.strip()
-        if self.optional and t.lower() in ("none", "null", ""):
-            return None
-        try:
-            if self.kind in ("int", "pow2"):
-                if "**" in t:  # "2**16" is how sketch widths are usually written
-                    base, exp = t.split("**")
-                    return int(base) ** int(exp)
-                return int(t.replace("_", ""))
-            if self.kind == "float":
-                return float(t)
-        except ValueError:
-            raise _Bad(self.requirement) from None
-        if self.kind == "bool":
-            if t.lower() in ("true", "1", "yes"):
-                return True
-            if t.lower() in ("false", "0", "no"):
-                return False
-            raise _Bad(self.requirement)
-        return t
+ESTIMATORS = ("min", "mean-min")
 
 
 def _f(default, constraint: Constraint, doc: str):
@@ -141,7 +52,7 @@ def _f(default, constraint: Constraint, doc: str):
 # --------------------------------------------------------------------------- sections
 @dataclass(frozen=True)
 class ModelConfig:
-    n_topics: int = _f(100, Constraint("int", 1, 65535), "number of topics K")
+    n_topics: int = _f(100, Constraint("int", 1, limits.MAX_TOPICS), "number of topics K")
     alpha: float = _f(0.1, Constraint("float", 0.0, None, True),
                       "symmetric doc-topic prior (per topic)")
     beta: float = _f(0.01, Constraint("float", 0.0, None, True),
@@ -153,28 +64,35 @@ class SketchConfig:
     backend: str = _f("countmin-morris", Constraint("choice", choices=SKETCH_BACKENDS),
                       "where n[w,k] lives: dense (exact), countmin (int32 cells), "
                       "countmin-morris (8-bit approximate counters)")
-    n_hashes: int = _f(3, Constraint("int", 1, 16), "hash rows d of the count-min sketch")
-    n_buckets: int = _f(2**13, Constraint("pow2", 16, 2**30), "buckets per hash row w")
-    conservative: bool = _f(False, Constraint("bool"), "conservative update")
-    counter_base: float = _f(1.08, Constraint("float", 1.0, 2.0, True),
+    n_hashes: int = _f(3, Constraint("int", 1, limits.MAX_HASHES),
+                       "hash rows d of the count-min sketch")
+    n_buckets: int = _f(2**13, Constraint("pow2", limits.MIN_BUCKETS, limits.MAX_BUCKETS),
+                        "buckets per hash row w")
+    conservative: bool = _f(False, Constraint("bool"),
+                            "conservative update (with `countmin-morris`: the correlated + "
+                            "conservative rule; refused with `increment = \"independent\"`)")
+    counter_base: float = _f(1.08, Constraint("float", 1.0, limits.MAX_COUNTER_BASE, True),
                              "Morris counter base b (read (b^c - 1)/(b - 1))")
     increment: str = _f("correlated", Constraint("choice", choices=INCREMENTS),
                         "how a key's d Morris cells draw: one uniform each or one shared")
-    counter_bits: int = _f(8, Constraint("int", 1, 16), "bits per Morris counter")
-    estimator: str = _f("min", Constraint("choice", choices=("min", "mean-min")),
-                        "count-min query: min over rows (never underestimates) or mean-min "
-                        "(subtracts each row's mean collision mass; nearly unbiased)")
+    counter_bits: int = _f(8, Constraint("choice", choices=limits.COUNTER_BITS),
+                           "bits per Morris counter")
+    estimator: str = _f("min", Constraint("choice", choices=ESTIMATORS),
+                        "count-min query: `min` over rows (never underestimates), or "
+                        "`mean-min` (count-mean-min: subtracts each row's mean collision mass; "
+                        "not recommended for training, see docs/RESULTS.md)")
 
 
 @dataclass(frozen=True)
 class SamplerConfig:
-    sampler: str = _f("sca", Constraint("choice", choices=SAMPLERS),
+    sampler: str = _f("sca", Constraint("choice", choices=SAMPLER_NAMES),
                       "sca (fast word-major kernel) or sem (plain reference)")
-    init: str = _f("sparse", Constraint("choice", choices=INITS), "initial topic assignment")
+    init: str = _f("sparse", Constraint("choice", choices=INITS),
+                   "initial topic assignment: sparse (20 topics per document), window, uniform")
     n_iter: int = _f(100, Constraint("int", 0, 10**7), "SCA iterations")
     n_threads: int | None = _f(None, Constraint("int", 1, 4096, optional=True),
                                "numba threads per rank (unset: numba's default)")
-    seed: int = _f(0, Constraint("int", 0, 2**63 - 1), "seed of every random draw")
+    seed: int = _f(0, Constraint("int", 0, limits.MAX_SEED), "seed of every random draw")
 
 
 @dataclass(frozen=True)
@@ -187,7 +105,7 @@ class DataConfig:
                         "use the built-in corpus instead of 'train' (lda_sketch.embedded)")
     n_heldout: int = _f(0, Constraint("int", 0, None),
                         "documents split off 'train' at random when 'heldout' is unset")
-    split_seed: int = _f(0, Constraint("int", 0, 2**63 - 1),
+    split_seed: int = _f(0, Constraint("int", 0, limits.MAX_SEED),
                          "seed of that split (separate from sampler.seed, so trials over seeds "
                          "share one held-out set)")
 
@@ -214,6 +132,24 @@ FIELDS: dict[tuple[str, str], Constraint] = {
     (s, f.name): f.metadata["constraint"]
     for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
 _PATH_KEYS = {("data", "train"), ("data", "heldout")}
+
+#: Estimator (:class:`~lda_sketch.estimator.LDASketch`) parameter -> its config section, in the
+#: estimator's signature order. Defaults are shared: the estimator's are the config's.
+PARAM_SECTIONS = {
+    "n_topics": "model", "alpha": "model", "beta": "model",
+    "backend": "sketch", "n_hashes": "sketch", "n_buckets": "sketch",
+    "counter_base": "sketch", "increment": "sketch", "conservative": "sketch",
+    "counter_bits": "sketch", "estimator": "sketch",
+    "sampler": "sampler", "init": "sampler", "n_iter": "sampler", "seed": "sampler",
+    "n_threads": "sampler",
+    "evaluate_every": "eval", "fold_in_iters": "eval",
+}
+
+
+def param_default(name: str):
+    """The config default of estimator parameter ``name``."""
+    cls = SECTIONS[PARAM_SECTIONS[name]]
+    return next(f.default for f in dataclasses.fields(cls) if f.name == name)
 
 
 @dataclass(frozen=True)
@@ -250,11 +186,6 @@ class Config:
         """Apply ``["section.key=value", ...]`` (typed by the key's declared kind)."""
         return apply_overrides(self, overrides)
 
-    def backend_params(self) -> dict:
-        """The ``[sketch]`` keys other than ``backend`` (``make_stats`` keeps those it accepts)."""
-        d = dataclasses.asdict(self.sketch)
-        d.pop("backend")
-        return d
 
 
 # --------------------------------------------------------------------------- building
@@ -340,7 +271,7 @@ def apply_overrides(cfg: Config, overrides) -> Config:
         con = FIELDS[(sname, key)]
         try:
             value = con.parse_text(text)
-        except _Bad as bad:
+        except Bad as bad:
             raise InputFormatError(f"{where}[{sname}].{key} must be {bad.args[0]}, "
                                    f"got {text!r}") from None
         value = _check(sname, key, value, where)
@@ -357,7 +288,7 @@ def apply_overrides(cfg: Config, overrides) -> Config:
 def _check(section: str, key: str, value, where: str):
     try:
         return FIELDS[(section, key)].check(value)
-    except _Bad as bad:
+    except Bad as bad:
         raise InputFormatError(f"{where}[{section}].{key} must be {bad.args[0]}, "
                                f"got {value!r}") from None
 
@@ -366,7 +297,7 @@ def check_param(value, name: str, owner: str, section: str):
     """Validate an estimator argument against the config table (scikit-learn message shape)."""
     try:
         return FIELDS[(section, name)].check(value)
-    except _Bad as bad:
+    except Bad as bad:
         raise param_error(name, owner, bad.args[0], value) from None
 
 
@@ -375,6 +306,20 @@ def _suggest(word: str, options) -> str:
     if close:
         return f"; did you mean {close[0]!r}?"
     return "; valid keys: " + ", ".join(sorted(options))
+
+
+def markdown_table() -> str:
+    """The README's table of config keys (a test checks the README holds it verbatim)."""
+    def show(v):
+        if v is None:
+            return "unset"
+        return tomli_w.dumps({"x": v})[4:].strip()
+
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    for s, cls in SECTIONS.items():
+        for f in dataclasses.fields(cls):
+            lines.append(f"| `{s}.{f.name}` | `{show(f.default)}` | {f.metadata['doc']} |")
+    return "\n".join(lines)
 
 
 def describe() -> str:
@@ -388,4 +333,4 @@ def describe() -> str:
 
 __all__ = ["Config", "ModelConfig", "SketchConfig", "SamplerConfig", "DataConfig", "EvalConfig",
            "OutputConfig", "FIELDS", "SECTIONS", "load", "loads", "from_dict", "apply_overrides",
-           "check_param", "describe", "InvalidParameterError"]
+           "check_param", "describe", "markdown_table", "param_default", "PARAM_SECTIONS", "InvalidParameterError"]

@@ -1,21 +1,14 @@
 """One rank's training engine: SCA iterations, statistics build + merge, evaluation, state.
 
-This is the seam between the sampler and the orchestration layer (estimator, checkpoints, CLI),
-which use only :class:`EngineParams` and :class:`Engine` below.
-
-Seam notes (for the API engineer):
-
-* implemented exactly as agreed; additions are backward compatible: ``Engine.n_tokens`` (global
-  training tokens), ``Engine.state_nbytes``, ``unigram_perplexity(..., comm=None)``, and
-  ``state_dict()["z"]`` is in the shard's *doc-major* token order (portable across shardings).
-* ``step()`` also returns ``"t_step"`` (wall seconds of the whole step).
-* ``EngineParams.init`` also accepts ``"window"`` (fastlvm's window init); ``"sparse"`` (the
-  default) is 20 random topics per document (``INITS`` lists the choices).
+The orchestration layer (:mod:`lda_sketch.train`, :class:`~lda_sketch.estimator.LDASketch`)
+uses only :class:`EngineParams` and :class:`Engine`; :meth:`Engine.model` is the trained model
+(:class:`~lda_sketch.topic_model.TopicModel`) as a view of the current statistics.
 
 Iteration ``t`` (1-based) uses RNG keys ``make_key(seed, STREAM_SAMPLER | STREAM_COUNTER |
 STREAM_MERGE, t)``; initialisation uses iteration 0. Every token's draw is counted by its
 global doc-major index, so z and the statistics are bitwise identical for any thread count, and
 for exact backends (dense, integer count-min) for any sharding (README: reproducibility).
+``state_dict()["z"]`` is in the shard's doc-major token order (portable across shardings).
 """
 from __future__ import annotations
 
@@ -26,32 +19,23 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
+from . import limits
 from ._validation import check_choice, check_float, check_int, param_error
+from .config import Config
 from .distributed.comm import Comm, SerialComm
 from .distributed.merge import merge_stats
-from .evaluation.perplexity import (completion_loglik, completion_split, doc_row_counts,
-                                    fold_in_theta, unigram_perplexity)
+from .evaluation.perplexity import completion_split, unigram_perplexity
 from .exceptions import CorruptDataError, NotFittedError
 from .io.corpus import Corpus
 from .rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, derive, key_for
-from .sampler import SAMPLERS, ShardState
-from .sampler._kernels import init_topics, train_loglik_words
+from .sampler import INITS, SAMPLERS, ShardState, initialize_topics
+from .sampler._kernels import train_loglik_words
 from .stats import BACKENDS, make_stats
+from .topic_model import TopicModel
 
 logger = logging.getLogger(__name__)
 
 
-#: ``init="sparse"`` (default): each document draws SPARSE_INIT_TOPICS random topics and each of
-#: its tokens takes one of them, so documents start with <= 20 topics instead of ~K and the
-#: first sweeps are short. ``"window"``: fastlvm's window, topics ``(h(g) + r) % K`` for
-#: ``r < WINDOW_INIT_TOPICS``. ``"uniform"``: uniform random. docs/SAMPLER.md §2 has the
-#: measurement behind the default.
-SPARSE_INIT_TOPICS = 20
-WINDOW_INIT_TOPICS = 10
-# init name -> (topics per document (None: K), scatter): see sampler._kernels.init_topics
-_INIT_RULES = {"sparse": (SPARSE_INIT_TOPICS, True), "window": (WINDOW_INIT_TOPICS, False),
-               "uniform": (None, False)}
-INITS = tuple(_INIT_RULES)
 STATE_VERSION = 1
 
 
@@ -63,7 +47,7 @@ class EngineParams:
     alpha: float = 0.1            # per-topic doc-topic prior
     beta: float = 0.01            # topic-word prior ("eta" in Blei et al., lda, tomotopy)
     backend: str = "dense"        # registry name: "dense" | "countmin" | "countmin-morris"
-    backend_params: dict = field(default_factory=dict)  # passed to make_stats
+    backend_params: dict = field(default_factory=dict)  # the backend's constructor keywords
     sampler: str = "sca"          # "sca" (fast word-major kernel) | "sem" (plain reference)
     init: str = "sparse"          # "sparse" (20 random topics per doc) | "window" | "uniform"
     seed: int = 0
@@ -71,7 +55,7 @@ class EngineParams:
 
     def __post_init__(self):
         o = "EngineParams"
-        check_int(self.n_topics, "n_topics", o, lo=1, hi=65535)
+        check_int(self.n_topics, "n_topics", o, lo=1, hi=limits.MAX_TOPICS)
         check_float(self.alpha, "alpha", o, lo=0.0, lo_open=True)
         check_float(self.beta, "beta", o, lo=0.0, lo_open=True)
         check_choice(self.backend, "backend", o, sorted(BACKENDS))
@@ -79,8 +63,25 @@ class EngineParams:
             raise param_error("backend_params", o, "a dict", self.backend_params)
         check_choice(self.sampler, "sampler", o, sorted(SAMPLERS))
         check_choice(self.init, "init", o, INITS)
-        check_int(self.seed, "seed", o, lo=0, hi=2**63 - 1)
+        check_int(self.seed, "seed", o, lo=0, hi=limits.MAX_SEED)
         check_int(self.fold_in_iters, "fold_in_iters", o, lo=0)
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> "EngineParams":
+        """The parameters of a config: ``[sketch]`` reaches the backend through its own
+        :meth:`~lda_sketch.stats.base.TopicWordStats.config_params` (exactly the keys it reads)."""
+        check_choice(cfg.sketch.backend, "backend", "EngineParams", sorted(BACKENDS))
+        backend = BACKENDS[cfg.sketch.backend]
+        return cls(n_topics=cfg.model.n_topics, alpha=cfg.model.alpha, beta=cfg.model.beta,
+                   backend=cfg.sketch.backend, backend_params=backend.config_params(cfg.sketch),
+                   sampler=cfg.sampler.sampler, init=cfg.sampler.init, seed=cfg.sampler.seed,
+                   fold_in_iters=cfg.eval.fold_in_iters)
+
+    def check_backend(self, n_vocab: int) -> dict:
+        """Validate the backend parameters for ``n_vocab`` words without allocating (the checks
+        :class:`Engine` makes); returns them normalised."""
+        return BACKENDS[self.backend].check_params(n_topics=self.n_topics, n_vocab=n_vocab,
+                                                   seed=self.seed, **self.backend_params)
 
 
 class Engine:
@@ -105,7 +106,7 @@ class Engine:
         self._sampler = SAMPLERS[params.sampler](self.state, params.alpha, params.beta)
         self.iteration = 0
         self._initialized = False
-        self._colsum = None  # cached column sums of the merged estimates (per iteration)
+        self._model = None  # TopicModel view of the merged statistics (per iteration)
         self._word_counts = None  # global training word counts (unigram baseline)
         self._eval_cache = None  # (completion split of heldout, unigram perplexity)
         self.n_tokens = None
@@ -132,11 +133,8 @@ class Engine:
 
     def initialize(self) -> None:
         """Draw the initial z (keyed by global token index), build and merge stats. Collective."""
-        p, s = self.params, self.state
-        window, scatter = _INIT_RULES[p.init]
-        init_topics(s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.doc_offset, s.token_offset,
-                    self._key(STREAM_INIT, 0), p.n_topics, min(window or p.n_topics, p.n_topics),
-                    scatter, s.z)
+        s = self.state
+        initialize_topics(s, self.params.init, self._key(STREAM_INIT, 0))
         s.rebuild_doc_topics()
         self._build(self.stats, 0)
         self._merge(self.stats, 0)
@@ -145,7 +143,7 @@ class Engine:
         self._word_counts = self.comm.allreduce_sum(wc)
         self.n_tokens = int(self._word_counts.sum())
         self.iteration = 0
-        self._colsum = None
+        self._model = None
         self._initialized = True
         logger.debug("rank %d: %d docs, %d tokens, %d (doc, word) pairs, %d distinct words; "
                      "sampler state %.1f MB, statistics 2 x %.1f MB", self.comm.rank, s.n_docs,
@@ -169,37 +167,20 @@ class Engine:
         t3 = time.perf_counter()
         self.stats, self._fresh = self._fresh, self.stats
         self.iteration = t
-        self._colsum = None
+        self._model = None
         return {"iteration": t, "t_sample": t1 - t0, "t_build": t2 - t1, "t_merge": t3 - t2,
                 "t_step": t3 - t0, "bytes_merged": nbytes, "stats_nbytes": int(self.stats.nbytes)}
 
     # ------------------------------------------------------------------ model views
-    def _column_sums(self) -> np.ndarray:
-        if self._colsum is None:
-            self._colsum = np.asarray(self.stats.estimate_column_sums(), np.float64)
-        return self._colsum
-
-    def _phi_of_estimates(self, est: np.ndarray) -> np.ndarray:
-        """(n, K) estimates -> (n, K) phi, normalised over the whole vocabulary."""
-        beta = self.params.beta
-        return (np.maximum(est, 0.0) + beta) / (self._column_sums() + self.n_vocab * beta)
-
-    def topic_word_columns(self, words) -> np.ndarray:
-        """(K, len(words)) float64 columns of :meth:`topic_word`."""
+    def model(self) -> TopicModel:
+        """The trained model as a view of the current merged statistics (no copy; cached until
+        the next :meth:`step`). Vocabulary, history and config are the caller's to attach."""
         self._check_initialized()
-        words = np.ascontiguousarray(words, np.int64)
-        return np.ascontiguousarray(self._phi_of_estimates(self.stats.estimate(words)).T)
-
-    def topic_word(self) -> np.ndarray:
-        """(K, V) float64 phi: ``(est_wk + beta) / (sum_w' est_w'k + V beta)``; rows sum to 1."""
-        self._check_initialized()
-        K, V = self.params.n_topics, self.n_vocab
-        out = np.empty((K, V), np.float64)
-        chunk = 65536
-        for lo in range(0, V, chunk):
-            hi = min(lo + chunk, V)
-            out[:, lo:hi] = self.topic_word_columns(np.arange(lo, hi)).reshape(K, hi - lo)
-        return out
+        if self._model is None:
+            p = self.params
+            self._model = TopicModel(self.stats, p.alpha, p.beta, self._word_counts,
+                                     iteration=self.iteration, fold_in_iters=p.fold_in_iters)
+        return self._model
 
     def doc_topic(self) -> np.ndarray:
         """(n_local_docs, K) int32 n_dk of the shard."""
@@ -216,7 +197,7 @@ class Engine:
         theta from n_dk (smoothed by alpha), phi as in :meth:`topic_word`."""
         self._check_initialized()
         p, s = self.params, self.state
-        inv_colsum = 1.0 / (self._column_sums() + self.n_vocab * p.beta)
+        inv_colsum = 1.0 / self.model().phi_denominator()
         chunk = 4096
         est = np.empty((min(chunk, max(s.n_words, 1)), p.n_topics), np.float64)
         per_word = np.zeros(s.n_words, np.float64)
@@ -249,34 +230,12 @@ class Engine:
             self._eval_cache = (split, unigram_perplexity(self._word_counts, held, p.beta,
                                                           comm=self.comm, split=split))
         split, uni = self._eval_cache
-        res = completion_loglik(self.topic_word_columns, self.n_vocab, p.alpha, held,
-                                n_iter=p.fold_in_iters, comm=self.comm, split=split)
+        res = self.model().evaluate(held, comm=self.comm, split=split, unigram=False)
         tll = self.train_loglik_per_token()
         return {"perplexity": res["perplexity"], "unigram_perplexity": uni,
                 "n_scored": res["n_scored"], "n_observed": res["n_observed"],
                 "n_oov": res["n_oov"], "train_loglik_per_token": tll,
                 "t_eval": time.perf_counter() - t0}
-
-    def transform(self, docs: Corpus, n_iter: int = 100) -> np.ndarray:
-        """(n_docs, K) theta of ``docs`` by EM fold-in on all their tokens (phi fixed).
-
-        Ids outside ``[0, V)`` are ignored (their number is logged).
-        """
-        self._check_initialized()
-        check_int(n_iter, "n_iter", "Engine.transform", lo=0)
-        doc_ptr = np.asarray(docs.doc_ptr, np.int64)
-        lengths = np.diff(doc_ptr)
-        w = np.asarray(docs.word_ids, np.int64)
-        doc = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
-        ok = (w >= 0) & (w < self.n_vocab)
-        if not ok.all():
-            logger.warning("transform: ignored %d tokens with ids outside [0, %d)",
-                           int((~ok).sum()), self.n_vocab)
-        words, rows = np.unique(w[ok], return_inverse=True)
-        ptr, rr, cc = doc_row_counts(doc[ok], rows.astype(np.int64), lengths.shape[0],
-                                     words.shape[0])
-        phi_rows = self.topic_word_columns(words).T
-        return fold_in_theta(ptr, rr, cc, phi_rows, self.params.alpha, n_iter)
 
     # ------------------------------------------------------------------ persistence
     def state_dict(self) -> dict:
@@ -317,7 +276,7 @@ class Engine:
         self.stats = stats
         self._fresh = stats.empty_like()
         self.iteration = iteration
-        self._colsum = None
+        self._model = None
         wc = np.zeros(self.n_vocab, np.int64)
         np.add.at(wc, s.words, s.word_tokens)
         self._word_counts = self.comm.allreduce_sum(wc)

@@ -1,4 +1,4 @@
-"""Facts about the machine a measurement ran on, recorded by every benchmark script."""
+"""Facts about the machine a measurement ran on (benchmark scripts), and this process's peak memory."""
 from __future__ import annotations
 
 import os
@@ -28,3 +28,12 @@ def machine_facts() -> dict:
             "numba": numba.__version__, "numba_threads": os.environ.get("NUMBA_NUM_THREADS"),
             "loadavg": list(os.getloadavg()),
             "date": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}
+
+
+def peak_rss_mib() -> int:
+    """This process's peak resident set size so far, MiB (Linux ``ru_maxrss`` is in KiB)."""
+    import resource
+    import sys
+
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return int(rss // (2**20 if sys.platform == "darwin" else 2**10))

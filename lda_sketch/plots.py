@@ -9,7 +9,6 @@ from pathlib import Path
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
           "#000000")
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
-DENSE_STYLE = {"color": "black", "linestyle": "--", "marker": None}
 
 
 def pyplot():

@@ -24,8 +24,6 @@ STREAM_COUNTER = 3  # approximate-counter increments
 STREAM_MERGE = 4  # approximate-counter merges
 STREAM_HASH = 5  # count-min hash-function parameters
 STREAM_SPLIT = 6  # random corpus splits
-STREAM_EVAL = 7  # held-out evaluation (sampling fold-in, if used)
-STREAM_SYNTH = 8  # synthetic corpora
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)

@@ -1,7 +1,8 @@
-"""The training driver shared by ``lda-sketch train`` and :class:`~lda_sketch.model.LDASketch`.
+"""The training driver shared by ``lda-sketch train`` and :class:`~lda_sketch.estimator.LDASketch`.
 
 It owns the iteration loop around an :class:`~lda_sketch.engine.Engine` (never the sampler's
-kernels): evaluation schedule, ``metrics.jsonl``, checkpoints, progress and thread settings.
+kernels) and a run directory's lifecycle: setup checks, evaluation schedule, ``metrics.jsonl``,
+checkpoints, progress and the final model.
 
 A run directory (``train_run``) holds::
 
@@ -9,7 +10,7 @@ A run directory (``train_run``) holds::
     provenance.json        versions, git describe, date, corpus manifest checksums, ranks, threads
     metrics.jsonl          one JSON object per evaluation (keys: :data:`METRIC_KEYS`)
     checkpoints/iter-N/    Engine.state_dict of every rank + driver state (``io/checkpoint.py``)
-    model/                 the final model (``io/model_io.py``), loadable with ``LDASketch.load``
+    model/                 the final model (``io/model_io.py``), loadable with ``TopicModel.load``
 
 Collective: with a ``comm`` of P ranks every rank calls :func:`train_run`; rank 0 alone writes
 files and shows progress. ``--resume`` continues from the newest checkpoint, and the continued
@@ -17,21 +18,32 @@ run is bitwise identical to an uninterrupted one (same z, statistics and metrics
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import math
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
 from .config import Config
-from .exceptions import InputFormatError
+from .config import load as config_load
+from .data import load_data
+from .distributed.collective import abort_on_error, collective_errors
+from .distributed.comm import SerialComm
+from .distributed.faults import injected_fault_iteration, raise_injected
+from .distributed.partition import shard_of
+from .engine import Engine, EngineParams
+from .exceptions import InputFormatError, InvalidParameterError
 from .io.atomic import write_text_atomic
 from .io.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from .io.corpus import Corpus, heldout_split, partition_by_tokens
+from .io.model_io import manifest_checksum, provenance
+from .machine import peak_rss_mib
+from .progress import Progress
+from .stats import BACKENDS
+from .threads import numba_threads
 
 log = logging.getLogger(__name__)
 
@@ -46,151 +58,33 @@ METRIC_KEYS = ("iteration", "perplexity", "unigram_perplexity", "train_loglik_pe
 #: order, of every rank's peak resident memory so far (``getrusage`` ``ru_maxrss``), in MiB.
 TIMING_KEYS = ("t_sample", "t_build", "t_merge", "t_eval", "elapsed", "peak_rss_mib")
 
-#: Test hook (tests/integration/test_mpi_faults.py): with ``LDA_SKETCH_FAIL_RANK=r`` and
-#: ``LDA_SKETCH_FAIL_AT_ITER=t`` in the environment, rank ``r`` raises after iteration ``t`` so
-#: the tests can check that one rank's failure stops the whole job. Unset in normal use.
-FAULT_ENV = ("LDA_SKETCH_FAIL_RANK", "LDA_SKETCH_FAIL_AT_ITER")
-
 # Keys that may change when a run is resumed; anything else would change the results.
 RESUMABLE_KEYS = {("sampler", "n_iter"), ("sampler", "n_threads"), ("eval", "evaluate_every"),
                   ("output", "checkpoint_every"), ("output", "keep_checkpoints")}
 
 
-# --------------------------------------------------------------------------- threads
-@contextlib.contextmanager
-def numba_threads(n_threads: int | None):
-    """Run the block with ``numba.set_num_threads(n_threads)``; restore the old count after.
-
-    ``None`` leaves numba's setting alone. Values above ``NUMBA_NUM_THREADS`` raise a clear
-    error. Results do not depend on the thread count (counter-based RNG), only speed does.
-    """
-    if n_threads is None:
-        yield
-        return
-    import numba
-
-    limit = numba.config.NUMBA_NUM_THREADS
-    if not 1 <= n_threads <= limit:
-        raise InputFormatError(
-            f"n_threads={n_threads} but numba was started with at most {limit} threads; lower "
-            f"n_threads or set NUMBA_NUM_THREADS={n_threads} in the environment.")
-    old = numba.get_num_threads()
-    numba.set_num_threads(n_threads)
+# --------------------------------------------------------------------------- setup checks
+def check_setup(cfg: Config, train) -> EngineParams:
+    """Every check a run makes before it allocates or writes anything: the config's backend
+    parameters against the corpus (``lda-sketch train --dry-run`` runs exactly these).
+    Returns the engine parameters. Unread ``[sketch]`` settings are logged, never dropped
+    silently."""
+    params = EngineParams.from_config(cfg)
+    where = cfg.source or "config"
+    if train.n_docs == 0 or train.n_tokens == 0:
+        raise InputFormatError(f"{where}: the training corpus has no tokens ({train.n_docs} "
+                               f"documents); rebuild it with `lda-sketch prep`")
     try:
-        yield
-    finally:
-        numba.set_num_threads(old)
-
-
-# --------------------------------------------------------------------------- engine glue
-def engine_params(cfg: Config):
-    """The :class:`~lda_sketch.engine.EngineParams` of a config (sketch keys the chosen backend
-    does not take are dropped by looking at its constructor, not at its name)."""
-    from .engine import EngineParams
-
-    return EngineParams(n_topics=cfg.model.n_topics, alpha=cfg.model.alpha, beta=cfg.model.beta,
-                        backend=cfg.sketch.backend,
-                        backend_params=backend_params(cfg.sketch.backend, cfg.backend_params()),
-                        sampler=cfg.sampler.sampler, init=cfg.sampler.init,
-                        seed=cfg.sampler.seed, fold_in_iters=cfg.eval.fold_in_iters)
-
-
-def backend_params(backend: str, params: dict) -> dict:
-    """Keep the keys of ``params`` that the backend's constructor accepts."""
-    import inspect
-
-    from .stats import BACKENDS
-
-    cls = BACKENDS.get(backend)
-    if cls is None:
-        from ._validation import check_choice
-        check_choice(backend, "backend", "EngineParams", sorted(BACKENDS))
-    sig = inspect.signature(cls.__init__).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in sig.values()):
-        return dict(params)
-    return {k: v for k, v in params.items() if k in sig}
-
-
-def shard_of(corpus: Corpus, rank: int, size: int) -> Corpus:
-    """Rank ``rank``'s token-balanced contiguous slice of ``corpus`` with GLOBAL offsets.
-
-    ``doc_ptr`` keeps global token offsets and ``doc_offset`` is the global index of the first
-    document, as the Engine requires. Memory-mapped corpora stay mapped (no copy).
-    """
-    bounds = partition_by_tokens(corpus.doc_ptr, size)
-    a, b = int(bounds[rank]), int(bounds[rank + 1])
-    base = int(corpus.doc_ptr[0])
-    doc_ptr = np.asarray(corpus.doc_ptr[a:b + 1], np.int64)
-    word_ids = corpus.word_ids[int(doc_ptr[0]) - base:int(doc_ptr[-1]) - base]
-    pick = (lambda xs: xs[a:b] if xs is not None else None)
-    return Corpus(doc_ptr, word_ids, corpus.n_vocab, corpus.vocab, pick(corpus.doc_ids),
-                  pick(corpus.titles), corpus.reverse_map, corpus.manifest,
-                  doc_offset=corpus.doc_offset + a, token_offset=int(doc_ptr[0]))
-
-
-def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
-    """The (train, heldout) corpora a config names, whole (shard them with :func:`shard_of`).
-
-    ``[data] embedded = true`` builds (once, then caches) the built-in corpus; otherwise ``train``
-    is memory-mapped. Without a ``heldout`` directory, ``n_heldout`` documents are split off at
-    random by ``split_seed``.
-    """
-    d, src = cfg.data, cfg.source or "config"
-    heldout = None
-    if d.embedded:
-        try:
-            from .embedded import build_embedded_corpus
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__package__}.embedded":
-                raise
-            raise InputFormatError(f"{src}: [data].embedded = true but this lda_sketch has no "
-                                   f"built-in corpus (lda_sketch.embedded); set [data].train "
-                                   f"to a corpus directory instead") from None
-        # The built-in corpus splits off its held-out documents before building the
-        # vocabulary (held-out words outside it are counted as OOV), like `lda-sketch prep`.
-        n_held = 0 if d.heldout is not None else d.n_heldout
-        train, held = build_embedded_corpus(heldout=n_held, seed=d.split_seed)
-        if n_held:
-            heldout = held
-    elif d.train is None:
-        raise InputFormatError(f"{src}: [data].train is not set; give a corpus directory "
-                               f"(`lda-sketch prep` output) or set [data].embedded = true")
-    else:
-        train = _open_corpus(d.train, src, "train")
-    if d.heldout is not None:
-        heldout = _open_corpus(d.heldout, src, "heldout")
-        _check_same_vocab(train, heldout, src)
-    elif d.n_heldout and not d.embedded:
-        if d.n_heldout >= train.n_docs:
-            raise InputFormatError(f"{src}: [data].n_heldout must be < the training corpus's "
-                                   f"{train.n_docs} documents, got {d.n_heldout}")
-        keep, held = heldout_split(train.n_docs, d.n_heldout, d.split_seed)
-        train, heldout = train.subset(keep), train.subset(held)
-    return train, heldout
-
-
-def _open_corpus(path, src, key) -> Corpus:
-    if not Path(path).is_dir():
-        raise InputFormatError(f"{src}: [data].{key} = {str(path)!r} is not a directory; build "
-                               f"the corpus with `lda-sketch prep` or fix the path (relative "
-                               f"paths are taken from the config file's folder)")
-    return Corpus.open(path)
-
-
-def _check_same_vocab(train: Corpus, heldout: Corpus, src: str) -> None:
-    same = train.n_vocab == heldout.n_vocab and (
-        train.vocab is None or heldout.vocab is None or train.vocab == heldout.vocab)
-    if not same:
-        raise InputFormatError(
-            f"{src}: [data].heldout uses a different vocabulary ({heldout.n_vocab} words) than "
-            f"[data].train ({train.n_vocab}); prepare the held-out corpus with the training "
-            f"corpus's vocabulary (`lda-sketch prep ... --vocab-from TRAIN_DIR`)")
-
-
-def word_counts(shard: Corpus, comm=None) -> np.ndarray:
-    """Training word frequencies, int64 (n_vocab,), summed over ranks (unigram baseline)."""
-    counts = np.bincount(np.asarray(shard.word_ids), minlength=shard.n_vocab).astype(np.int64)
-    return comm.allreduce_sum(counts) if comm is not None else counts
+        params.check_backend(train.n_vocab)
+    except InvalidParameterError as exc:
+        raise InputFormatError(f"{where}: [sketch] with backend {cfg.sketch.backend!r} and "
+                               f"V = {train.n_vocab:,}: {exc} Fix the [sketch] key (or "
+                               f"--set sketch.KEY=VALUE).") from None
+    unread = BACKENDS[cfg.sketch.backend].unread_settings(cfg.sketch)
+    if unread:
+        log.warning("%s: backend %r does not read %s", where, cfg.sketch.backend,
+                    ", ".join(f"[sketch].{k} = {v!r}" for k, v in unread.items()))
+    return params
 
 
 # --------------------------------------------------------------------------- the loop
@@ -272,23 +166,6 @@ class _Acc:
         return out
 
 
-def peak_rss_mib() -> int:
-    """This process's peak resident set size so far, MiB (Linux ``ru_maxrss`` is in KiB)."""
-    import resource
-    import sys
-
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return int(rss // (2**20 if sys.platform == "darwin" else 2**10))
-
-
-def injected_fault_iteration(rank: int) -> int | None:
-    """The iteration after which this rank must fail (the :data:`FAULT_ENV` test hook), or None."""
-    import os
-
-    r, t = (os.environ.get(k) for k in FAULT_ENV)
-    return int(t) if r is not None and t is not None and int(r) == rank else None
-
-
 def _plain(v):
     if isinstance(v, np.generic):
         v = v.item()
@@ -305,14 +182,11 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     Collective over ``comm`` (default: one process). ``resume=True`` continues from the newest
     checkpoint in ``out_dir`` (whose ``resolved_config.toml`` must agree with ``cfg`` except
     :data:`RESUMABLE_KEYS`). ``progress=None`` shows a bar when stderr is a TTY. Returns the
-    fitted :class:`~lda_sketch.model.LDASketch` (on every rank).
-    """
-    from .distributed.collective import abort_on_error, collective_errors
-    from .distributed.comm import SerialComm
-    from .engine import Engine
-    from .model import LDASketch
-    from .progress import Progress
+    trained :class:`~lda_sketch.topic_model.TopicModel` (on every rank), saved in ``out/model``.
 
+    Nothing in an existing ``out`` is deleted or replaced before the new run has passed setup
+    (config, corpus, backend and checkpoint checks on every rank).
+    """
     comm = comm or SerialComm()
     out = Path(out_dir)
     is_root = comm.rank == 0
@@ -326,21 +200,22 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     with collective_errors(comm, "training setup"):
         if resume:
             ckpt = _check_resume(cfg, out)
-        elif is_root and out.exists() and any(out.iterdir()):
-            if not overwrite:
-                raise FileExistsError(
-                    f"{out} already exists and is not empty; choose another --out, continue it "
-                    f"with --resume {out}, or pass --overwrite")
-            # Stale checkpoints of the old run must never be resumed into this one.
-            shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        elif is_root and out.exists() and any(out.iterdir()) and not overwrite:
+            raise FileExistsError(
+                f"{out} already exists and is not empty; choose another --out, continue it "
+                f"with --resume {out}, or pass --overwrite")
         train, heldout = load_data(cfg)
+        params = check_setup(cfg, train)
         shard = shard_of(train, comm.rank, comm.size)
         held_shard = shard_of(heldout, comm.rank, comm.size) if heldout is not None else None
-        engine = Engine(engine_params(cfg), shard, train.n_vocab, comm=comm, heldout=held_shard)
+        engine = Engine(params, shard, train.n_vocab, comm=comm, heldout=held_shard)
         if ckpt is not None:
             state, driver = load_checkpoint(ckpt, rank=comm.rank, n_ranks=comm.size)
+        elif is_root and overwrite:
+            # Setup passed: only now may the old run go. Its checkpoints must never be resumed
+            # into this one.
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
     with abort_on_error(comm), numba_threads(cfg.sampler.n_threads):
-        counts = word_counts(shard, comm)
         history: list[dict] = []
         if ckpt is not None:
             engine.load_state_dict(state)
@@ -377,8 +252,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
 
         def step_hook(it, seg_elapsed):
             if it == fail_at:
-                raise RuntimeError(f"injected failure after iteration {it} "
-                                   f"({FAULT_ENV[0]}/{FAULT_ENV[1]} test hook)")
+                raise_injected(it)
             if (every and it % every == 0) or it == cfg.sampler.n_iter:
                 _checkpoint(out, engine, loop, elapsed + seg_elapsed, cfg, comm)
             if after_step is not None:
@@ -389,9 +263,8 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
                      progress=bar)
         finally:
             bar.close()
-        model = LDASketch.from_config(cfg)
-        model._set_fitted(engine, history=loop.history, vocab=train.vocab, word_counts=counts,
-                          corpus_manifest=train.manifest, reverse_map=train.reverse_map)
+        model = replace(engine.model(), vocab=train.vocab, reverse_map=train.reverse_map,
+                        config=cfg, history=loop.history, provenance=provenance(train.manifest))
         if is_root:
             model.save(out / "model", overwrite=True)
     comm.barrier()
@@ -399,8 +272,6 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
 
 
 def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt) -> None:
-    from .io.model_io import manifest_checksum, provenance
-
     prov = provenance(train.manifest)
     prov.update({"n_ranks": comm.size, "n_threads": _threads(cfg),
                  "heldout_manifest_sha256": (manifest_checksum(heldout.manifest)
@@ -428,12 +299,10 @@ def _threads(cfg: Config) -> int:
 
 
 def _check_resume(cfg: Config, out: Path) -> Path:
-    from . import config as config_mod
-
     saved_path = out / "resolved_config.toml"
     if not saved_path.is_file():
         raise InputFormatError(f"--resume {out}: {saved_path.name} not found; not a run directory")
-    saved = config_mod.load(saved_path)
+    saved = config_load(saved_path)
     a, b = saved.to_dict(), cfg.to_dict()
     diffs = [f"[{s}].{k} ({a[s].get(k)!r} in the run, {b[s].get(k)!r} now)"
              for s in a for k in sorted(set(a[s]) | set(b[s]))

@@ -35,4 +35,4 @@ def _sampler_and_evaluation() -> None:
         eng.initialize()
         eng.step()
     eng.evaluate()
-    eng.transform(corpus, n_iter=1)
+    eng.model().transform(corpus, n_iter=1)

@@ -68,8 +68,8 @@ def find_mpiexec(explicit: str | None) -> str:
     """``--mpiexec``, else the one next to this Python (mpich wheel), else the one on PATH."""
     if explicit:
         return explicit
-    local = Path(sys.executable).parent / "mpiexec"
-    found = str(local) if local.exists() else shutil.which("mpiexec")
+    from lda_sketch.distributed.launch import find_mpiexec as find_launcher
+    found = find_launcher()
     if found is None:
         sys.exit("bench_distributed: no mpiexec found; install the 'mpich' extra "
                  "(pip install -e .[mpich]) or pass --mpiexec PATH")

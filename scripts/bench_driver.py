@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 from lda_sketch import config as config_mod
-from lda_sketch.engine import Engine
+from lda_sketch.engine import Engine, EngineParams
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.synthetic import planted_corpus
-from lda_sketch.train import engine_params, train_run
+from lda_sketch.train import train_run
 
 
 def main() -> None:
@@ -59,7 +59,7 @@ def main() -> None:
     }, source="bench")
 
     def engine_only():
-        e = Engine(engine_params(base), corpus, corpus.n_vocab)
+        e = Engine(EngineParams.from_config(base), corpus, corpus.n_vocab)
         e.initialize()
         for _ in range(args.n_iter):
             e.step()

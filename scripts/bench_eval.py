@@ -79,8 +79,8 @@ def main(argv=None) -> int:
         full, _ = build_embedded_corpus()
         held = full.subset(np.arange(min(2000, full.n_docs)))
     if args.model:
-        from lda_sketch.model import LDASketch
-        phi = np.asarray(LDASketch.load(args.model).topic_word_, np.float64)
+        from lda_sketch.topic_model import TopicModel
+        phi = np.asarray(TopicModel.load(args.model).topic_word(), np.float64)
         source = str(args.model)
     else:
         phi = np.random.default_rng(0).dirichlet(np.full(held.n_vocab, 0.05), size=args.topics)

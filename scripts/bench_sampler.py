@@ -41,7 +41,8 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from lda_sketch.engine import INITS, Engine, EngineParams
+from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.sampler import INITS
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import BACKENDS, make_stats
 

@@ -53,7 +53,7 @@ def measure(path: str, K: int, P: int) -> dict:
 
     from lda_sketch.io.corpus import Corpus
     from lda_sketch.sampler import ShardState
-    from lda_sketch.train import shard_of
+    from lda_sketch.distributed.partition import shard_of
 
     corpus = Corpus.open(path)
     shard = shard_of(corpus, 0, P)

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from lda_sketch.plots import COLORS, MARKERS, pyplot, save
-from lda_sketch.sweep import load_results
+from lda_sketch.sweep.summary import load_results
 
 
 def variant(cfg) -> str:

@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from lda_sketch.io.atomic import write_text_atomic
-from lda_sketch.sweep import load_results, summarize
+from lda_sketch.sweep.summary import load_results, summarize
 
 #: log2(paper V / our V) = log2(291k / 74.8k) ~ 1.96: our 2^b matches the paper's 2^(b+2).
 PAPER_SHIFT = 2
@@ -81,12 +81,12 @@ def _tokens(words):
 
 
 def topics_table(sweep_dir: Path, topics: list[int], top: int) -> str:
-    from lda_sketch.model import LDASketch
+    from lda_sketch.topic_model import TopicModel
 
     pts = [p for p in load_results(sweep_dir, unfinished=False) if p["records"]]
     if not pts:
         sys.exit(f"{sweep_dir}: no finished runs")
-    models = {p["point"]: LDASketch.load(sweep_dir / p["point"] / "trial-0" / "model")
+    models = {p["point"]: TopicModel.load(sweep_dir / p["point"] / "trial-0" / "model")
               for p in pts}
     ref_name = next((p["point"] for p in pts if p["config"].sketch.backend == "dense"),
                     pts[0]["point"])

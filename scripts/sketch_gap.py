@@ -23,12 +23,12 @@ import numpy as np
 
 from lda_sketch.evaluation.perplexity import completion_loglik
 from lda_sketch.io.corpus import Corpus
-from lda_sketch.model import LDASketch
+from lda_sketch.topic_model import TopicModel
 
 
 def diagnose(run: Path, heldout: Corpus, fold_in: int) -> dict:
-    model = LDASketch.load(run / "model")
-    stats = model.stats_
+    model = TopicModel.load(run / "model")
+    stats = model.stats
     V, beta, alpha = stats.n_vocab, model.beta, model.alpha
     n_k = stats.n_k.astype(np.float64)
     colsum = np.asarray(stats.estimate_column_sums(), np.float64)

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from lda_sketch.cli.demo import find_mpiexec
+from lda_sketch.distributed.launch import find_mpiexec
 
 HERE = Path(__file__).resolve().parent
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.skipif(find_mpiexec() is None, reason="no mpiexec found (install the 'mpich' extra)")
-@pytest.mark.skipif(not any((HERE / "mpi").glob("test_*.py")), reason="no collective tests yet")
 @pytest.mark.parametrize("n_ranks", [2, 3])
 def test_collective_suite(n_ranks):
     env = dict(os.environ, LDA_SKETCH_UNDER_MPI="1", NUMBA_NUM_THREADS="1")

@@ -7,8 +7,6 @@ dense statistics, and prints held-out perplexity, the memory saved and top words
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import subprocess
 import sys
 import time
@@ -50,14 +48,6 @@ def register(sub) -> None:
     p.set_defaults(func=run, configures_logging=True)
 
 
-def find_mpiexec() -> str | None:
-    """``mpiexec`` next to ``sys.executable`` (a venv with the mpich extra), else on PATH."""
-    here = Path(sys.executable).parent / "mpiexec"
-    if here.is_file() and os.access(here, os.X_OK):
-        return str(here)
-    return shutil.which("mpiexec")
-
-
 def demo_config(overrides=()):
     from .. import config as config_mod
 
@@ -69,6 +59,7 @@ def demo_config(overrides=()):
 
 def run(args) -> int:
     from ..distributed.comm import get_comm
+    from ..distributed.launch import find_mpiexec
 
     comm = get_comm()
     if not args.worker and comm.size == 1 and not args.no_mpi and args.ranks > 1:
@@ -124,10 +115,10 @@ def _demo(args, comm) -> int:
 def _report(sketch, dense, out: Path, t_sketch: float, t_dense: float) -> None:
     from ..plots import perplexity_curves
 
-    s, d = sketch.history_[-1], dense.history_[-1]
-    sb, db = int(sketch.stats_.nbytes), int(dense.stats_.nbytes)
-    figure = perplexity_curves([("count-min + Morris (sketch)", sketch.history_),
-                                ("dense", dense.history_)], out / "perplexity",
+    s, d = sketch.history[-1], dense.history[-1]
+    sb, db = int(sketch.stats.nbytes), int(dense.stats.nbytes)
+    figure = perplexity_curves([("count-min + Morris (sketch)", sketch.history),
+                                ("dense", dense.history)], out / "perplexity",
                                title="lda-sketch demo: held-out perplexity",
                                baseline=s.get("unigram_perplexity"))[0]
     w = 28

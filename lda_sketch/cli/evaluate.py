@@ -25,25 +25,24 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..exceptions import InputFormatError
-    from ..io.corpus import Corpus
-    from ..model import LDASketch
+    from dataclasses import replace
+
+    from ..config import check_param
+    from ..data import check_same_vocab, open_corpus
+    from ..threads import numba_threads
+    from ..topic_model import TopicModel
     from .topics import model_path
 
-    model = LDASketch.load(model_path(args.path))
+    model = TopicModel.load(model_path(args.path))
     if args.fold_in_iters is not None:
-        model.fold_in_iters = args.fold_in_iters
+        model = replace(model, fold_in_iters=check_param(args.fold_in_iters, "fold_in_iters",
+                                                         "--fold-in-iters", "eval"))
     if args.threads is not None:
-        model.n_threads = args.threads
-    model._validate()
-    heldout = Corpus.open(args.heldout)
-    if heldout.n_vocab != model.n_vocab_ or (
-            heldout.vocab is not None and model.vocab_ is not None
-            and heldout.vocab != model.vocab_):
-        raise InputFormatError(
-            f"--heldout {args.heldout}: its vocabulary ({heldout.n_vocab} words) is not the "
-            f"model's ({model.n_vocab_} words); prepare it with the training corpus's vocabulary")
-    res = model.evaluate(heldout)
+        check_param(args.threads, "n_threads", "--threads", "sampler")
+    heldout = open_corpus(args.heldout, "--heldout")
+    check_same_vocab(model, heldout, f"--heldout {args.heldout}")
+    with numba_threads(args.threads):
+        res = model.evaluate(heldout)
     res["fold_in_iters"] = int(model.fold_in_iters)
     if args.json:
         print(json.dumps(res))

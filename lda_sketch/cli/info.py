@@ -20,14 +20,8 @@ def collect() -> dict:
     out = {"lda_sketch": __version__, "python": platform.python_version(),
            "platform": platform.platform(), "numpy": numpy.__version__, "scipy": scipy.__version__,
            "numba": numba.__version__}
-    try:
-        import mpi4py
-        out["mpi4py"] = mpi4py.__version__
-        from mpi4py import MPI
-        out["mpi_library"] = MPI.Get_library_version().strip().splitlines()[0]
-        out["mpi_standard"] = "%d.%d" % MPI.Get_version()
-    except Exception as exc:  # noqa: BLE001 - report, don't fail
-        out["mpi4py"] = f"unavailable ({type(exc).__name__}: {exc})"
+    from ..distributed.comm import mpi_versions
+    out.update(mpi_versions())
     out["numba_num_threads"] = numba.config.NUMBA_NUM_THREADS
     out["numba_threads_in_use"] = numba.get_num_threads()
     try:

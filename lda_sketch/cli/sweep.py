@@ -73,7 +73,9 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from ..distributed.comm import get_comm
-    from ..sweep import load_sweep, run_status, select, summarize, write_plan
+    from ..sweep.runner import run_status, write_plan
+    from ..sweep.spec import load_sweep, select
+    from ..sweep.summary import summarize
     from ._logging import configure_logging
 
     comm = get_comm()
@@ -96,12 +98,12 @@ def run(args) -> int:
         write_plan(sweep, all_runs, args.out)
     if args.reuse:
         if comm.rank == 0:
-            from ..sweep import reuse_finished
+            from ..sweep.runner import reuse_finished
             reuse_finished(runs, args.reuse)
         comm.barrier()
     if args.emit_jobs:
         if comm.rank == 0:
-            from ..sweep import emit_jobs
+            from ..sweep.slurm import emit_jobs
             paths = emit_jobs(sweep, runs, args.out, args.emit_jobs)
             print(f"wrote {len(paths)} job scripts to {Path(args.out) / 'jobs'} "
                   f"(submit them all with: bash {Path(args.out) / 'jobs' / 'submit_all.sh'})")
@@ -133,7 +135,7 @@ def _print_plan(runs, run_status) -> None:
 
 
 def _run_sequential(runs, comm, progress) -> list[str]:
-    from ..sweep import run_one
+    from ..sweep.runner import run_one
 
     failed = []
     for i, r in enumerate(runs, 1):
@@ -160,7 +162,7 @@ def _run_parallel(args, runs) -> list[str]:
     workers are terminated before it exits, so no orphan keeps training; their runs resume from
     the last checkpoint when the same command is run again.
     """
-    from ..sweep import run_status
+    from ..sweep.runner import run_status
 
     logs = Path(args.out) / "logs"
     logs.mkdir(parents=True, exist_ok=True)

@@ -17,7 +17,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from pathlib import Path
 
-    from ..sweep import summarize
+    from ..sweep.summary import summarize
 
     summarize(args.sweep_dir)
     d = Path(args.sweep_dir)

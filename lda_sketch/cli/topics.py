@@ -25,9 +25,9 @@ def model_path(path) -> Path:
 
 
 def run(args) -> int:
-    from ..model import LDASketch
+    from ..topic_model import TopicModel
 
-    model = LDASketch.load(model_path(args.path))
+    model = TopicModel.load(model_path(args.path))
     table = model.top_words(args.top_n)
     ks = args.topic if args.topic else range(len(table))
     width = len(str(len(table) - 1))

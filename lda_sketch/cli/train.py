@@ -47,7 +47,8 @@ def register(sub) -> None:
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (log lines at each evaluation instead)")
     p.add_argument("--dry-run", action="store_true",
-                   help="validate the config and print it resolved, then exit")
+                   help="run every setup check train makes (config, corpus, backend against the "
+                        "corpus), print the resolved config and the corpus size, then exit")
     p.set_defaults(func=run, configures_logging=True)
 
 
@@ -78,7 +79,7 @@ def run(args) -> int:
     cfg = config_mod.load(src, args.overrides)
     if args.dry_run:
         if comm.rank == 0:
-            print(cfg.to_toml(), end="")
+            _dry_run(cfg)
         return 0
     try:
         model = train_run(cfg, run_dir, resume=bool(args.resume), comm=comm,
@@ -88,9 +89,28 @@ def run(args) -> int:
             print(f"lda-sketch train: error: {exc}", file=sys.stderr)
         return 1
     if comm.rank == 0:
-        last = model.history_[-1] if model.history_ else {}
+        last = model.history[-1] if model.history else {}
         ppl = last.get("perplexity")
-        print(f"trained {model.n_iter_} iterations -> {run_dir / 'model'}"
+        print(f"trained {model.iteration} iterations -> {run_dir / 'model'}"
               + (f"; held-out perplexity {ppl:.2f} (unigram {last.get('unigram_perplexity'):.2f})"
                  if ppl is not None else ""))
     return 0
+
+
+def _dry_run(cfg) -> None:
+    """Run exactly the setup checks of ``train`` (config, corpus, backend against the corpus),
+    then print the resolved config and what the run would hold. Allocates and writes nothing."""
+    from ..data import load_data
+    from ..stats import BACKENDS
+    from ..train import check_setup
+
+    train, heldout = load_data(cfg)
+    params = check_setup(cfg, train)
+    backend = BACKENDS[params.backend]
+    print(cfg.to_toml(), end="")
+    reads = ", ".join(backend.config_keys) or "no [sketch] keys"
+    print(f"# corpus: {train.n_docs:,} documents, {train.n_tokens:,} tokens, "
+          f"V = {train.n_vocab:,}; held-out: "
+          + (f"{heldout.n_docs:,} documents" if heldout is not None else "none"))
+    print(f"# backend {params.backend} reads {reads}")
+    print("# checks passed: `train` with this config would start")

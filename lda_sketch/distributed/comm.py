@@ -144,3 +144,17 @@ def launched_under_mpi() -> bool:
 def get_comm() -> Comm:
     """``MPIComm`` when launched under an MPI launcher, else ``SerialComm`` (no MPI initialisation)."""
     return MPIComm() if launched_under_mpi() else SerialComm()
+
+
+def mpi_versions() -> dict:
+    """mpi4py's version and the MPI library's (no MPI initialisation beyond mpi4py's import);
+    ``{"mpi4py": "unavailable (...)"}`` when it cannot be imported."""
+    try:
+        import mpi4py
+        out = {"mpi4py": mpi4py.__version__}
+        from mpi4py import MPI
+        out["mpi_library"] = MPI.Get_library_version().strip().splitlines()[0]
+        out["mpi_standard"] = "%d.%d" % MPI.Get_version()
+        return out
+    except Exception as exc:  # noqa: BLE001 - report, don't fail
+        return {"mpi4py": f"unavailable ({type(exc).__name__}: {exc})"}

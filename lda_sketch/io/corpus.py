@@ -12,8 +12,8 @@ Layout of a corpus directory::
     word_ids.npy    int32, shape (n_tokens,)
 
 The ``.npy`` files are memory-mapped, so a rank touches only its token-balanced document range
-(:func:`partition_by_tokens`). The directory is written atomically (temporary directory, then
-rename): an interrupted write never leaves a corpus that looks complete.
+(:mod:`lda_sketch.distributed.partition`). The directory is written atomically (temporary
+directory, then rename): an interrupted write never leaves a corpus that looks complete.
 """
 from __future__ import annotations
 
@@ -232,24 +232,6 @@ def write_corpus(path, corpus: Corpus, *, overwrite=False, source=None, preproce
                              for p in sorted(tmp.iterdir())}
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True), "utf-8")
     return path
-
-
-def partition_by_tokens(doc_ptr: np.ndarray, n_parts: int) -> np.ndarray:
-    """Split documents into ``n_parts`` contiguous ranges of nearly equal token counts.
-
-    Returns int64 boundaries of shape (n_parts+1,): part p is documents ``b[p]..b[p+1]-1``.
-    Part p ends at the first document boundary at or after ``p/n_parts`` of the tokens, so each
-    part's token count is within one document length of ``n_tokens / n_parts``. Pure function.
-    """
-    doc_ptr = np.asarray(doc_ptr, np.int64)
-    if n_parts < 1:
-        raise ValueError(f"The 'n_parts' parameter of partition_by_tokens must be >= 1. Got {n_parts}.")
-    n_docs = doc_ptr.shape[0] - 1
-    total = doc_ptr[-1] - doc_ptr[0]
-    targets = doc_ptr[0] + (total * np.arange(n_parts + 1, dtype=np.int64)) // n_parts
-    b = np.searchsorted(doc_ptr, targets, side="left").astype(np.int64)
-    b[0], b[-1] = 0, n_docs
-    return np.maximum.accumulate(np.minimum(b, n_docs))
 
 
 def heldout_split(n_docs: int, n_heldout: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -11,10 +11,10 @@ import numba
 import numpy as np
 
 from .._validation import param_error
+from ..limits import MAX_TOPICS
 from ..io.corpus import Corpus
 from ._kernels import compact_triples, rebuild_doc_topics, word_topic_triples
 
-MAX_TOPICS = 65535  # z is uint16
 
 
 class ShardState:

@@ -27,6 +27,10 @@ import numpy as np
 
 from ..exceptions import IncompatibleStatsError
 
+#: Every guarantee flag a backend may claim (documented above; the contract tests check each).
+GUARANTEES = frozenset({"exact", "never_underestimates", "exact_merge", "linear",
+                        "unbiased_cells", "mean_overestimates"})
+
 
 class TopicWordStats(abc.ABC):
     """Word-topic sufficient statistics ``n[w, k]`` plus exact topic totals ``n_k``.
@@ -39,6 +43,9 @@ class TopicWordStats(abc.ABC):
 
     backend_id: ClassVar[str] = ""
     guarantees: ClassVar[frozenset] = frozenset()
+    #: The ``[sketch]`` config keys this backend reads: exactly its constructor's keywords
+    #: besides ``n_topics``, ``n_vocab`` and ``seed``.
+    config_keys: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, n_topics: int, n_vocab: int, seed: int):
         self.n_topics = int(n_topics)
@@ -47,6 +54,33 @@ class TopicWordStats(abc.ABC):
         self.n_k = np.zeros(self.n_topics, np.int64)
 
     # ----------------------------------------------------------------- construction
+    @classmethod
+    def config_params(cls, section) -> dict:
+        """The constructor keywords that ``section`` (a ``[sketch]`` SketchConfig) gives this
+        backend: the values of :attr:`config_keys`, nothing else."""
+        return {k: getattr(section, k) for k in cls.config_keys}
+
+    @classmethod
+    def unread_settings(cls, section) -> dict:
+        """``[sketch]`` keys this backend does not read whose value differs from the default
+        (reported, so a setting is never dropped silently). ``{key: value}``."""
+        import dataclasses
+
+        return {f.name: getattr(section, f.name) for f in dataclasses.fields(section)
+                if f.name != "backend" and f.name not in cls.config_keys
+                and getattr(section, f.name) != f.default}
+
+    @classmethod
+    def check_params(cls, **params) -> dict:
+        """Validate constructor parameters without allocating (raises
+        :class:`~lda_sketch.exceptions.InvalidParameterError`); returns them normalised."""
+        return params
+
+    @classmethod
+    def from_config(cls, section, *, n_topics: int, n_vocab: int, seed: int) -> "TopicWordStats":
+        """Build from a ``[sketch]`` section, reading exactly :attr:`config_keys`."""
+        return cls(n_topics=n_topics, n_vocab=n_vocab, seed=seed, **cls.config_params(section))
+
     @abc.abstractmethod
     def empty_like(self) -> "TopicWordStats":
         """A zeroed copy with identical parameters and hash functions."""

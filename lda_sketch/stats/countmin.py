@@ -27,6 +27,8 @@ from typing import ClassVar
 import numpy as np
 
 from .._validation import check_int, check_power_of_two
+from ..limits import (MAX_BUCKETS, MAX_CELL_BYTES, MAX_HASHES, MAX_SEED, MAX_TOPICS,
+                      MAX_VOCAB_SKETCH, MIN_BUCKETS)
 from ..exceptions import CorruptDataError, IncompatibleStatsError, InvalidParameterError
 from . import register, serialization
 from ._cm_kernels import (cm_add, cm_add_conservative, cm_estimate, first_bad_record,
@@ -35,11 +37,6 @@ from .base import TopicWordStats
 from .hashing import hash_params, seed_hash
 from .suggest import suggest_n_buckets, suggest_n_hashes, suggest_sketch
 
-MAX_HASHES = 32
-MAX_BUCKETS = 2**31
-MAX_TOPICS = 65535
-MAX_VOCAB = 2**32  # keys must fit the 32-bit domain of the hash family
-MAX_CELL_BYTES = 2**40
 ESTIMATORS = ("min", "mean-min")
 _NO_READ = np.zeros(1, np.float64)
 
@@ -106,10 +103,11 @@ class CountMinLayout(TopicWordStats):
         owner = cls.__name__
         p = {
             "n_topics": check_int(n_topics, "n_topics", owner, lo=1, hi=MAX_TOPICS),
-            "n_vocab": check_int(n_vocab, "n_vocab", owner, lo=1, hi=MAX_VOCAB),
+            "n_vocab": check_int(n_vocab, "n_vocab", owner, lo=1, hi=MAX_VOCAB_SKETCH),
             "n_hashes": check_int(n_hashes, "n_hashes", owner, lo=1, hi=MAX_HASHES),
-            "n_buckets": check_power_of_two(n_buckets, "n_buckets", owner, lo=16, hi=MAX_BUCKETS),
-            "seed": check_int(seed, "seed", owner, lo=0, hi=2**63 - 1),
+            "n_buckets": check_power_of_two(n_buckets, "n_buckets", owner, lo=MIN_BUCKETS,
+                                            hi=MAX_BUCKETS),
+            "seed": check_int(seed, "seed", owner, lo=0, hi=MAX_SEED),
         }
         p.update(cls._check_extra(**extra))
         nbytes = (p["n_hashes"] * p["n_buckets"] * p["n_topics"]
@@ -120,6 +118,10 @@ class CountMinLayout(TopicWordStats):
                 f"n_topics={p['n_topics']} needs {nbytes / 2**30:.0f} GiB of cells (limit "
                 f"{MAX_CELL_BYTES // 2**30} GiB). Try reducing n_buckets or n_hashes.")
         return p
+
+    @classmethod
+    def check_params(cls, **params) -> dict:
+        return cls._check_params(**params)
 
     @classmethod
     def _check_extra(cls, **extra) -> dict:
@@ -267,6 +269,7 @@ class CountMinStats(CountMinLayout):
 
     backend_id = "countmin"
     guarantees = frozenset({"never_underestimates", "exact_merge", "linear"})
+    config_keys = ("n_hashes", "n_buckets", "conservative", "estimator")
     warmup_variants = ({"n_buckets": 16}, {"n_buckets": 16, "conservative": True},
                        {"n_buckets": 16, "estimator": "mean-min"})
 
@@ -276,6 +279,8 @@ class CountMinStats(CountMinLayout):
                          estimator=estimator)
         if self.conservative:
             self.guarantees = frozenset({"never_underestimates", "exact_merge"})
+        if self.estimator == "mean-min":  # it subtracts estimated noise: it can undercount
+            self.guarantees = self.guarantees - {"never_underestimates"}
         self._add_kernel = cm_add_conservative if self.conservative else cm_add
 
     @classmethod

@@ -37,6 +37,7 @@ import numpy as np
 
 from .._validation import check_choice, check_float, param_error
 from .. import rng
+from ..limits import COUNTER_BITS, MAX_COUNTER_BASE
 from . import register
 from ._cm_kernels import cmm_add_correlated, cmm_add_independent, cmm_estimate
 from .countmin import CountMinLayout
@@ -76,6 +77,8 @@ class CountMinMorrisStats(CountMinLayout):
 
     backend_id = "countmin-morris"
     guarantees = frozenset()
+    config_keys = ("n_hashes", "n_buckets", "increment", "conservative", "counter_base",
+                   "counter_bits", "estimator")
     warmup_variants = tuple({"n_buckets": 16, "increment": inc} for inc in INCREMENTS) + (
         {"n_buckets": 16, "counter_bits": 16, "counter_base": 1.001},
         {"n_buckets": 16, "estimator": "mean-min"})
@@ -83,30 +86,43 @@ class CountMinMorrisStats(CountMinLayout):
     def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = 3, n_buckets: int = 2**15,
                  seed: int = 0, increment: str = "correlated", counter_base: float = 1.08,
                  counter_bits: int = 8, conservative: bool = False, estimator: str = "min"):
-        if conservative is True or (isinstance(conservative, np.bool_) and conservative):
-            # The config's `conservative = true` with correlated counters names the third rule;
-            # with independent counters conservative update is not justified (paper, §3).
-            if increment == "independent":
-                raise param_error("conservative", type(self).__name__,
-                                  "False when increment='independent' (conservative update needs "
-                                  "correlated counters; use increment='correlated')", conservative)
-            increment = "conservative"
-        elif conservative is not False and not isinstance(conservative, np.bool_):
-            raise param_error("conservative", type(self).__name__, "a bool", conservative)
+        increment = self._rule(increment, conservative)
         super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, increment=increment,
                          counter_base=counter_base, counter_bits=counter_bits,
                          estimator=estimator)
         self.guarantees = _GUARANTEES[self.increment]
+        if self.estimator == "mean-min":  # it subtracts estimated noise: it can undercount
+            self.guarantees = self.guarantees - {"mean_overestimates"}
         self.read_table, self._prob, self._log1m = _tables(self.counter_base, self.counter_bits)
+
+    @classmethod
+    def _rule(cls, increment, conservative) -> str:
+        """The increment rule named by ``increment`` and the config's ``conservative`` flag."""
+        if conservative is True or (isinstance(conservative, np.bool_) and conservative):
+            # The config's `conservative = true` with correlated counters names the third rule;
+            # with independent counters conservative update is not justified (paper, §3).
+            if increment == "independent":
+                raise param_error("conservative", cls.__name__,
+                                  "False when increment='independent' (conservative update needs "
+                                  "correlated counters; use increment='correlated')", conservative)
+            return "conservative"
+        if conservative is not False and not isinstance(conservative, np.bool_):
+            raise param_error("conservative", cls.__name__, "a bool", conservative)
+        return increment
+
+    @classmethod
+    def check_params(cls, *, increment="correlated", conservative=False, **params) -> dict:
+        return super().check_params(increment=cls._rule(increment, conservative), **params)
 
     @classmethod
     def _check_extra(cls, *, increment="correlated", counter_base=1.08, counter_bits=8,
                      estimator="min") -> dict:
         owner = cls.__name__
         check_choice(increment, "increment", owner, INCREMENTS)
-        if counter_bits not in (8, 16) or isinstance(counter_bits, bool):
-            raise param_error("counter_bits", owner, "one of 8, 16", counter_bits)
-        hi = math.floor(max_base(counter_bits) * 1e4) / 1e4
+        if counter_bits not in COUNTER_BITS or isinstance(counter_bits, bool):
+            raise param_error("counter_bits", owner, "one of " + ", ".join(map(str, COUNTER_BITS)),
+                              counter_bits)
+        hi = min(MAX_COUNTER_BASE, math.floor(max_base(counter_bits) * 1e4) / 1e4)
         base = check_float(counter_base, "counter_base", owner, lo=1.0, lo_open=True, hi=hi)
         return {"increment": increment, "counter_base": base, "counter_bits": int(counter_bits),
                 "estimator": cls._check_estimator(estimator, increment == "conservative")}

@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_int
+from ..limits import MAX_SEED, MAX_TOPICS, MAX_VOCAB_DENSE
 from ..exceptions import CorruptDataError
 from . import register, serialization
 from ._dense_kernels import dense_add, dense_estimate, dense_merge_saturating
@@ -18,12 +19,16 @@ class DenseStats(TopicWordStats):
     guarantees = frozenset({"exact", "never_underestimates", "exact_merge"})
 
     def __init__(self, n_topics: int, n_vocab: int, seed: int = 0):
-        owner = type(self).__name__
-        check_int(n_topics, "n_topics", owner, lo=1, hi=65535)
-        check_int(n_vocab, "n_vocab", owner, lo=1, hi=2**31 - 1)
-        check_int(seed, "seed", owner, lo=0, hi=2**63 - 1)
+        self.check_params(n_topics=n_topics, n_vocab=n_vocab, seed=seed)
         super().__init__(n_topics, n_vocab, seed)
         self._cells = np.zeros((self.n_vocab, self.n_topics), np.int32)
+
+    @classmethod
+    def check_params(cls, *, n_topics, n_vocab, seed=0) -> dict:
+        owner = cls.__name__
+        return {"n_topics": check_int(n_topics, "n_topics", owner, lo=1, hi=MAX_TOPICS),
+                "n_vocab": check_int(n_vocab, "n_vocab", owner, lo=1, hi=MAX_VOCAB_DENSE),
+                "seed": check_int(seed, "seed", owner, lo=0, hi=MAX_SEED)}
 
     def empty_like(self) -> "DenseStats":
         return DenseStats(self.n_topics, self.n_vocab, self.seed)

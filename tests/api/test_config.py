@@ -21,7 +21,7 @@ def test_bad_value_names_file_key_and_requirement(tmp_path):
     p = write(tmp_path, "[sketch]\nn_buckets = 1000\n")
     with pytest.raises(InputFormatError) as e:
         config_mod.load(p)
-    assert str(e.value) == (f"{p}: [sketch].n_buckets must be a power of two >= 16 and <= 2**30, "
+    assert str(e.value) == (f"{p}: [sketch].n_buckets must be a power of two >= 16 and <= 2**31, "
                             f"got 1000")
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from lda_sketch.exceptions import CorruptDataError, InvalidParameterError, NotFittedError
 from lda_sketch.io.corpus import heldout_split
-from lda_sketch.model import LDASketch
+from lda_sketch.estimator import LDASketch
 from lda_sketch.stats import BACKENDS
 
 SKETCH = "countmin-morris" if "countmin-morris" in BACKENDS else "countmin"

@@ -10,8 +10,9 @@ from lda_sketch import config as config_mod
 from lda_sketch.exceptions import CorruptDataError, InputFormatError
 from lda_sketch.io.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
 from lda_sketch.io.checkpoint import save_checkpoint
-from lda_sketch.model import LDASketch
-from lda_sketch.train import METRIC_KEYS, TIMING_KEYS, shard_of, train_run
+from lda_sketch.distributed.partition import shard_of
+from lda_sketch.estimator import LDASketch
+from lda_sketch.train import METRIC_KEYS, TIMING_KEYS, train_run
 
 
 def metrics(run):

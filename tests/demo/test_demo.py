@@ -11,6 +11,7 @@ import pytest
 
 from lda_sketch import config as config_mod
 from lda_sketch.cli import demo
+from lda_sketch.distributed.launch import find_mpiexec
 
 REPO = Path(__file__).resolve().parents[2]
 FAST = ["--set", "sampler.n_iter=10", "--set", "eval.evaluate_every=5",
@@ -47,6 +48,7 @@ def _check_output(res, out: Path, n_ranks: int):
         assert abs(recs[-1]["perplexity"] - (sk if run == "sketch" else de)) < 0.1
 
 
+@pytest.mark.slow
 def test_demo_one_rank(tmp_path):
     out = tmp_path / "demo"
     res = subprocess.run([sys.executable, "-m", "lda_sketch", "demo", "--no-mpi", "--out",
@@ -55,7 +57,8 @@ def test_demo_one_rank(tmp_path):
     assert "MPI ranks" not in res.stdout and "1 MPI rank" in res.stdout
 
 
-@pytest.mark.skipif(demo.find_mpiexec() is None, reason="no mpiexec next to python or on PATH")
+@pytest.mark.slow
+@pytest.mark.skipif(find_mpiexec() is None, reason="no mpiexec next to python or on PATH")
 def test_demo_relaunches_under_mpiexec(tmp_path):
     out = tmp_path / "demo"
     res = subprocess.run([sys.executable, "-m", "lda_sketch", "demo", "--out", str(out),

@@ -110,7 +110,7 @@ def test_engine_evaluate_matches_public_evaluator_and_decreases(trained):
         if it in (0, 3, 29):
             res = eng.evaluate()
             ppl.append(res["perplexity"])
-    direct = heldout_perplexity(eng.topic_word(), 0.1, held, n_iter=30)
+    direct = heldout_perplexity(eng.model().topic_word(), 0.1, held, n_iter=30)
     assert res["perplexity"] == pytest.approx(direct["perplexity"], rel=1e-12)
     assert ppl[0] > ppl[1] > ppl[2]
     assert res["perplexity"] < res["unigram_perplexity"]
@@ -127,10 +127,10 @@ def test_transform_recovers_dominant_topic(trained):
     eng.initialize()
     for _ in range(15):
         eng.step()
-    theta = eng.transform(held, n_iter=50)
+    theta = eng.model().transform(held, n_iter=50)
     np.testing.assert_allclose(theta.sum(axis=1), 1.0, rtol=1e-12)
     # every held-out doc's best topic explains its words better than the average topic
-    phi = eng.topic_word()
+    phi = eng.model().topic_word()
     for d in range(10):
         w = held.document(d)
         ll_best = np.log(phi[theta[d].argmax(), w]).sum()

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lda_sketch.cli.demo import find_mpiexec
+from lda_sketch.distributed.launch import find_mpiexec
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "configs" / "tiny.toml"
@@ -24,6 +24,7 @@ TINY = REPO / "configs" / "tiny.toml"
 LONG = ["--set", "sampler.n_iter=150", "--set", "eval.evaluate_every=25"]
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.skipif(find_mpiexec() is None,
                        reason="no mpiexec found (install the 'mpich' extra)"),
     pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),

@@ -11,6 +11,8 @@ from lda_sketch.distributed.comm import MPIComm
 from lda_sketch.distributed.merge import merge_stats
 from lda_sketch.stats import BACKENDS, make_stats
 
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def comm():

@@ -8,9 +8,12 @@ import pytest
 from lda_sketch.distributed.collective import assert_same_on_all_ranks
 from lda_sketch.distributed.comm import MPIComm, SerialComm
 from lda_sketch.engine import Engine, EngineParams
-from lda_sketch.io.corpus import Corpus, partition_by_tokens
+from lda_sketch.distributed.partition import partition_by_tokens
+from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import BACKENDS
 from lda_sketch.synthetic import planted_corpus
+
+pytestmark = pytest.mark.slow
 
 PARAMS = {"dense": {}, "countmin": {"n_hashes": 3, "n_buckets": 64},
           "countmin-morris": {"n_hashes": 3, "n_buckets": 64, "increment": "correlated"}}

@@ -23,6 +23,7 @@ def built(tmp_path_factory):
     mp.undo()
 
 
+@pytest.mark.slow  # builds the embedded corpus (~6 s)
 def test_size_and_build_time(built):
     train, held, elapsed, _ = built
     assert elapsed < 20.0
@@ -34,6 +35,7 @@ def test_size_and_build_time(built):
     assert train.vocab[:5] and all(len(w) >= 3 for w in train.vocab)
 
 
+@pytest.mark.slow  # builds the embedded corpus (~6 s)
 def test_split_is_disjoint_and_shares_vocabulary(built):
     train, held, _, _ = built
     assert not set(train.doc_ids) & set(held.doc_ids)
@@ -42,6 +44,7 @@ def test_split_is_disjoint_and_shares_vocabulary(built):
     assert int(np.max(held.word_ids)) < train.n_vocab
 
 
+@pytest.mark.slow  # builds the embedded corpus (~6 s)
 def test_documents_are_deterministic_and_sorted_by_module(built):
     train, held, _, _ = built
     tops = [d.split(".")[0] for d in train.doc_ids if not d.startswith("pydoc_data")]
@@ -52,6 +55,7 @@ def test_documents_are_deterministic_and_sorted_by_module(built):
     assert embedded.stdlib_files() == embedded.stdlib_files()
 
 
+@pytest.mark.slow  # builds the embedded corpus (~6 s)
 def test_second_call_opens_the_cache(built):
     train, _, _, cache = built
     t0 = time.perf_counter()
@@ -72,6 +76,7 @@ def test_module_documents_split_docstrings_and_comments():
                     ("mod.C", "class mod.C", "Class doc.\n\nMethod doc.")]
 
 
+@pytest.mark.slow  # builds the embedded corpus (~6 s)
 def test_no_heldout_gives_train_only(tmp_path):
     train, held = embedded.build_embedded_corpus(tmp_path / "e", heldout=0)
     assert held is None and not (tmp_path / "e-heldout").exists()

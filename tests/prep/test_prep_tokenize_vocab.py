@@ -54,6 +54,7 @@ def test_prune_rules_and_order():
     assert remap.tolist() == [-2, -1, -3, 0, 1]
 
 
+@pytest.mark.slow
 def test_stable_hash_is_not_process_salted():
     code = "from data_prep.vocab import stable_hash64; print(stable_hash64('zürich'))"
     outs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

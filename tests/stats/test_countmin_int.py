@@ -130,7 +130,7 @@ def test_parameter_errors_have_the_standard_message(kwargs, msg):
     ({"counter_bits": 12}, "The 'counter_bits' parameter of CountMinMorrisStats must be one of 8, "
                            "16. Got 12."),
     ({"counter_base": 1.0}, "The 'counter_base' parameter of CountMinMorrisStats must be a float "
-                            "in the range (1.0, 14.9675]. Got 1.0."),
+                            "in the range (1.0, 2.0]. Got 1.0."),
     ({"counter_bits": 16, "counter_base": 1.08}, "The 'counter_base' parameter of "
      "CountMinMorrisStats must be a float in the range (1.0, 1.0105]. Got 1.08."),
 ])

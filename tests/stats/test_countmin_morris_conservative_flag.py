@@ -3,7 +3,9 @@ import pytest
 
 from lda_sketch.exceptions import InvalidParameterError
 from lda_sketch.stats import make_stats
-from lda_sketch.train import backend_params
+from lda_sketch.config import SketchConfig
+from lda_sketch.engine import EngineParams
+from lda_sketch.stats.countmin_morris import CountMinMorrisStats
 
 
 def test_conservative_flag_selects_the_conservative_rule():
@@ -11,9 +13,13 @@ def test_conservative_flag_selects_the_conservative_rule():
                    **{"increment": "correlated", "conservative": True})
     assert s.increment == "conservative" and s.params()["increment"] == "conservative"
     # and the config -> backend translation passes the flag through (it used to be dropped)
-    p = backend_params("countmin-morris", {"increment": "correlated", "conservative": True,
-                                           "n_buckets": 16, "n_hashes": 3})
-    assert make_stats("countmin-morris", n_topics=2, n_vocab=10, **p).increment == "conservative"
+    section = SketchConfig(backend="countmin-morris", increment="correlated", conservative=True,
+                           n_buckets=16, n_hashes=3)
+    s = CountMinMorrisStats.from_config(section, n_topics=2, n_vocab=10, seed=0)
+    assert s.increment == "conservative"
+    p = EngineParams(n_topics=2, backend="countmin-morris",
+                     backend_params=CountMinMorrisStats.config_params(section))
+    assert p.check_backend(10)["increment"] == "conservative"
 
 
 def test_conservative_with_independent_counters_is_refused():

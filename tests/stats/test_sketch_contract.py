@@ -5,12 +5,16 @@ new backend (or variant listed in CASES) gets the whole suite.
 """
 from __future__ import annotations
 
+import inspect
+import re
+
 import numpy as np
 import pytest
 
 from lda_sketch import rng
 from lda_sketch.exceptions import IncompatibleStatsError
-from lda_sketch.stats import BACKENDS, make_stats
+from lda_sketch.stats import BACKENDS, base, make_stats
+from lda_sketch.stats.base import GUARANTEES
 from lda_sketch.stats.hashing import buckets
 from lda_sketch.stats.morris import morris_tables
 
@@ -25,6 +29,9 @@ CASES = {
     "cmm-conservative": ("countmin-morris", dict(SKETCH, increment="conservative")),
     "cmm-correlated-16bit": ("countmin-morris", dict(SKETCH, increment="correlated",
                                                      counter_bits=16, counter_base=1.002)),
+    "countmin-meanmin": ("countmin", dict(SKETCH, estimator="mean-min")),
+    "cmm-correlated-meanmin": ("countmin-morris", dict(SKETCH, increment="correlated",
+                                                       estimator="mean-min")),
 }
 
 
@@ -253,6 +260,31 @@ def test_morris_without_collisions_is_a_morris_counter_per_key(case, seed):
     assert (err[true <= 1] == 0).all()  # 0 and 1 are read exactly
 
 
+def test_unbiased_cells_count_their_stream(case, seed):
+    """Every cell is an unbiased Morris counter of the records hashed to it (collisions
+    included): over R keys, each row's summed cell error is within 6 sigma of 0, with the exact
+    variance ``(b - 1) n (n - 1) / 2`` of a cell that saw n increments (cells of one row are
+    independent)."""
+    s = make(case, seed)
+    needs(s, "unbiased_cells")
+    w, t, c = stream(seed)
+    # the integer count-min with the same hash functions holds each cell's true stream count
+    ref = make_stats("countmin", n_topics=K, n_vocab=V, seed=s.seed, n_hashes=s.n_hashes,
+                     n_buckets=s.n_buckets)
+    ref.add(w, t, c)
+    true = ref.cells.astype(np.float64)
+    R = 20
+    err = np.zeros(s.n_hashes)
+    for i in range(R):
+        x = make(case, seed)
+        x.add(w, t, c, key=key(100 + i))
+        assert np.array_equal(x.cells > 0, true > 0)  # same layout as the reference
+        assert (x.cells < x.top_code).all()  # no saturation: the variance formula holds
+        err += (x.read_table[x.cells] - true).sum(axis=(1, 2))
+    var = R * ((s.counter_base - 1) * true * (true - 1) / 2).sum(axis=(1, 2))
+    assert (np.abs(err) <= 6 * np.sqrt(var)).all()
+
+
 def test_incompatible_merge_names_every_differing_field(case):
     s = make(case, 1)
     if s.backend_id == "dense":
@@ -304,3 +336,46 @@ def test_results_do_not_depend_on_the_thread_count(case, seed):
     finally:
         numba.set_num_threads(old)
     assert results[0] == results[1]
+
+
+# --------------------------------------------------------------------------- the flags themselves
+#: Each documented guarantee flag -> the contract tests that check it (each skips without it).
+FLAG_TESTS = {
+    "exact": (test_exact_backends_equal_the_truth,),
+    "never_underestimates": (test_never_underestimates,
+                             test_integer_sketches_are_exact_without_collisions),
+    "exact_merge": (test_exact_merge_sums_cells_commutes_and_associates,),
+    "linear": (test_linear_merge_equals_the_sketch_of_the_concatenated_stream,),
+    "unbiased_cells": (test_unbiased_cells_count_their_stream,),
+    "mean_overestimates": (test_morris_without_collisions_is_a_morris_counter_per_key,),
+}
+
+
+def _variants():
+    """``(name, instance)`` of every contract case and every backend's warm-up variant."""
+    for case in sorted(CASES):
+        yield case, make(case)
+    for name, cls in sorted(BACKENDS.items()):
+        for extra in getattr(cls, "warmup_variants", ({},)):
+            yield f"{name}{extra}", cls(n_topics=K, n_vocab=V, seed=0, **extra)
+
+
+def test_guarantee_flags_are_documented_and_each_has_a_contract_test():
+    documented = set(re.findall(r'^\* ``"(\w+)"``', base.__doc__, re.M))
+    assert documented == GUARANTEES  # the module docstring lists exactly the constant
+    for name, s in _variants():
+        assert s.guarantees <= GUARANTEES, (
+            f"{name} claims undocumented guarantees {sorted(s.guarantees - GUARANTEES)}")
+    for name, cls in BACKENDS.items():
+        assert cls.guarantees <= GUARANTEES, name
+    assert set(FLAG_TESTS) == GUARANTEES, (
+        f"FLAG_TESTS lacks {sorted(GUARANTEES - set(FLAG_TESTS))}, has extra "
+        f"{sorted(set(FLAG_TESTS) - GUARANTEES)}")
+    for flag, tests in FLAG_TESTS.items():
+        assert tests, flag
+        for fn in tests:
+            assert fn.__name__.startswith("test_") and globals()[fn.__name__] is fn
+            assert f'"{flag}"' in inspect.getsource(fn), f"{fn.__name__} does not check {flag!r}"
+    # every flag is exercised: some contract case claims it
+    claimed = set().union(*(make(case).guarantees for case in CASES))
+    assert claimed == GUARANTEES, f"no contract case claims {sorted(GUARANTEES - claimed)}"

@@ -108,6 +108,26 @@ def test_bad_value_names_the_point(tmp_path):
         sweep_mod.load_sweep(p).runs(tmp_path)
 
 
+@pytest.mark.parametrize("name", ["../evil", "..", ".", ".hidden", "a/b", "/abs", "a\\b",
+                                  "x/../../y"])
+def test_point_name_cannot_escape_the_sweep_dir(tmp_path, name):
+    """A point's name is its run directory's name: explicit names are refused, not rewritten."""
+    p = _write(tmp_path, BASE + f"[[points]]\nname = '{name}'\n")
+    with pytest.raises(InputFormatError, match="must be a plain name") as err:
+        sweep_mod.load_sweep(p)
+    assert str(p) in str(err.value) and repr(name) in str(err.value)
+
+
+def test_grid_names_cannot_escape_the_sweep_dir(tmp_path):
+    p = _write(tmp_path, BASE + '[grid]\nrule = [{ name = "..", "sketch.n_hashes" = 3 }]\n')
+    with pytest.raises(InputFormatError, match=r"point name '\.\.' must be a plain name"):
+        sweep_mod.load_sweep(p)
+    ok = _write(tmp_path, BASE + '[[points]]\nname = "b13_K20+cu=1.5"\n', "ok.toml")
+    out = tmp_path / "out"
+    (run,) = sweep_mod.load_sweep(ok).runs(out)
+    assert run.run_dir.resolve().parent.parent == out.resolve()
+
+
 def test_cli_override_of_a_varied_key_is_refused():
     with pytest.raises(InputFormatError, match="varied by the sweep"):
         sweep_mod.load_sweep(SMOKE, ["sketch.n_buckets=1024"])
@@ -188,6 +208,7 @@ def test_summary_statistics_from_metrics(tmp_path):
     assert "| p | 105.0 ± 7.1 |" in md and "2/3" in md
 
 
+@pytest.mark.slow
 def test_cli_smoke_sweep_dry_run_run_and_summary(tmp_path):
     out = tmp_path / "sw"
     cmd = [sys.executable, "-m", "lda_sketch", "sweep", str(SMOKE), "--out", str(out)]
@@ -262,6 +283,7 @@ def test_reuse_takes_identical_finished_runs_only(tmp_path, monkeypatch):
     assert sweep_mod.run_one(dst, progress=False) == "done"
 
 
+@pytest.mark.slow
 def test_cli_reuse_rejects_a_missing_directory(tmp_path):
     res = subprocess.run([sys.executable, "-m", "lda_sketch", "sweep", str(SMOKE), "--out",
                           str(tmp_path / "o"), "--reuse", str(tmp_path / "nope")],
@@ -287,6 +309,7 @@ def _workers_of(out: Path) -> list[int]:
 
 
 @pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+@pytest.mark.slow
 def test_parallel_sweep_terminated_stops_its_workers(tmp_path):
     """SIGTERM to ``sweep --parallel`` ends its workers too (no orphan keeps training)."""
     import os
@@ -317,6 +340,7 @@ def test_parallel_sweep_terminated_stops_its_workers(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_reproduce_script_targets_exist_and_bad_target_is_refused():
     """Every sweep target of scripts/reproduce.sh has its sweep file; an unknown one exits 2."""
     import os

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from lda_sketch.exceptions import CorruptDataError, InputFormatError
-from lda_sketch.io.corpus import Corpus, heldout_split, partition_by_tokens
+from lda_sketch.io.corpus import Corpus, heldout_split
 
 
 def _toy():
@@ -51,17 +51,6 @@ def test_bad_corpus_errors(tmp_path):
     (tmp_path / "c/manifest.json").write_text(json.dumps(m))
     with pytest.raises(CorruptDataError, match="newer"):
         Corpus.open(tmp_path / "c")
-
-
-@pytest.mark.parametrize("n_parts", range(1, 12))
-def test_partition_balanced_all_p(n_parts, rng_np):
-    lengths = rng_np.integers(0, 50, size=37)
-    doc_ptr = np.concatenate([[0], np.cumsum(lengths)])
-    b = partition_by_tokens(doc_ptr, n_parts)
-    assert b[0] == 0 and b[-1] == 37 and np.all(np.diff(b) >= 0) and len(b) == n_parts + 1
-    tokens = doc_ptr[b[1:]] - doc_ptr[b[:-1]]
-    assert tokens.sum() == doc_ptr[-1]
-    assert np.all(np.abs(tokens - doc_ptr[-1] / n_parts) <= lengths.max() + 1)
 
 
 def test_heldout_split_by_seed():

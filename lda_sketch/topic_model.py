@@ -1,0 +1,233 @@
+"""``TopicModel``: a trained LDA model as a plain value (statistics, priors, vocabulary, history).
+
+Every view of a trained model lives here, once: phi (:meth:`TopicModel.topic_word_columns`,
+:meth:`~TopicModel.topic_word`), top words, the theta fold-in (:meth:`~TopicModel.transform`),
+held-out evaluation and the model directory (:meth:`~TopicModel.save`, :meth:`~TopicModel.load`).
+:meth:`Engine.model() <lda_sketch.engine.Engine.model>` returns one as a view of the current
+statistics, :func:`~lda_sketch.train.train_run` returns and saves one, and
+:class:`~lda_sketch.estimator.LDASketch` holds one as ``model_``. Reading a saved model needs
+nothing else::
+
+    from lda_sketch.topic_model import TopicModel
+    model = TopicModel.load("runs/wiki/model")
+    model.top_words(10)
+
+phi is ``(est_wk + beta) / (sum_w' est_w'k + V beta)``: normalised over the whole vocabulary (or
+hash space), so every topic's row sums to 1 whatever the backend overcounts.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import config as config_mod
+from ._validation import check_int
+from .evaluation.perplexity import (completion_loglik, doc_row_counts, fold_in_theta,
+                                    unigram_perplexity)
+from .exceptions import CorruptDataError
+from .io.corpus import Corpus, hashed_word
+from .io.model_io import ModelFiles, load_model_dir, provenance, save_model_dir
+from .stats import BACKENDS, TopicWordStats
+from .stats.serialization import unpack
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(eq=False)
+class TopicModel:
+    """A trained model. ``stats`` holds the merged ``n[w, k]`` (never a V x K matrix unless
+    :meth:`topic_word` is asked for); ``word_counts`` int64 (n_vocab,) are the training word
+    frequencies (unigram baseline); ``config`` is the run's resolved config (for provenance and
+    :meth:`params`); ``history`` one dict per evaluation; ``provenance`` versions and checksums.
+    """
+
+    stats: TopicWordStats
+    alpha: float
+    beta: float
+    word_counts: np.ndarray
+    iteration: int = 0
+    fold_in_iters: int = 100
+    vocab: list[str] | None = None
+    reverse_map: dict | None = None
+    config: config_mod.Config | None = None
+    history: list = field(default_factory=list)
+    provenance: dict | None = None
+    _phi_den: np.ndarray | None = field(default=None, repr=False)
+
+    def __post_init__(self):
+        self.word_counts = np.asarray(self.word_counts, np.int64)
+        if self.word_counts.shape != (self.stats.n_vocab,):
+            raise CorruptDataError(f"word_counts has shape {self.word_counts.shape}; the "
+                                   f"statistics have n_vocab = {self.stats.n_vocab}.")
+        if self.vocab is not None and len(self.vocab) != self.stats.n_vocab:
+            raise CorruptDataError(f"the vocabulary has {len(self.vocab)} words; the statistics "
+                                   f"have n_vocab = {self.stats.n_vocab}.")
+
+    # ------------------------------------------------------------------ shape
+    @property
+    def n_topics(self) -> int:
+        return self.stats.n_topics
+
+    @property
+    def n_vocab(self) -> int:
+        return self.stats.n_vocab
+
+    def params(self) -> dict:
+        """The estimator parameters of this model (from :attr:`config`, else the defaults)."""
+        cfg = self.config or config_mod.Config()
+        out = {k: getattr(getattr(cfg, s), k) for k, s in config_mod.PARAM_SECTIONS.items()}
+        out.update(n_topics=self.n_topics, alpha=self.alpha, beta=self.beta,
+                   fold_in_iters=self.fold_in_iters)
+        return out
+
+    # ------------------------------------------------------------------ phi
+    def phi_denominator(self) -> np.ndarray:
+        """``sum_w est_wk + V beta``, float64 (n_topics,); computed once per model."""
+        if self._phi_den is None:
+            self._phi_den = (np.asarray(self.stats.estimate_column_sums(), np.float64)
+                             + self.n_vocab * float(self.beta))
+        return self._phi_den
+
+    def topic_word_columns(self, words) -> np.ndarray:
+        """phi columns for ``words``: float64 (n_topics, len(words))."""
+        words = np.ascontiguousarray(words, np.int64)
+        est = self.stats.estimate(words)
+        return np.ascontiguousarray(((np.maximum(est, 0.0) + float(self.beta))
+                                     / self.phi_denominator()).T)
+
+    def topic_word(self) -> np.ndarray:
+        """phi: float64 (n_topics, n_vocab), rows sum to 1. Allocates K x V."""
+        K, V = self.n_topics, self.n_vocab
+        out = np.empty((K, V), np.float64)
+        chunk = 65536
+        for lo in range(0, V, chunk):
+            hi = min(lo + chunk, V)
+            out[:, lo:hi] = self.topic_word_columns(np.arange(lo, hi))
+        return out
+
+    def top_words(self, top_n: int = 10) -> list[list[tuple[str, float]]]:
+        """Each topic's ``top_n`` most probable words as ``[(word, prob), ...]``; ties broken by
+        word id. One pass over the vocabulary in chunks (bounded memory for any V)."""
+        n = min(check_int(top_n, "top_n", "TopicModel.top_words", lo=1), self.n_vocab)
+        K, V = self.n_topics, self.n_vocab
+        best_p = np.full((K, 0), -1.0)
+        best_w = np.zeros((K, 0), np.int64)
+        chunk = max(1, (1 << 22) // max(K, 1))
+        for a in range(0, V, chunk):
+            words = np.arange(a, min(a + chunk, V), dtype=np.int64)
+            cols = self.topic_word_columns(words)
+            p = np.concatenate([best_p, cols], axis=1)
+            w = np.concatenate([best_w, np.broadcast_to(words, cols.shape)], axis=1)
+            order = np.lexsort((w, -p), axis=1)[:, :n]
+            best_p = np.take_along_axis(p, order, 1)
+            best_w = np.take_along_axis(w, order, 1)
+        return [[(self.word(int(w)), float(p)) for w, p in zip(best_w[k], best_p[k])]
+                for k in range(K)]
+
+    def get_topic_words(self, topic_id: int, top_n: int = 10) -> list[tuple[str, float]]:
+        """The ``top_n`` most probable words of topic ``topic_id``."""
+        k = check_int(topic_id, "topic_id", "get_topic_words", lo=0, hi=self.n_topics - 1)
+        return self.top_words(top_n)[k]
+
+    def word(self, i: int) -> str:
+        """The word of id ``i`` (``#i`` or its reverse-mapped spellings under feature hashing)."""
+        if self.vocab is not None:
+            return self.vocab[i]
+        return hashed_word(self.reverse_map, i)
+
+    # ------------------------------------------------------------------ inference
+    def transform(self, corpus: Corpus, n_iter: int | None = None) -> np.ndarray:
+        """Document-topic proportions theta: float64 (n_docs, n_topics), rows sum to 1.
+
+        EM fold-in with phi fixed on all tokens of each document (``n_iter`` steps, default
+        :attr:`fold_in_iters`). Ids outside ``[0, n_vocab)`` are ignored and counted in the log.
+        """
+        n_iter = self.fold_in_iters if n_iter is None else check_int(
+            n_iter, "n_iter", "TopicModel.transform", lo=0)
+        lengths = np.diff(np.asarray(corpus.doc_ptr, np.int64))
+        w = np.asarray(corpus.word_ids, np.int64)
+        doc = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
+        ok = (w >= 0) & (w < self.n_vocab)
+        if not ok.all():
+            log.warning("transform: ignored %d tokens with ids outside [0, %d)",
+                        int((~ok).sum()), self.n_vocab)
+        words, rows = np.unique(w[ok], return_inverse=True)
+        ptr, rr, cc = doc_row_counts(doc[ok], rows.astype(np.int64), lengths.shape[0],
+                                     words.shape[0])
+        phi_rows = np.ascontiguousarray(self.topic_word_columns(words).T)
+        return fold_in_theta(ptr, rr, cc, phi_rows, float(self.alpha), int(n_iter))
+
+    def evaluate(self, heldout: Corpus, *, comm=None, split=None, unigram: bool = True) -> dict:
+        """Document-completion evaluation (protocol: :mod:`lda_sketch.evaluation.perplexity`).
+
+        Collective over ``comm`` (each rank passes its own held-out documents). Returns
+        ``{"perplexity", "loglik", "n_scored", "n_observed", "n_oov", "t_eval"}`` plus
+        ``"unigram_perplexity"`` unless ``unigram=False``. ``split``: a precomputed
+        :func:`~lda_sketch.evaluation.perplexity.completion_split` of ``heldout``.
+        """
+        out = completion_loglik(self.topic_word_columns, self.n_vocab, float(self.alpha),
+                                heldout, n_iter=int(self.fold_in_iters), comm=comm, split=split)
+        if unigram:
+            out["unigram_perplexity"] = unigram_perplexity(self.word_counts, heldout,
+                                                           float(self.beta), comm=comm,
+                                                           split=split)
+        return out
+
+    def perplexity(self, heldout: Corpus) -> float:
+        """Held-out perplexity by document completion (lower is better)."""
+        return float(self.evaluate(heldout, unigram=False)["perplexity"])
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write the model directory ``path`` atomically (format: :mod:`lda_sketch.io.model_io`)."""
+        cfg = self.config or config_mod.Config()
+        meta = {"params": self.params(),
+                "config": cfg.to_dict(),
+                "fitted": {"n_topics": self.n_topics, "n_vocab": self.n_vocab,
+                           "iteration": int(self.iteration),
+                           "n_train_tokens": int(self.word_counts.sum()),
+                           "backend": self.stats.backend_id,
+                           "stats_nbytes": int(self.stats.nbytes)},
+                "provenance": self.provenance or provenance(None),
+                "history": self.history}
+        if self.reverse_map:
+            meta["reverse_map"] = {str(i): v for i, v in self.reverse_map.items()}
+        files = ModelFiles(meta, self.stats.serialize(), {"word_counts": self.word_counts},
+                           self.vocab)
+        return save_model_dir(path, files, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path) -> "TopicModel":
+        """Load a model directory written by :meth:`save` (or ``RUN_DIR/model``)."""
+        files = load_model_dir(path)
+        meta = files.meta
+        try:
+            params = dict(meta["params"])
+            fitted = meta["fitted"]
+            backend = unpack(files.stats_bytes)[0]
+            stats = BACKENDS[backend].deserialize(files.stats_bytes)
+            counts = files.arrays["word_counts"]
+            alpha, beta = float(params["alpha"]), float(params["beta"])
+            fold_in = int(params.get("fold_in_iters", 100))
+            n_vocab, n_topics, iteration = (int(fitted["n_vocab"]), int(fitted["n_topics"]),
+                                            int(fitted["iteration"]))
+        except KeyError as exc:
+            raise CorruptDataError(f"{path}: model is incomplete (missing {exc}).") from None
+        if stats.n_vocab != n_vocab or stats.n_topics != n_topics:
+            raise CorruptDataError(f"{path}: stats.bin has shape ({stats.n_vocab}, "
+                                   f"{stats.n_topics}) but model.json says "
+                                   f"({n_vocab}, {n_topics}).")
+        cfg = (config_mod.from_dict(meta["config"], source=f"{path}/model.json")
+               if "config" in meta else None)
+        rm = meta.get("reverse_map")
+        reverse_map = {int(i): [tuple(x) for x in v] for i, v in rm.items()} if rm else None
+        try:
+            return cls(stats, alpha, beta, counts, iteration=iteration, fold_in_iters=fold_in,
+                       vocab=files.vocab, reverse_map=reverse_map, config=cfg,
+                       history=list(meta.get("history", [])),
+                       provenance=meta.get("provenance", {}))
+        except CorruptDataError as exc:
+            raise CorruptDataError(f"{path}: {exc}") from None

@@ -1,0 +1,105 @@
+"""One typed path from config to backend: defaults, choices and limits live in one place each."""
+import dataclasses
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+
+from lda_sketch import config as config_mod
+from lda_sketch.cli.main import main as cli_main
+from lda_sketch.config import Config, SketchConfig
+from lda_sketch.engine import EngineParams
+from lda_sketch.estimator import LDASketch
+from lda_sketch.exceptions import InputFormatError
+from lda_sketch.sampler import INITS, SAMPLERS
+from lda_sketch.stats import BACKENDS
+from lda_sketch.train import check_setup
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_estimator_defaults_are_the_config_defaults():
+    sig = inspect.signature(LDASketch.__init__).parameters
+    est = {k: sig[k].default for k in config_mod.PARAM_SECTIONS}
+    cfg = {k: config_mod.param_default(k) for k in config_mod.PARAM_SECTIONS}
+    assert est == cfg
+    assert LDASketch().to_config() == Config()
+
+
+def test_readme_key_table_is_the_config_description():
+    assert config_mod.markdown_table() in (ROOT / "README.md").read_text("utf-8")
+
+
+def test_choice_lists_come_from_the_registries():
+    fields = {f.name: f.metadata["constraint"] for f in dataclasses.fields(SketchConfig)}
+    assert set(fields["backend"].choices) == set(BACKENDS)
+    sampler_fields = {f.name: f.metadata["constraint"]
+                      for f in dataclasses.fields(config_mod.SamplerConfig)}
+    assert set(sampler_fields["sampler"].choices) == set(SAMPLERS)
+    assert set(sampler_fields["init"].choices) == set(INITS) >= {"sparse", "window", "uniform"}
+
+
+@pytest.mark.parametrize("name", sorted(BACKENDS))
+def test_each_backend_reads_exactly_its_declared_keys(name):
+    cls = BACKENDS[name]
+    section_keys = {f.name for f in dataclasses.fields(SketchConfig)}
+    ctor = set(inspect.signature(cls.__init__).parameters) - {"self", "n_topics", "n_vocab",
+                                                                 "seed"}
+    assert set(cls.config_keys) <= section_keys
+    assert set(cls.config_keys) == ctor  # every constructor keyword is reachable from a config
+    section = SketchConfig(backend=name, n_buckets=64, n_hashes=2)
+    stats = cls.from_config(section, n_topics=3, n_vocab=50, seed=4)
+    params = stats.params()
+    for k in cls.config_keys:
+        if k in params:
+            assert params[k] == getattr(section, k), k
+
+
+def test_unread_settings_are_reported_not_dropped():
+    section = SketchConfig(backend="dense", n_buckets=64, conservative=True)
+    assert BACKENDS["dense"].unread_settings(section) == {"n_buckets": 64, "conservative": True}
+    assert BACKENDS["countmin"].unread_settings(SketchConfig(counter_base=1.1)) == {
+        "counter_base": 1.1}
+    assert BACKENDS["countmin-morris"].unread_settings(SketchConfig(conservative=True)) == {}
+
+
+def test_engine_params_carry_the_conservative_flag_through():
+    cfg = Config().replace(sketch=SketchConfig(conservative=True))
+    p = EngineParams.from_config(cfg)
+    assert p.backend_params["conservative"] is True
+    assert p.check_backend(100)["increment"] == "conservative"
+
+
+@pytest.mark.parametrize("sets,needle", [
+    (["sketch.counter_bits=16", "sketch.counter_base=1.5"], "'counter_base' parameter"),
+    (["sketch.increment=independent", "sketch.conservative=true"], "'conservative' parameter"),
+    (["sketch.conservative=true", "sketch.estimator=mean-min"], "'estimator' parameter"),
+])
+def test_dry_run_refuses_exactly_what_train_refuses(tmp_path, capsys, sets, needle):
+    """Settings valid key by key but refused by the backend: --dry-run and train say the same."""
+    args = ["--config", str(ROOT / "configs" / "tiny.toml")]
+    for s in sets:
+        args += ["--set", s]
+    assert cli_main(["train", *args, "--dry-run"]) == 1
+    dry = capsys.readouterr().err
+    assert cli_main(["train", *args, "--out", str(tmp_path / "run")]) == 1
+    real = capsys.readouterr().err
+    assert needle in dry and dry.strip().splitlines()[-1] == real.strip().splitlines()[-1]
+    assert "tiny.toml: [sketch]" in dry and not (tmp_path / "run").exists()
+
+
+def test_setup_refuses_an_empty_corpus():
+    from lda_sketch.io.corpus import Corpus
+    import numpy as np
+
+    empty = Corpus(np.zeros(1, np.int64), np.zeros(0, np.int32), 10)
+    with pytest.raises(InputFormatError, match="no tokens"):
+        check_setup(Config(source="x.toml"), empty)
+
+
+def test_set_exponent_is_bounded_and_names_the_key():
+    cfg = Config()
+    with pytest.raises(InputFormatError, match=re.escape("[model].n_topics")):
+        cfg.with_overrides(["model.n_topics=7**300000000"])
+    assert cfg.with_overrides(["sketch.n_buckets=2**16"]).sketch.n_buckets == 65536
