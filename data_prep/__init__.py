@@ -15,7 +15,8 @@ from .tokenize import Tokenizer, load_stopwords
 
 #: reader name (as in ``lda-sketch prep NAME``) -> module under data_prep
 READERS = {"reuters": "reuters", "wikipedia-xml": "wikipedia", "wikiextractor": "wikiextractor",
-           "uci": "uci", "text": "text"}
+           "uci": "uci", "text": "text", "tokens": "tokens",
+           "mm": "mm"}
 
 
 def make_source(name: str, **options) -> Source:

@@ -215,7 +215,8 @@ def prepare(source: Source, inputs, tokenizer: Tokenizer | None = None,
             for docs, dd, nb, nr in _results(source, inputs, tokenizer, options.workers):
                 _merge(dropped_docs, dd)
                 n_bytes += nb
-                n_read += nr
+                # documents the reader dropped (dd) were read too: kept + dropped = read
+                n_read += nr + sum(dd.values())
                 for doc_id, title, joined, n_short, n_stop in docs:
                     n_oov = 0
                     toks = joined.split(" ") if joined else []

@@ -67,6 +67,7 @@ class Tokenizer:
 
     min_token_length: int = 3
     stopwords: frozenset = field(default_factory=load_stopwords)
+    strip_possessive: bool = True  # False: pre-tokenized input (prep tokens / mm) kept as is
 
     def __post_init__(self):
         check_int(self.min_token_length, "min_token_length", "Tokenizer", lo=1)
@@ -82,7 +83,7 @@ class Tokenizer:
         out = []
         n_short = n_stop = 0
         for t in tokens:
-            if "'" in t and t.endswith("'s"):
+            if self.strip_possessive and "'" in t and t.endswith("'s"):
                 t = t[:-2]
             if len(t) < m:
                 n_short += 1
@@ -101,5 +102,6 @@ class Tokenizer:
         import hashlib
         digest = hashlib.sha256("\n".join(sorted(self.stopwords)).encode()).hexdigest()[:16]
         return {"tokenizer": "lowercase-letter-runs", "token_pattern": TOKEN_PATTERN,
-                "strip_possessive": True, "min_token_length": self.min_token_length,
+                "strip_possessive": self.strip_possessive,
+                "min_token_length": self.min_token_length,
                 "n_stopwords": len(self.stopwords), "stopwords_sha256_16": digest}

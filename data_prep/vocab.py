@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from pathlib import Path
 
 import numpy as np
 
 from lda_sketch.exceptions import InputFormatError
+from lda_sketch.io import safe_read
+from lda_sketch.io.safe_read import REMEDY_CORPUS
+from lda_sketch.limits import MAX_TEXT_BYTES
 
 #: Drop codes used in remap arrays (``remap[w] = -code``) and their reasons.
 DROP_REASONS = {1: "min_df", 2: "max_df", 3: "max_vocab", 4: "oov"}
@@ -54,13 +56,13 @@ def load_vocabulary(corpus_dir) -> tuple[list[str] | None, dict]:
     if not mpath.exists():
         raise InputFormatError(f"--vocab-from {corpus_dir}: not an lda_sketch corpus "
                                f"(no manifest.json). Build the training corpus first.")
-    manifest = json.loads(mpath.read_text("utf-8"))
+    manifest = safe_read.read_json(mpath, remedy=REMEDY_CORPUS)
     if manifest.get("hashed"):
         return None, manifest
-    words = (corpus_dir / "vocab.txt").read_text("utf-8").split("\n")
-    if words and words[-1] == "":
-        words.pop()
-    if len(words) != int(manifest["n_vocab"]):
+    n_vocab = safe_read.field(manifest, "n_vocab", int, mpath, remedy=REMEDY_CORPUS, lo=1)
+    words = safe_read.read_lines(corpus_dir / "vocab.txt", max_bytes=MAX_TEXT_BYTES,
+                                 remedy=REMEDY_CORPUS)
+    if len(words) != n_vocab:
         raise InputFormatError(f"{corpus_dir / 'vocab.txt'}: {len(words)} words, manifest says "
                                f"{manifest['n_vocab']}.")
     return words, manifest

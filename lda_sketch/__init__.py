@@ -11,8 +11,9 @@ Importing this package has no side effects (no MPI, no logging configuration, no
 """
 from ._version import __version__
 
-__all__ = ["__version__", "LDASketch", "TopicModel", "load_model"]
-_LAZY = {"LDASketch": "estimator", "load_model": "estimator", "TopicModel": "topic_model"}
+__all__ = ["__version__", "LDASketch", "TopicModel", "Corpus", "load_model"]
+_LAZY = {"LDASketch": "estimator", "load_model": "estimator", "TopicModel": "topic_model",
+         "Corpus": "io.corpus"}
 
 
 def __getattr__(name):  # lazy: `import lda_sketch` stays cheap (PEP 562)

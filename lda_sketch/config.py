@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,8 +33,11 @@ from . import limits
 from ._validation import param_error
 from .constraints import Bad, Constraint
 from .exceptions import InputFormatError, InvalidParameterError
+from .io.safe_read import REMEDY_CONFIG, loads_toml, read_toml
+from .limits import MAX_CONFIG_BYTES
 from .sampler import INITS, SAMPLERS
 from .stats import BACKENDS
+from .stats.support import SUPPORTS
 
 # Choice lists come from the registries, so a new backend or sampler is accepted everywhere.
 SKETCH_BACKENDS = tuple(BACKENDS)
@@ -81,6 +83,15 @@ class SketchConfig:
                         "count-min query: `min` over rows (never underestimates), or "
                         "`mean-min` (count-mean-min: subtracts each row's mean collision mass; "
                         "not recommended for training, see docs/RESULTS.md)")
+    support: str = _f("none", Constraint("choice", choices=tuple(SUPPORTS)),
+                      "count-min only: `exact` keeps one bit per (word, topic) so estimates are 0 "
+                      "where no token holds the topic (V*K/8 bytes; see docs/SKETCHES.md)")
+    rescale: bool = _f(False, Constraint("bool"),
+                       "count-min only: keep each word's exact token count (4*V bytes) and scale "
+                       "its estimates to sum to it")
+    head_words: int = _f(0, Constraint("int", 0, limits.MAX_VOCAB_SKETCH),
+                         "count-min only: word ids below this (the most frequent words; `prep` "
+                         "numbers words by frequency) get collision-free counters, K each")
 
 
 @dataclass(frozen=True)
@@ -123,6 +134,9 @@ class OutputConfig:
     checkpoint_every: int = _f(0, Constraint("int", 0, None),
                                "iterations between checkpoints (0: never)")
     keep_checkpoints: int = _f(2, Constraint("int", 1, None), "newest checkpoints kept on disk")
+    doc_topics: bool = _f(False, Constraint("bool"),
+                          "write each training document's final topic counts n_dk (sparse, one "
+                          "file per rank) to `doc_topics/`")
 
 
 SECTIONS: dict[str, type] = {"model": ModelConfig, "sketch": SketchConfig,
@@ -139,7 +153,8 @@ PARAM_SECTIONS = {
     "n_topics": "model", "alpha": "model", "beta": "model",
     "backend": "sketch", "n_hashes": "sketch", "n_buckets": "sketch",
     "counter_base": "sketch", "increment": "sketch", "conservative": "sketch",
-    "counter_bits": "sketch", "estimator": "sketch",
+    "counter_bits": "sketch", "estimator": "sketch", "support": "sketch", "rescale": "sketch",
+    "head_words": "sketch",
     "sampler": "sampler", "init": "sampler", "n_iter": "sampler", "seed": "sampler",
     "n_threads": "sampler",
     "evaluate_every": "eval", "fold_in_iters": "eval",
@@ -223,26 +238,17 @@ def from_dict(data: dict, *, source: str | None = None, base_dir=None) -> Config
 def load(path, overrides=()) -> Config:
     """Read a TOML config file, apply dotted ``overrides`` and validate everything."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputFormatError(f"{path}: config file not found") from None
-    except OSError as exc:
-        raise InputFormatError(f"{path}: cannot read config ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputFormatError(f"{path}: not valid TOML ({exc})") from None
+    if not path.exists():
+        raise InputFormatError(f"{path}: config file not found")
+    data = read_toml(path, max_bytes=MAX_CONFIG_BYTES, error=InputFormatError,
+                     remedy=REMEDY_CONFIG)
     cfg = from_dict(data, source=str(path), base_dir=path.resolve().parent)
     return apply_overrides(cfg, overrides) if overrides else cfg
 
 
 def loads(text: str, *, source: str = "<string>", base_dir=None) -> Config:
     """Parse TOML text (paths relative to ``base_dir``, default the working directory)."""
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputFormatError(f"{source}: not valid TOML ({exc})") from None
+    data = loads_toml(text, source, error=InputFormatError)
     return from_dict(data, source=source, base_dir=base_dir if base_dir is not None else Path.cwd())
 
 

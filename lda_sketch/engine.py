@@ -146,7 +146,7 @@ class Engine:
         self._model = None
         self._initialized = True
         logger.debug("rank %d: %d docs, %d tokens, %d (doc, word) pairs, %d distinct words; "
-                     "sampler state %.1f MB, statistics 2 x %.1f MB", self.comm.rank, s.n_docs,
+                     "sampler state %.3g MB, statistics 2 x %.3g MB", self.comm.rank, s.n_docs,
                      s.n_tokens, s.n_pairs, s.n_words, s.nbytes / 1e6, self.stats.nbytes / 1e6)
 
     def _check_initialized(self):
@@ -249,8 +249,12 @@ class Engine:
                 "z": s.z_doc_major(),
                 "stats": np.frombuffer(self.stats.serialize(), np.uint8)}  # owns its bytearray
 
-    def load_state_dict(self, d: dict) -> None:
-        """Restore :meth:`state_dict` output (same shard and params); :meth:`step` continues."""
+    def load_state_dict(self, d: dict, *, sync: bool = True) -> None:
+        """Restore :meth:`state_dict` output (same shard and params); :meth:`step` continues.
+
+        Collective. With ``sync=False`` only the local part runs (every check that can fail);
+        every rank must then call :meth:`sync_state`, so a bad state on one rank can be reported
+        on all ranks before anyone enters a collective."""
         s = self.state
         try:
             version = int(d["format_version"])
@@ -259,7 +263,9 @@ class Engine:
                       "token_offset": s.token_offset, "n_tokens": s.n_tokens}
             bad = [f"{k} is {int(d[k])}, expected {v}" for k, v in checks.items() if int(d[k]) != v]
             z, raw, iteration = d["z"], d["stats"], int(d["iteration"])
-        except (KeyError, TypeError, ValueError) as exc:
+            if iteration < 0:
+                raise ValueError(f"iteration {iteration} < 0")
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise CorruptDataError(f"Engine state is missing or has a bad field: {exc}.") from None
         if version > STATE_VERSION:
             raise CorruptDataError(f"Engine state version {version} is newer than this lda_sketch "
@@ -277,6 +283,12 @@ class Engine:
         self._fresh = stats.empty_like()
         self.iteration = iteration
         self._model = None
+        if sync:
+            self.sync_state()
+
+    def sync_state(self) -> None:
+        """Collective: the global word counts of a state loaded with ``sync=False``."""
+        s = self.state
         wc = np.zeros(self.n_vocab, np.int64)
         np.add.at(wc, s.words, s.word_tokens)
         self._word_counts = self.comm.allreduce_sum(wc)

@@ -19,20 +19,23 @@ process.
 """
 from __future__ import annotations
 
-import dataclasses
+import sys
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from . import config as config_mod
-from ._validation import check_int, param_error
-from .config import PARAM_SECTIONS, param_default
-from .data import check_same_vocab
+from ._validation import check_int
+from .config import param_default
 from .engine import Engine, EngineParams
-from .exceptions import NotFittedError
+from .estimator_params import EstimatorParams
+from .evaluation.coherence import coherence
+from .exceptions import InputFormatError, NotFittedError
+from .inputs import as_corpus, n_dropped_oov
 from .io.corpus import Corpus
 from .io.model_io import provenance
+from .progress import record_line
+from .report import format_report, summarize
 from .threads import numba_threads
 from .topic_model import TopicModel
 from .train import Loop
@@ -40,7 +43,12 @@ from .train import Loop
 _D = param_default
 
 
-class LDASketch:
+def _view(name: str) -> property:
+    """A read-only attribute delegated to the fitted ``model_``."""
+    return property(lambda self: getattr(self._fitted(), name))
+
+
+class LDASketch(EstimatorParams):
     """LDA trained by SCA with word-topic counts in a (sketched) statistics backend.
 
     Parameters
@@ -66,6 +74,15 @@ class LDASketch:
     estimator : {"min", "mean-min"}, default "min"
         Count-min query: the minimum over rows, or count-mean-min (each row's value minus the
         mean collision mass of its bucket, median over rows, clipped to [0, min]).
+    support : {"none", "exact"}, default "none"
+        Count-min backends: keep one bit per (word, topic) so estimates are 0 where no token
+        holds the topic (``n_vocab * ceil(n_topics / 8)`` more bytes).
+    rescale : bool, default False
+        Count-min backends: keep each word's exact token count (``4 * n_vocab`` bytes) and
+        scale its estimates to sum to it.
+    head_words : int, default 0
+        Count-min backends: word ids below this (the most frequent words) get collision-free
+        counters (``head_words * n_topics`` cells).
     sampler : {"sca", "sem"}, default "sca"
         Fast word-major SCA kernel, or the plain O(K)-per-token reference.
     init : {"sparse", "uniform"}, default "sparse"
@@ -97,8 +114,11 @@ class LDASketch:
     vocab_ : list of str or None
     word_counts_ : ndarray of shape (n_vocab,)
         Training word frequencies (for the unigram baseline).
-    topic_word_ : ndarray of shape (n_topics, n_vocab)
+    topic_word_, components_ : ndarray of shape (n_topics, n_vocab)
         phi, rows normalised over the whole vocabulary (computed on access).
+
+    Documents (``X``, ``heldout``) may be a Corpus, a corpus directory, a count matrix, token
+    lists or gensim bag-of-words lists (:mod:`lda_sketch.inputs`; docs/USAGE.md).
     """
 
     def __init__(self, n_topics: int = _D("n_topics"), *, alpha: float = _D("alpha"),
@@ -106,7 +126,9 @@ class LDASketch:
                  n_hashes: int = _D("n_hashes"), n_buckets: int = _D("n_buckets"),
                  counter_base: float = _D("counter_base"), increment: str = _D("increment"),
                  conservative: bool = _D("conservative"), counter_bits: int = _D("counter_bits"),
-                 estimator: str = _D("estimator"), sampler: str = _D("sampler"),
+                 estimator: str = _D("estimator"), support: str = _D("support"),
+                 rescale: bool = _D("rescale"), head_words: int = _D("head_words"),
+                 sampler: str = _D("sampler"),
                  init: str = _D("init"), n_iter: int = _D("n_iter"), seed: int = _D("seed"),
                  n_threads: int | None = _D("n_threads"),
                  evaluate_every: int | None = _D("evaluate_every"),
@@ -122,6 +144,9 @@ class LDASketch:
         self.conservative = conservative
         self.counter_bits = counter_bits
         self.estimator = estimator
+        self.support = support
+        self.rescale = rescale
+        self.head_words = head_words
         self.sampler = sampler
         self.init = init
         self.n_iter = n_iter
@@ -131,67 +156,31 @@ class LDASketch:
         self.fold_in_iters = fold_in_iters
         self._config = None          # the run config, when built from one
         self._engine = None
-        self.model_ = None
-
-    # ------------------------------------------------------------------ params / config
-    def get_params(self, deep: bool = True) -> dict:
-        """The constructor parameters (scikit-learn protocol; no nested estimators)."""
-        return {k: getattr(self, k) for k in PARAM_SECTIONS}
-
-    def set_params(self, **params) -> "LDASketch":
-        for k, v in params.items():
-            if k not in PARAM_SECTIONS:
-                raise param_error(k, "LDASketch", "one of " + ", ".join(PARAM_SECTIONS), v)
-            setattr(self, k, v)
-        return self
-
-    def to_config(self) -> config_mod.Config:
-        """The validated :class:`~lda_sketch.config.Config` of these parameters (``[data]`` and
-        ``[output]`` from the config this model was built from, if any)."""
-        self._validate()
-        base = self._config or config_mod.Config()
-        sections = {s: {} for s in config_mod.SECTIONS}
-        for k, s in PARAM_SECTIONS.items():
-            v = getattr(self, k)
-            if k == "evaluate_every" and v is None:
-                v = 0
-            sections[s][k] = v
-        return base.replace(**{s: dataclasses.replace(getattr(base, s), **kv)
-                               for s, kv in sections.items() if kv})
-
-    @classmethod
-    def from_config(cls, cfg: config_mod.Config) -> "LDASketch":
-        """Build from a :class:`~lda_sketch.config.Config` (or a path to a TOML file)."""
-        if not isinstance(cfg, config_mod.Config):
-            cfg = config_mod.load(cfg)
-        kw = {k: getattr(getattr(cfg, s), k) for k, s in PARAM_SECTIONS.items()}
-        kw["evaluate_every"] = kw["evaluate_every"] or None
-        model = cls(**kw)
-        model._config = cfg
-        return model
-
-    def _validate(self) -> None:
-        """Check every parameter against the config table (scikit-learn message shape)."""
-        for k, s in PARAM_SECTIONS.items():
-            v = getattr(self, k)
-            if k == "evaluate_every":  # None (not 0) means "only at the end" here
-                if v is not None:
-                    check_int(v, k, "LDASketch", lo=1)
-                continue
-            config_mod.check_param(v, k, "LDASketch", s)
+        self._corpus = None          # the documents of the last fit (coherence, summary)
+        self._model = None           # model_ (a property: scikit-learn sets nothing else here)
 
     # ------------------------------------------------------------------ fitting
-    def fit(self, corpus, heldout=None, *, n_iter: int | None = None) -> "LDASketch":
-        """Fit from scratch on ``corpus`` (a :class:`Corpus` or corpus directory).
+    def fit(self, X, y=None, *, heldout=None, vocab=None, n_iter: int | None = None,
+            verbose: bool = False, callback=None) -> "LDASketch":
+        """Fit from scratch on ``X``: a :class:`Corpus`, a corpus directory, a document-term
+        count matrix (``scipy.sparse``, e.g. ``CountVectorizer`` output; ``vocab`` = its
+        ``get_feature_names_out()``), a list of token lists, or gensim-style bag-of-words
+        documents (``vocab`` = the id -> word map). ``y`` is ignored (scikit-learn protocol).
 
-        ``heldout``: optional corpus scored every ``evaluate_every`` iterations and at the end
-        (records in ``history_``). ``n_iter`` overrides the constructor's value for this call.
+        ``heldout``: optional documents (same kinds, mapped into the training vocabulary)
+        scored every ``evaluate_every`` iterations and at the end (records in ``history_``).
+        ``n_iter`` overrides the constructor's value for this call. ``verbose``: print one line
+        per evaluation to stderr; ``callback(record)`` is called after each evaluation.
         """
+        if isinstance(y, (Corpus, str, Path)):
+            raise TypeError("LDASketch.fit(X, y): y is ignored; pass held-out documents as "
+                            "fit(X, heldout=...)")
         self._validate()
-        corpus = _as_corpus(corpus, "corpus")
-        heldout = _as_corpus(heldout, "heldout") if heldout is not None else None
-        if heldout is not None:
-            check_same_vocab(corpus, heldout, "LDASketch.fit(heldout=...)")
+        corpus = as_corpus(X, "X", vocab=vocab)
+        if corpus.n_tokens == 0:
+            raise InputFormatError(f"LDASketch.fit: X has no tokens ({corpus.n_docs} "
+                                   f"documents); nothing to fit")
+        heldout = as_corpus(heldout, "heldout", ref=corpus) if heldout is not None else None
         cfg = self.to_config()
         n_iter = self.n_iter if n_iter is None else check_int(n_iter, "n_iter", "LDASketch.fit",
                                                               lo=0)
@@ -199,34 +188,63 @@ class LDASketch:
             engine = Engine(EngineParams.from_config(cfg), corpus, corpus.n_vocab,
                             heldout=heldout)
             engine.initialize()
-            self._engine = engine
+            self._engine, self._corpus = engine, corpus
             self.model_ = replace(engine.model(), vocab=corpus.vocab, config=cfg,
                                   reverse_map=corpus.reverse_map,
                                   provenance=provenance(corpus.manifest))
-            self._run(n_iter)
+            self._run(n_iter, verbose=verbose, callback=callback, final=True)
         return self
 
-    def partial_fit(self, n_iter: int = 1) -> "LDASketch":
-        """Continue fitting the same corpus for ``n_iter`` more iterations.
+    def fit_transform(self, X, y=None, **fit_params) -> np.ndarray:
+        """:meth:`fit` then :meth:`transform` of the same documents: theta (n_docs, n_topics)."""
+        vocab = fit_params.get("vocab")
+        corpus = as_corpus(X, "X", vocab=vocab)
+        return self.fit(corpus, y, **{k: v for k, v in fit_params.items()
+                                      if k != "vocab"}).transform(corpus)
 
-        ``fit(n_iter=a)`` then ``partial_fit(b)`` is bitwise identical to ``fit(n_iter=a+b)``
-        (up to where evaluations happened). Needs a model fitted in this process (a loaded model
-        has no topic assignments; use ``lda-sketch train --resume`` with a checkpoint).
+    def continue_fit(self, n_iter: int = 1, *, verbose: bool = False,
+                     callback=None) -> "LDASketch":
+        """Run ``n_iter`` more iterations on the corpus of the last :meth:`fit`.
+
+        ``fit(n_iter=a)`` then ``continue_fit(b)`` is bitwise identical to ``fit(n_iter=a+b)``
+        (up to where evaluations happened). A call evaluates at the multiples of
+        ``evaluate_every`` and, only when ``fit`` was given ``heldout``, at its last iteration:
+        looping ``continue_fit(1)`` without held-out data pays no evaluation in between. Needs
+        a model fitted in this process (a loaded model has no topic assignments; use
+        ``lda-sketch train --resume`` with a checkpoint).
         """
         if self._engine is None:
-            raise NotFittedError("partial_fit continues a fit() made in this process; a loaded "
+            raise NotFittedError("continue_fit continues a fit() made in this process; a loaded "
                                  "model has no topic assignments (resume a run from its "
                                  "checkpoint with `lda-sketch train --resume RUN_DIR`).")
-        n_iter = check_int(n_iter, "n_iter", "LDASketch.partial_fit", lo=0)
+        n_iter = check_int(n_iter, "n_iter", "LDASketch.continue_fit", lo=0)
         with numba_threads(self.n_threads):
-            self._run(n_iter)
+            self._run(n_iter, verbose=verbose, callback=callback,
+                      final=self._engine.heldout is not None)
         return self
 
-    def _run(self, n_more: int) -> None:
+    def partial_fit(self, *args, **kwargs):
+        """Not scikit-learn's ``partial_fit`` (learning from a new batch of documents), which
+        this estimator does not offer: more iterations on the same corpus is
+        :meth:`continue_fit`."""
+        raise NotImplementedError(
+            "LDASketch.partial_fit is not offered: scikit-learn's partial_fit learns from new "
+            "documents, which SCA on a fixed corpus does not. For more iterations on the "
+            "fitted corpus call continue_fit(n_iter).")
+
+    def _run(self, n_more: int, *, verbose: bool = False, callback=None,
+             final: bool = True) -> None:
         history = self.model_.history
         loop = Loop(self._engine, history=history, evaluate_every=self.evaluate_every or 0,
-                    elapsed=history[-1]["elapsed"] if history else 0.0)
-        loop.run(self._engine.iteration + n_more)
+                    elapsed=history[-1]["elapsed"] if history else 0.0, evaluate_last=final)
+
+        def on_record(rec):
+            if verbose:
+                print(record_line(rec), file=sys.stderr, flush=True)
+            if callback is not None:
+                callback(dict(rec))
+
+        loop.run(self._engine.iteration + n_more, on_record=on_record)
         # A fresh view of the new statistics; vocabulary, config and history carry over.
         view = self._engine.model()
         self.model_ = replace(self.model_, stats=view.stats, iteration=view.iteration,
@@ -239,38 +257,27 @@ class LDASketch:
                                  "LDASketch.load() first.")
         return self.model_
 
-    @property
-    def stats_(self):
-        return self._fitted().stats
-
-    @property
-    def n_iter_(self) -> int:
-        return self._fitted().iteration
-
-    @property
-    def history_(self) -> list:
-        return self._fitted().history
-
-    @property
-    def vocab_(self):
-        return self._fitted().vocab
-
-    @property
-    def reverse_map_(self):
-        return self._fitted().reverse_map
-
-    @property
-    def word_counts_(self) -> np.ndarray:
-        return self._fitted().word_counts
-
-    @property
-    def n_vocab_(self) -> int:
-        return self._fitted().n_vocab
+    model_ = property(lambda self: self._model, lambda self, m: setattr(self, "_model", m),
+                      doc="The fitted TopicModel, or None before fit/load.")
+    # Views of model_ (documented in the class docstring).
+    stats_ = _view("stats")
+    n_iter_ = _view("iteration")
+    history_ = _view("history")
+    vocab_ = _view("vocab")
+    reverse_map_ = _view("reverse_map")
+    word_counts_ = _view("word_counts")
+    n_vocab_ = _view("n_vocab")
 
     @property
     def topic_word_(self) -> np.ndarray:
         """phi: float64 (n_topics, n_vocab), rows sum to 1. Allocates K x V."""
         return self._fitted().topic_word()
+
+    @property
+    def components_(self) -> np.ndarray:
+        """scikit-learn's name for :attr:`topic_word_` (n_topics, n_vocab); normalised rows,
+        where ``LatentDirichletAllocation.components_`` holds unnormalised pseudo-counts."""
+        return self.topic_word_
 
     def topic_word_columns(self, words) -> np.ndarray:
         """phi columns for ``words``: float64 (n_topics, len(words))."""
@@ -286,31 +293,66 @@ class LDASketch:
         return self._fitted().top_words(top_n)
 
     # ------------------------------------------------------------------ inference
-    def transform(self, corpus) -> np.ndarray:
+    def transform(self, X, *, vocab=None) -> np.ndarray:
         """Document-topic proportions theta: float64 (n_docs, n_topics), rows sum to 1.
 
-        EM fold-in with phi fixed on all tokens of each document (``fold_in_iters`` steps).
-        Word ids outside the training vocabulary are ignored.
+        ``X``: any input :meth:`fit` takes, mapped into the model's vocabulary (unknown words
+        dropped; a Corpus over another vocabulary is refused). EM fold-in with phi fixed on all
+        tokens of each document (``fold_in_iters`` steps).
         """
         model = self._fitted()
-        corpus = _as_corpus(corpus, "corpus")
+        corpus = as_corpus(X, "X", vocab=vocab, ref=model)
         with numba_threads(self.n_threads):
             return model.transform(corpus, n_iter=int(self.fold_in_iters))
 
-    def evaluate(self, heldout, *, comm=None) -> dict:
+    def evaluate(self, heldout, *, vocab=None, comm=None) -> dict:
         """Document-completion evaluation (protocol: :mod:`lda_sketch.evaluation.perplexity`).
 
-        Returns ``{"perplexity", "unigram_perplexity", "loglik", "n_scored", "n_observed",
-        "n_oov", "t_eval"}``.
+        ``heldout``: any input :meth:`fit` takes, mapped into the model's vocabulary. Returns
+        ``{"perplexity", "unigram_perplexity", "loglik", "n_scored", "n_observed", "n_oov",
+        "t_eval"}``; ``n_oov`` includes the tokens dropped as unknown words by that mapping.
         """
         model = replace(self._fitted(), fold_in_iters=int(self.fold_in_iters))
-        heldout = _as_corpus(heldout, "heldout")
+        heldout = as_corpus(heldout, "heldout", vocab=vocab, ref=model)
         with numba_threads(self.n_threads):
-            return model.evaluate(heldout, comm=comm)
+            out = model.evaluate(heldout, comm=comm)
+        out["n_oov"] += n_dropped_oov(heldout)
+        return out
 
-    def perplexity(self, heldout) -> float:
+    def perplexity(self, heldout, *, vocab=None) -> float:
         """Held-out perplexity by document completion (lower is better)."""
-        return float(self.evaluate(heldout)["perplexity"])
+        return float(self.evaluate(heldout, vocab=vocab)["perplexity"])
+
+    def score(self, X, y=None, *, vocab=None) -> float:
+        """Held-out log-likelihood per scored token by document completion (higher is better;
+        ``-log(perplexity)``), the score ``GridSearchCV`` maximises. ``y`` is ignored."""
+        res = self.evaluate(X, vocab=vocab)
+        return float(res["loglik"] / res["n_scored"]) if res["n_scored"] else float("nan")
+
+    def coherence(self, X=None, *, top_n: int = 10, vocab=None) -> dict:
+        """UMass and NPMI of each topic's ``top_n`` words over the documents ``X`` (default:
+        the training documents of this process's fit), and topic diversity
+        (:func:`lda_sketch.evaluation.coherence.coherence`)."""
+        ids, _ = self._fitted().top_word_ids(top_n)
+        return coherence(ids, self._docs(X, vocab))
+
+    def summary(self, X=None, *, top_n: int = 10, file=None) -> dict:
+        """Print the model's summary (parameters, backend bytes against dense, iterations,
+        last perplexity against unigram, topic sizes with top words, coherence over ``X`` or
+        the training documents when known) to ``file`` (default stdout); return it as a dict
+        (:func:`lda_sketch.report.summarize`)."""
+        docs = self._docs(X, None) if X is not None or self._corpus is not None else None
+        out = summarize(self._fitted(), corpus=docs, top_n=top_n)
+        print(format_report(out), file=file or sys.stdout)
+        return out
+
+    def _docs(self, X, vocab) -> Corpus:
+        if X is None:
+            if self._corpus is None:
+                raise ValueError("no documents: pass X (the model was not fitted in this "
+                                 "process, so its training documents are unknown)")
+            return self._corpus
+        return as_corpus(X, "X", vocab=vocab, ref=self._fitted())
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, *, overwrite: bool = False) -> Path:
@@ -334,22 +376,7 @@ class LDASketch:
         est.model_ = model
         return est
 
-    def __repr__(self) -> str:
-        defaults = LDASketch().get_params()
-        args = [repr(self.n_topics)] + [f"{k}={v!r}" for k, v in self.get_params().items()
-                                        if k != "n_topics" and v != defaults[k]]
-        return f"LDASketch({', '.join(args)})"
-
 
 def load_model(path) -> LDASketch:
     """Shorthand for :meth:`LDASketch.load`."""
     return LDASketch.load(path)
-
-
-def _as_corpus(x, name: str) -> Corpus:
-    if isinstance(x, Corpus):
-        return x
-    if isinstance(x, (str, Path)):
-        return Corpus.open(x)
-    raise TypeError(f"{name} must be a Corpus or a corpus directory path, "
-                    f"got {type(x).__name__}")

@@ -26,3 +26,13 @@ COUNTER_BITS = (8, 16)
 MAX_COUNTER_BASE = 2.0
 #: ``--set`` accepts ``a**b`` for ints; the exponent is bounded so the value stays small.
 MAX_SET_EXPONENT = 64
+#: Readers (``io/safe_read.py``) refuse files larger than these before reading a byte.
+MAX_JSON_BYTES = 256 * 2**20          # model.json, checkpoint.json, manifest.json
+MAX_CONFIG_BYTES = 16 * 2**20         # TOML configs and sweep specs
+MAX_TEXT_BYTES = 4 * 2**30            # vocab.txt, docs.tsv, reverse_map.tsv
+MAX_ARRAY_FILE_BYTES = MAX_CELL_BYTES + 2**30   # stats.bin, .npy and .npz files
+#: Nesting depth of JSON/TOML values (deeper is refused, never a RecursionError).
+MAX_NESTING = 64
+#: Bytes of a .npy header; members of a .npz archive.
+MAX_NPY_HEADER = 10000
+MAX_ZIP_MEMBERS = 4096

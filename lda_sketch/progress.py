@@ -70,3 +70,17 @@ def _fmt_s(s: float) -> str:
     if s < 3600:
         return f"{s // 60}m{s % 60:02d}s"
     return f"{s // 3600}h{(s % 3600) // 60:02d}m"
+
+
+def record_line(rec: dict) -> str:
+    """One line per evaluation record (keys: ``lda_sketch.train.METRIC_KEYS``); for
+    ``LDASketch.fit(verbose=True)``."""
+    parts = [f"iteration {rec['iteration']}"]
+    if rec.get("perplexity") is not None:
+        parts.append(f"perplexity {rec['perplexity']:.2f} (unigram "
+                     f"{rec.get('unigram_perplexity') or float('nan'):.2f})")
+    if rec.get("train_loglik_per_token") is not None:
+        parts.append(f"train loglik/token {rec['train_loglik_per_token']:.4f}")
+    parts.append(f"{rec.get('t_sample') or 0.0:.3f} s/iter sampling")
+    parts.append(f"elapsed {rec.get('elapsed') or 0.0:.1f} s")
+    return "lda_sketch: " + ", ".join(parts)

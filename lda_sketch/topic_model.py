@@ -27,9 +27,11 @@ from . import config as config_mod
 from ._validation import check_int
 from .evaluation.perplexity import (completion_loglik, doc_row_counts, fold_in_theta,
                                     unigram_perplexity)
-from .exceptions import CorruptDataError
+from .exceptions import CorruptDataError, InputFormatError
 from .io.corpus import Corpus, hashed_word
 from .io.model_io import ModelFiles, load_model_dir, provenance, save_model_dir
+from .io.safe_read import REMEDY_MODEL
+from .io.safe_read import field as json_field
 from .stats import BACKENDS, TopicWordStats
 from .stats.serialization import unpack
 
@@ -111,6 +113,13 @@ class TopicModel:
     def top_words(self, top_n: int = 10) -> list[list[tuple[str, float]]]:
         """Each topic's ``top_n`` most probable words as ``[(word, prob), ...]``; ties broken by
         word id. One pass over the vocabulary in chunks (bounded memory for any V)."""
+        best_w, best_p = self.top_word_ids(top_n)
+        return [[(self.word(int(w)), float(p)) for w, p in zip(best_w[k], best_p[k])]
+                for k in range(self.n_topics)]
+
+    def top_word_ids(self, top_n: int = 10) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, probs)``: int64 and float64 (n_topics, min(top_n, n_vocab)), each row's most
+        probable words first (ties by word id)."""
         n = min(check_int(top_n, "top_n", "TopicModel.top_words", lo=1), self.n_vocab)
         K, V = self.n_topics, self.n_vocab
         best_p = np.full((K, 0), -1.0)
@@ -124,8 +133,7 @@ class TopicModel:
             order = np.lexsort((w, -p), axis=1)[:, :n]
             best_p = np.take_along_axis(p, order, 1)
             best_w = np.take_along_axis(w, order, 1)
-        return [[(self.word(int(w)), float(p)) for w, p in zip(best_w[k], best_p[k])]
-                for k in range(K)]
+        return best_w, best_p
 
     def get_topic_words(self, topic_id: int, top_n: int = 10) -> list[tuple[str, float]]:
         """The ``top_n`` most probable words of topic ``topic_id``."""
@@ -143,19 +151,23 @@ class TopicModel:
         """Document-topic proportions theta: float64 (n_docs, n_topics), rows sum to 1.
 
         EM fold-in with phi fixed on all tokens of each document (``n_iter`` steps, default
-        :attr:`fold_in_iters`). Ids outside ``[0, n_vocab)`` are ignored and counted in the log.
+        :attr:`fold_in_iters`). Ids outside ``[0, n_vocab)`` are refused (InputFormatError):
+        the corpus is not over this model's vocabulary.
         """
         n_iter = self.fold_in_iters if n_iter is None else check_int(
             n_iter, "n_iter", "TopicModel.transform", lo=0)
         lengths = np.diff(np.asarray(corpus.doc_ptr, np.int64))
         w = np.asarray(corpus.word_ids, np.int64)
         doc = np.repeat(np.arange(lengths.shape[0], dtype=np.int64), lengths)
-        ok = (w >= 0) & (w < self.n_vocab)
-        if not ok.all():
-            log.warning("transform: ignored %d tokens with ids outside [0, %d)",
-                        int((~ok).sum()), self.n_vocab)
-        words, rows = np.unique(w[ok], return_inverse=True)
-        ptr, rr, cc = doc_row_counts(doc[ok], rows.astype(np.int64), lengths.shape[0],
+        bad = (w < 0) | (w >= self.n_vocab)
+        if bad.any():
+            raise InputFormatError(
+                f"transform: {int(bad.sum())} tokens have word ids outside [0, {self.n_vocab}) "
+                f"(largest {int(w.max())}): the corpus is not over this model's vocabulary; "
+                f"prepare it with `lda-sketch prep ... --vocab-from` the training corpus, or "
+                f"pass token lists (mapped into the model's vocabulary)")
+        words, rows = np.unique(w, return_inverse=True)
+        ptr, rr, cc = doc_row_counts(doc, rows.astype(np.int64), lengths.shape[0],
                                      words.shape[0])
         phi_rows = np.ascontiguousarray(self.topic_word_columns(words).T)
         return fold_in_theta(ptr, rr, cc, phi_rows, float(self.alpha), int(n_iter))
@@ -203,31 +215,54 @@ class TopicModel:
     def load(cls, path) -> "TopicModel":
         """Load a model directory written by :meth:`save` (or ``RUN_DIR/model``)."""
         files = load_model_dir(path)
-        meta = files.meta
+        meta, mpath, rem = files.meta, Path(path) / "model.json", REMEDY_MODEL
+        params = json_field(meta, "params", dict, mpath, remedy=rem)
+        fitted = json_field(meta, "fitted", dict, mpath, remedy=rem)
+        alpha = json_field(params, "alpha", float, mpath, remedy=rem, where="params.")
+        beta = json_field(params, "beta", float, mpath, remedy=rem, where="params.")
+        fold_in = json_field(params, "fold_in_iters", int, mpath, remedy=rem, where="params.",
+                        default=100, lo=0)
+        n_vocab, n_topics, iteration = (json_field(fitted, k, int, mpath, remedy=rem, lo=0,
+                                              where="fitted.")
+                                        for k in ("n_vocab", "n_topics", "iteration"))
+        spath = Path(path) / "stats.bin"
         try:
-            params = dict(meta["params"])
-            fitted = meta["fitted"]
             backend = unpack(files.stats_bytes)[0]
+            if backend not in BACKENDS:
+                raise CorruptDataError(f"unknown statistics backend {backend[:80]!r}")
             stats = BACKENDS[backend].deserialize(files.stats_bytes)
-            counts = files.arrays["word_counts"]
-            alpha, beta = float(params["alpha"]), float(params["beta"])
-            fold_in = int(params.get("fold_in_iters", 100))
-            n_vocab, n_topics, iteration = (int(fitted["n_vocab"]), int(fitted["n_topics"]),
-                                            int(fitted["iteration"]))
-        except KeyError as exc:
-            raise CorruptDataError(f"{path}: model is incomplete (missing {exc}).") from None
+        except CorruptDataError as exc:
+            raise CorruptDataError(f"{spath}: {str(exc).rstrip('.')}; {rem}.") from None
+        if not (0 < alpha < float("inf") and 0 < beta < float("inf")):
+            raise CorruptDataError(f"{mpath}: 'params.alpha' and 'params.beta' must be positive "
+                                   f"and finite, found {alpha}, {beta}; {rem}.")
+        if "word_counts" not in files.arrays:
+            raise CorruptDataError(f"{mpath}: 'arrays.word_counts' is missing; {rem}.")
+        counts = files.arrays["word_counts"]
+        if counts.shape != (stats.n_vocab,):
+            raise CorruptDataError(f"{Path(path) / 'word_counts.npy'}: shape {counts.shape}, the "
+                                   f"statistics have n_vocab = {stats.n_vocab}; {rem}.")
+        if files.vocab is not None and len(files.vocab) != stats.n_vocab:
+            raise CorruptDataError(f"{Path(path) / 'vocab.txt'}: {len(files.vocab)} words, the "
+                                   f"statistics have n_vocab = {stats.n_vocab}; {rem}.")
         if stats.n_vocab != n_vocab or stats.n_topics != n_topics:
             raise CorruptDataError(f"{path}: stats.bin has shape ({stats.n_vocab}, "
                                    f"{stats.n_topics}) but model.json says "
                                    f"({n_vocab}, {n_topics}).")
         cfg = (config_mod.from_dict(meta["config"], source=f"{path}/model.json")
                if "config" in meta else None)
-        rm = meta.get("reverse_map")
-        reverse_map = {int(i): [tuple(x) for x in v] for i, v in rm.items()} if rm else None
+        rm = json_field(meta, "reverse_map", dict, mpath, remedy=rem, default=None)
+        try:
+            reverse_map = ({int(i): [(str(w), int(c)) for w, c in v] for i, v in rm.items()}
+                           if rm else None)
+        except (TypeError, ValueError):
+            raise CorruptDataError(f"{mpath}: 'reverse_map' must map ids to [[word, count], "
+                                   f"...]; {rem}.") from None
+        history = json_field(meta, "history", list, mpath, remedy=rem, default=[])
+        prov = json_field(meta, "provenance", dict, mpath, remedy=rem, default={})
         try:
             return cls(stats, alpha, beta, counts, iteration=iteration, fold_in_iters=fold_in,
                        vocab=files.vocab, reverse_map=reverse_map, config=cfg,
-                       history=list(meta.get("history", [])),
-                       provenance=meta.get("provenance", {}))
+                       history=list(history), provenance=prov)
         except CorruptDataError as exc:
             raise CorruptDataError(f"{path}: {exc}") from None

@@ -11,6 +11,8 @@ A run directory (``train_run``) holds::
     metrics.jsonl          one JSON object per evaluation (keys: :data:`METRIC_KEYS`)
     checkpoints/iter-N/    Engine.state_dict of every rank + driver state (``io/checkpoint.py``)
     model/                 the final model (``io/model_io.py``), loadable with ``TopicModel.load``
+    doc_topics/            with ``[output] doc_topics``: each rank's documents' final n_dk
+                           (``io/doc_topics.py``)
 
 Collective: with a ``comm`` of P ranks every rank calls :func:`train_run`; rank 0 alone writes
 files and shows progress. ``--resume`` continues from the newest checkpoint, and the continued
@@ -31,15 +33,19 @@ import numpy as np
 from .config import Config
 from .config import load as config_load
 from .data import load_data
-from .distributed.collective import abort_on_error, collective_errors
+from .distributed.collective import abort_on_error, any_rank, collective_errors
 from .distributed.comm import SerialComm
 from .distributed.faults import injected_fault_iteration, raise_injected
 from .distributed.partition import shard_of
 from .engine import Engine, EngineParams
-from .exceptions import InputFormatError, InvalidParameterError
+from .exceptions import (CorruptDataError, IncompatibleStatsError, InputFormatError,
+                         InvalidParameterError)
 from .io.atomic import write_text_atomic
 from .io.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from .io.doc_topics import write_shard_doc_topics
 from .io.model_io import manifest_checksum, provenance
+from .interrupts import Interrupted
+from .io.safe_read import REMEDY_CHECKPOINT, read_json
 from .machine import peak_rss_mib
 from .progress import Progress
 from .stats import BACKENDS
@@ -60,7 +66,8 @@ TIMING_KEYS = ("t_sample", "t_build", "t_merge", "t_eval", "elapsed", "peak_rss_
 
 # Keys that may change when a run is resumed; anything else would change the results.
 RESUMABLE_KEYS = {("sampler", "n_iter"), ("sampler", "n_threads"), ("eval", "evaluate_every"),
-                  ("output", "checkpoint_every"), ("output", "keep_checkpoints")}
+                  ("output", "checkpoint_every"), ("output", "keep_checkpoints"),
+                  ("output", "doc_topics")}
 
 
 # --------------------------------------------------------------------------- setup checks
@@ -93,27 +100,38 @@ class Loop:
 
     ``history`` (list of metric dicts) is appended to in place. Evaluations happen at every
     multiple of ``evaluate_every`` and at the last iteration of a call to :meth:`run` (when
-    ``evaluate_every`` is 0, only there). Evaluation is collective; with ``evaluate=False`` no
-    held-out data is touched and records carry only timings.
+    ``evaluate_every`` is 0, only there; with ``evaluate_last=False`` not there, so a caller
+    looping ``run(it + 1)`` pays no evaluation between the multiples). Evaluation is
+    collective; with ``evaluate=False`` no held-out data is touched and records carry only
+    timings.
     """
 
     def __init__(self, engine, *, history: list | None = None, evaluate: bool = True,
-                 evaluate_every: int = 0, elapsed: float = 0.0):
+                 evaluate_every: int = 0, elapsed: float = 0.0, evaluate_last: bool = True):
         self.engine = engine
         self.history = history if history is not None else []
         self.evaluate = evaluate
         self.evaluate_every = int(evaluate_every)
+        self.evaluate_last = bool(evaluate_last)
         self.elapsed0 = float(elapsed)
         self._acc = _Acc()
 
     def due(self, it: int, last: int) -> bool:
-        return it == last or (self.evaluate_every > 0 and it % self.evaluate_every == 0)
+        return ((it == last and self.evaluate_last)
+                or (self.evaluate_every > 0 and it % self.evaluate_every == 0))
 
-    def run(self, last: int, *, on_record=None, after_step=None, progress=None) -> list[dict]:
+    def run(self, last: int, *, on_record=None, after_step=None, progress=None,
+            stop=None) -> list[dict]:
         """Step to iteration ``last``. ``on_record(rec)`` after each evaluation,
-        ``after_step(iteration)`` after each iteration (e.g. checkpoints)."""
+        ``after_step(iteration)`` after each iteration (e.g. checkpoints). ``stop()`` (collective)
+        is asked before each step; when it is true the loop ends there and :attr:`stopped` is
+        set."""
         t0 = time.perf_counter()
+        self.stopped = False
         while self.engine.iteration < last:
+            if stop is not None and stop():
+                self.stopped = True
+                break
             info = self.engine.step()
             self._acc.add(info)
             # One parseable line per iteration under `lda-sketch -v` (scripts/bench_distributed.py).
@@ -176,7 +194,7 @@ def _plain(v):
 
 # --------------------------------------------------------------------------- a run directory
 def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrite: bool = False,
-              progress: bool | None = None, after_step=None):
+              progress: bool | None = None, after_step=None, stop=None):
     """Train per ``cfg`` into run directory ``out_dir`` (see the module docstring).
 
     Collective over ``comm`` (default: one process). ``resume=True`` continues from the newest
@@ -186,6 +204,11 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
 
     Nothing in an existing ``out`` is deleted or replaced before the new run has passed setup
     (config, corpus, backend and checkpoint checks on every rank).
+
+    ``stop`` (e.g. the :class:`~lda_sketch.interrupts.StopFlag` of ``lda-sketch train``) is asked
+    at every iteration boundary, collectively: once it is true on any rank, every rank stops
+    after the same iteration, a checkpoint of it is written and
+    :class:`~lda_sketch.interrupts.Interrupted` is raised on every rank (no model is saved).
     """
     comm = comm or SerialComm()
     out = Path(out_dir)
@@ -211,6 +234,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
         engine = Engine(params, shard, train.n_vocab, comm=comm, heldout=held_shard)
         if ckpt is not None:
             state, driver = load_checkpoint(ckpt, rank=comm.rank, n_ranks=comm.size)
+            load_engine_state(engine, ckpt, state, sync=False)  # errors reported on all ranks
         elif is_root and overwrite:
             # Setup passed: only now may the old run go. Its checkpoints must never be resumed
             # into this one.
@@ -218,7 +242,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     with abort_on_error(comm), numba_threads(cfg.sampler.n_threads):
         history: list[dict] = []
         if ckpt is not None:
-            engine.load_state_dict(state)
+            engine.sync_state()
             history = list(driver["history"])
             elapsed = float(driver["elapsed"])
             log.info("resumed %s at iteration %d", out, engine.iteration)
@@ -250,25 +274,45 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
                 with open(out / "metrics.jsonl", "a", encoding="utf-8") as f:
                     f.write(json.dumps(rec) + "\n")
 
+        saved = [None]  # the iteration of the newest checkpoint written by this call
+
         def step_hook(it, seg_elapsed):
             if it == fail_at:
                 raise_injected(it)
             if (every and it % every == 0) or it == cfg.sampler.n_iter:
                 _checkpoint(out, engine, loop, elapsed + seg_elapsed, cfg, comm)
+                saved[0] = it
             if after_step is not None:
                 after_step(it)
 
         try:
             loop.run(cfg.sampler.n_iter, on_record=on_record, after_step=step_hook,
-                     progress=bar)
+                     progress=bar, stop=None if stop is None else lambda: any_rank(comm, stop))
         finally:
             bar.close()
+        if loop.stopped:
+            if saved[0] != engine.iteration:
+                _checkpoint(out, engine, loop, loop.elapsed0, cfg, comm)
+    if loop.stopped:
+        raise Interrupted(engine.iteration, out, getattr(stop, "signum", 0))
+    with abort_on_error(comm), numba_threads(cfg.sampler.n_threads):
         model = replace(engine.model(), vocab=train.vocab, reverse_map=train.reverse_map,
                         config=cfg, history=loop.history, provenance=provenance(train.manifest))
         if is_root:
             model.save(out / "model", overwrite=True)
+        if cfg.output.doc_topics:  # every rank writes its documents' n_dk (io/doc_topics.py)
+            write_shard_doc_topics(out, comm.rank, engine.state, shard.doc_ids,
+                                   alpha=cfg.model.alpha)
     comm.barrier()
     return model
+
+
+def load_engine_state(engine, ckpt, state: dict, *, sync: bool = True) -> None:
+    """``engine.load_state_dict(state, sync=sync)``, errors naming checkpoint ``ckpt``."""
+    try:
+        engine.load_state_dict(state, sync=sync)
+    except (CorruptDataError, IncompatibleStatsError) as exc:
+        raise CorruptDataError(f"{ckpt}: {str(exc).rstrip('.')}; {REMEDY_CHECKPOINT}.") from None
 
 
 def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt) -> None:
@@ -279,8 +323,14 @@ def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt) -> Non
     path = out / "provenance.json"
     if ckpt is not None and path.exists():
         # Keep the original run's provenance; record each resumption after it.
-        old = json.loads(path.read_text("utf-8"))
-        old.setdefault("resumed", []).append({"from": str(ckpt), **{
+        try:
+            old = read_json(path)
+        except CorruptDataError as exc:  # provenance only: keep training, start it afresh
+            log.warning("%s; writing a new provenance.json", exc)
+            old = dict(prov)
+        if not isinstance(old.get("resumed"), list):
+            old["resumed"] = []
+        old["resumed"].append({"from": str(ckpt), **{
             k: prov[k] for k in ("date", "git", "lda_sketch", "n_ranks", "n_threads")}})
         prov = old
     write_text_atomic(path, json.dumps(prov, indent=2))

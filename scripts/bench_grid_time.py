@@ -37,6 +37,24 @@ def configs(hashes, buckets):
     return out
 
 
+CMA = {"counter_bits": 8, "counter_base": 1.08, "increment": "correlated"}
+# The configurations of configs/sweeps/support.toml (issue 13), labelled by their point names.
+SUPPORT_SET = [
+    ("dense", "dense", {}),
+    ("cma_d3_b13", "countmin-morris", dict(CMA, n_hashes=3, n_buckets=2**13)),
+    ("cma_d3_b12_support", "countmin-morris", dict(CMA, n_hashes=3, n_buckets=2**12,
+                                                    support="exact")),
+    ("cma_d3_b12_head13000", "countmin-morris", dict(CMA, n_hashes=3, n_buckets=2**12,
+                                                      head_words=13000)),
+    ("cma_b1.03_d3_b12_head13000", "countmin-morris", dict(CMA, counter_base=1.03, n_hashes=3,
+                                                            n_buckets=2**12, head_words=13000)),
+    ("cma_b1.03_d3_b12_head35000", "countmin-morris", dict(CMA, counter_base=1.03, n_hashes=3,
+                                                            n_buckets=2**12, head_words=35000)),
+    ("cma_d3_b14", "countmin-morris", dict(CMA, n_hashes=3, n_buckets=2**14)),
+    ("cma_d7_b13", "countmin-morris", dict(CMA, n_hashes=7, n_buckets=2**13)),
+]
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -48,7 +66,12 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--skip", type=int, default=1, help="leading rounds left out of medians")
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--json", type=Path, default=REPO / "docs/results/bench_grid_time.json")
+    ap.add_argument("--json", type=Path, default=None,
+                    help="output (default docs/results/bench_grid_time.json, or "
+                         "bench_support_time.json with --support-set)")
+    ap.add_argument("--support-set", action="store_true",
+                    help="time the configurations of configs/sweeps/support.toml instead of the "
+                         "d x w grid")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
     from lda_sketch.engine import Engine, EngineParams
@@ -57,6 +80,9 @@ def main(argv=None) -> int:
     from lda_sketch.machine import machine_facts
     from lda_sketch.warmup import run as warmup
 
+    if args.json is None:
+        name = "bench_support_time.json" if args.support_set else "bench_grid_time.json"
+        args.json = REPO / "docs/results" / name
     if args.rounds <= args.skip:
         sys.exit(f"--rounds ({args.rounds}) must exceed --skip ({args.skip})")
     numba.set_num_threads(1)
@@ -67,7 +93,8 @@ def main(argv=None) -> int:
         from lda_sketch.embedded import build_embedded_corpus
         corpus, _ = build_embedded_corpus()
     engines = []
-    for label, backend, params in configs(args.hashes, args.buckets):
+    for label, backend, params in (SUPPORT_SET if args.support_set
+                                   else configs(args.hashes, args.buckets)):
         eng = Engine(EngineParams(n_topics=args.topics, backend=backend, backend_params=params,
                                   seed=args.seed), corpus, corpus.n_vocab)
         t0 = time.perf_counter()

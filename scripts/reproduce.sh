@@ -8,7 +8,7 @@
 #   bash scripts/reproduce.sh exp2 appE-base       # several targets in turn
 #   bash scripts/reproduce.sh all                  # everything below, in order
 #
-# Targets: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers all.
+# Targets: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers support all.
 # Environment: PARALLEL (local sweep workers, default: number of cores), SHARED (the shared data
 # folder, default ../shared/data), RUNS (sweep directories, default runs/). Run it inside the
 # environment that has lda_sketch installed (e.g. after `source .venv/bin/activate`).
@@ -90,12 +90,24 @@ run_target() {
     timings)   # Tables 4-5: seconds per iteration side by side, one process, one thread
       corpora
       NUMBA_NUM_THREADS=1 "$PY" scripts/bench_grid_time.py --corpus corpora/wiki ;;
-    all) for t in corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers; do
+    support)   # issue 13: read-out diagnostic, the sweep, side-by-side timing, the record
+      corpora
+      [ -f runs/dense60/model/model.json ] ||
+        lda-sketch train --config configs/wiki-reuters.toml --set sketch.backend=dense \
+          --set eval.evaluate_every=10 --set output.checkpoint_every=0 --out runs/dense60 \
+          --no-progress
+      "$PY" scripts/sketch_readout.py --model runs/dense60/model \
+        --heldout corpora/reuters-heldout --out docs/results/sketch_readout.json
+      TABLE=0 sweep support
+      NUMBA_NUM_THREADS=1 "$PY" scripts/bench_grid_time.py --corpus corpora/wiki --support-set
+      "$PY" scripts/support_gap.py "$RUNS/support" ;;
+    all) for t in corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers \
+                  support; do
            run_target "$t"; done ;;
     *) die "unknown target '$1'; targets: corpora exp1 exp2 appE-grid appE-base table3 \
-backends100 timings peers all" ;;
+backends100 timings peers support all" ;;
   esac
 }
 
-[ $# -gt 0 ] || die "name a target: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers all"
+[ $# -gt 0 ] || die "name a target: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers support all"
 for target in "$@"; do run_target "$target"; done

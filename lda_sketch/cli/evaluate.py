@@ -21,6 +21,9 @@ def register(sub) -> None:
                    help="EM steps of the theta fold-in (default: the model's eval.fold_in_iters)")
     p.add_argument("--threads", type=int, metavar="N", help="numba threads (default: all)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
+    p.add_argument("--coherence", action="store_true",
+                   help="also report UMass/NPMI coherence of each topic's top 10 words and "
+                        "the topic diversity, over the held-out documents")
     p.set_defaults(func=run)
 
 
@@ -44,6 +47,11 @@ def run(args) -> int:
     with numba_threads(args.threads):
         res = model.evaluate(heldout)
     res["fold_in_iters"] = int(model.fold_in_iters)
+    if args.coherence:
+        from ..evaluation.coherence import coherence
+
+        coh = coherence(model.top_word_ids(10)[0], heldout)
+        res.update({f"coherence_{k}": coh[k] for k in ("umass", "npmi", "diversity")})
     if args.json:
         print(json.dumps(res))
     else:
@@ -53,4 +61,7 @@ def run(args) -> int:
               f"out-of-vocabulary dropped {res['n_oov']})")
         print(f"protocol             document completion, even positions observed, "
               f"{res['fold_in_iters']} EM fold-in steps")
+        if args.coherence:
+            print(f"coherence (top 10)   UMass {res['coherence_umass']:.4f}, NPMI "
+                  f"{res['coherence_npmi']:.4f}, diversity {res['coherence_diversity']:.3f}")
     return 0

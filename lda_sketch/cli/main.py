@@ -5,14 +5,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 
 from .._version import __version__
 
 # Subcommand modules, in --help order. A module missing here is simply not offered.
-COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "sweep", "sweep_summary",
-            "demo"]
+COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "summary", "export",
+            "sweep", "sweep_summary", "demo"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="lda-sketch",
         description="Train LDA topic models with the SCA sampler on word-topic counts held in "
                     "count-min sketches of exact or approximate (Morris) counters. Run under "
-                    "`mpirun -n P lda-sketch train ...` to shard documents across P ranks.",
+                    "`mpiexec -n P lda-sketch train ...` to shard documents across P ranks.",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"lda_sketch {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
@@ -45,17 +46,37 @@ def main(argv=None) -> int:
     if not getattr(args, "configures_logging", False):
         from ._logging import configure_logging
         configure_logging(args.verbose)
+    from ..interrupts import EXIT_INTERRUPTED, is_interrupt
+
     try:
         return int(args.func(args) or 0)
+    except BrokenPipeError:
+        return _reader_gone()
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except SystemError as exc:  # a KeyboardInterrupt raised inside a numba kernel
+        if not is_interrupt(exc):
+            raise
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except (OSError, ValueError) as exc:
         # Library errors carry file/line/key and a remedy; show them without a traceback.
         if args.verbose:
             raise
         print(f"lda-sketch {args.command}: error: {exc}", file=sys.stderr)
         return 1
+
+
+def _reader_gone() -> int:
+    """The reader of stdout closed the pipe (``lda-sketch corpus-stats DIR | head``): stop
+    quietly, with the shell's status for SIGPIPE (128 + 13), and let nothing more be written
+    (Python would otherwise report the failed flush of stdout at exit)."""
+    import os
+
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 141
 
 
 if __name__ == "__main__":

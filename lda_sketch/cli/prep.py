@@ -16,24 +16,39 @@ _SOURCES = {
                      "directory tree",
     "uci": "UCI bag-of-words: docword.NAME.txt[.gz] (vocab.NAME.txt next to it)",
     "text": "plain-text files or folders: one document per file (or per line)",
-    "embedded": "the built-in corpus of Python standard-library docstrings (no INPUT)",
+    "tokens": "pre-tokenized text: one document per line, whitespace-separated tokens taken as "
+              "they are (no regex, no lowercasing; every token kept unless --min-token-length "
+              "or --stopwords is given)",
+    "mm": "gensim MmCorpus (.mm Matrix Market file) with --dictionary (Dictionary.save_as_text "
+          "output); words taken as they are",
+    "embedded": "the built-in corpus of Python standard-library docstrings (no INPUT; fixed "
+                "preprocessing: min-df 3, max-df-frac 0.5, the shipped stop words)",
 }
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, embedded: bool = False) -> None:
+    """The options every source takes; ``prep embedded`` (a fixed corpus) gets only those it
+    honours, so argparse refuses the others."""
     g = p.add_argument_group("output")
     g.add_argument("--out", required=True, metavar="DIR",
                    help="output corpus directory (written atomically)")
     g.add_argument("--overwrite", action="store_true",
                    help="replace DIR (and the held-out directory) if it already exists; without "
                         "it an existing directory is an error")
-    g.add_argument("--heldout", type=int, default=0, metavar="N",
+    from ..embedded import DEFAULT_HELDOUT
+
+    default = DEFAULT_HELDOUT if embedded else 0
+    g.add_argument("--heldout", type=int, default=default, metavar="N",
                    help="put N randomly chosen documents into a second, held-out corpus mapped "
-                        "into the training vocabulary (default 0: none)")
-    g.add_argument("--heldout-seed", type=int, default=0, metavar="S",
-                   help="seed of the held-out selection (default 0)")
+                        f"into the training vocabulary (default {default}; 0: none)")
+    if not embedded:
+        g.add_argument("--heldout-seed", type=int, default=0, metavar="S",
+                       help="seed of the held-out selection (default 0)")
     g.add_argument("--heldout-out", metavar="DIR2",
                    help="held-out corpus directory (default: DIR-heldout)")
+    if embedded:
+        p.add_argument("--quiet", action="store_true", help="no progress line")
+        return
     g.add_argument("--sample", type=int, metavar="N",
                    help="keep only N randomly chosen documents (before the held-out split); "
                         "the rest are counted as dropped 'not_sampled'")
@@ -69,7 +84,8 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 def register(sub) -> None:
     p = sub.add_parser(
-        "prep", help="build a corpus directory from Reuters, Wikipedia, UCI or text files",
+        "prep", help="build a corpus directory from Reuters, Wikipedia, UCI, text, "
+                     "pre-tokenized or gensim MmCorpus files",
         description="Tokenize a raw collection (lowercase letter runs, possessive 's removed, "
                     "short tokens and stop words dropped), build the vocabulary on the training "
                     "documents (min-df / max-df-frac / max-vocab pruning) or use --vocab-from / "
@@ -100,7 +116,12 @@ def register(sub) -> None:
                             help="one document per non-blank line instead of one per file")
         elif name == "embedded":
             sp.add_argument("--seed", type=int, default=0, help="seed of the held-out split")
-        _common(sp)
+        elif name == "mm":
+            sp.add_argument("--dictionary", required=True, metavar="DICT.txt",
+                            help="the corpus's gensim Dictionary, saved with save_as_text")
+        _common(sp, embedded=name == "embedded")
+        if name in ("tokens", "mm"):  # tokens taken as given: no length or stop-word filter
+            sp.set_defaults(min_token_length=1, stopwords="")
         sp.set_defaults(func=run)
 
 
@@ -131,8 +152,11 @@ def run(args) -> int:
     if args.source == "embedded":
         from ..embedded import build_embedded_corpus
         from data_prep import check_outputs
-        check_outputs(args.out, args.heldout_out, overwrite=args.overwrite, heldout=True)
-        build_embedded_corpus(args.out, heldout=args.heldout or None, seed=args.seed,
+        if args.heldout < 0:
+            raise ValueError(f"--heldout must be >= 0, got {args.heldout}")
+        check_outputs(args.out, args.heldout_out, overwrite=args.overwrite,
+                      heldout=args.heldout > 0)
+        build_embedded_corpus(args.out, heldout=args.heldout, seed=args.seed,
                               heldout_out=args.heldout_out, overwrite=args.overwrite)
     else:
         import data_prep
@@ -144,7 +168,9 @@ def run(args) -> int:
                               heldout_seed=args.heldout_seed, sample=args.sample,
                               sample_seed=args.sample_seed, workers=args.workers,
                               tmp_dir=args.tmp_dir)
-        tokenizer = Tokenizer(args.min_token_length, load_stopwords(args.stopwords))
+        stop = frozenset() if args.stopwords == "" else load_stopwords(args.stopwords)
+        tokenizer = Tokenizer(args.min_token_length, stop,
+                              strip_possessive=args.source not in ("tokens", "mm"))
         src_opts = {}
         if args.source == "reuters":
             src_opts = {"split": args.split, "keep_bodyless": args.keep_bodyless}
@@ -154,6 +180,8 @@ def run(args) -> int:
             src_opts = {"vocab": args.uci_vocab}
         elif args.source == "text":
             src_opts = {"one_per_line": args.one_per_line}
+        elif args.source == "mm":
+            src_opts = {"dictionary": args.dictionary}
         data_prep.check_outputs(args.out, args.heldout_out, overwrite=args.overwrite,
                                 heldout=args.heldout > 0)
         with data_prep.prepare(make_source(args.source, **src_opts), args.inputs, tokenizer,
@@ -161,10 +189,10 @@ def run(args) -> int:
             result.write(args.out, args.heldout_out, overwrite=args.overwrite)
     elapsed = time.perf_counter() - t0
     out = Corpus.open(args.out)
-    part = "train" if (args.heldout or args.source == "embedded") else "corpus"
+    part = "train" if args.heldout else "corpus"
     print(format_summary(out.manifest, lengths=out.doc_lengths(), title=f"{part}: {args.out}"))
     held = args.heldout_out or (args.out.rstrip("/") + "-heldout")
-    if args.heldout or args.source == "embedded":
+    if args.heldout:
         h = Corpus.open(held)
         print(format_summary(h.manifest, lengths=h.doc_lengths(), title=f"held-out: {held}"))
     print(f"elapsed {elapsed:.1f} s")

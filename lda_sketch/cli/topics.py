@@ -15,6 +15,12 @@ def register(sub) -> None:
     p.add_argument("--probs", action="store_true", help="print each word's probability")
     p.add_argument("--topic", type=int, action="append", metavar="K",
                    help="only this topic (repeatable; default all)")
+    p.add_argument("--coherence", action="store_true",
+                   help="also print each topic's UMass and NPMI coherence of its top words "
+                        "(document co-occurrence over the run's training documents or --corpus) "
+                        "and the topic diversity")
+    p.add_argument("--corpus", metavar="CORPUS_DIR",
+                   help="documents for --coherence (default: the run's training documents)")
     p.set_defaults(func=run)
 
 
@@ -24,6 +30,24 @@ def model_path(path) -> Path:
     return p / "model" if (p / "model" / "model.json").exists() else p
 
 
+def model_documents(model, corpus_dir, where: str):
+    """The documents ``corpus_dir`` names, else the training documents of the model's config;
+    refused unless over the model's vocabulary."""
+    from ..data import check_same_vocab, load_data, open_corpus
+    from ..exceptions import InputFormatError
+
+    if corpus_dir is not None:
+        docs = open_corpus(corpus_dir, "--corpus")
+    elif model.config is None or (model.config.data.train is None
+                                  and not model.config.data.embedded):
+        raise InputFormatError(f"{where}: the model's config names no training corpus; pass "
+                               f"--corpus CORPUS_DIR")
+    else:
+        docs = load_data(model.config)[0]
+    check_same_vocab(model, docs, f"{where}: {corpus_dir or 'the training corpus'}")
+    return docs
+
+
 def run(args) -> int:
     from ..topic_model import TopicModel
 
@@ -31,11 +55,24 @@ def run(args) -> int:
     table = model.top_words(args.top_n)
     ks = args.topic if args.topic else range(len(table))
     width = len(str(len(table) - 1))
+    coh = None
+    if args.coherence:
+        from ..evaluation.coherence import coherence
+
+        docs = model_documents(model, args.corpus, f"topics {args.path}")
+        coh = coherence(model.top_word_ids(args.top_n)[0], docs)
     for k in ks:
         words = model.get_topic_words(k, args.top_n) if args.topic else table[k]
         if args.probs:
             text = "  ".join(f"{w} {p:.4f}" for w, p in words)
         else:
             text = " ".join(w for w, _ in words)
+        if coh is not None:
+            text = (f"(UMass {coh['umass_per_topic'][k]:.3f}, NPMI "
+                    f"{coh['npmi_per_topic'][k]:+.3f}) {text}")
         print(f"topic {k:>{width}}: {text}")
+    if coh is not None:
+        print(f"coherence of the top {coh['top_n']} words over {coh['n_docs']:,} documents: "
+              f"UMass {coh['umass']:.4f}, NPMI {coh['npmi']:.4f}; diversity "
+              f"{coh['diversity']:.3f}")
     return 0

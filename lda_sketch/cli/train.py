@@ -14,6 +14,11 @@ evaluation), checkpoints/iter-N/ and the final model/ (see `lda-sketch topics` a
 `lda-sketch evaluate`). Same seed, config and corpus give bitwise-identical results for any
 thread count; a resumed run is bitwise identical to an uninterrupted one.
 
+Ctrl-C (SIGINT), SIGTERM or SIGUSR1 (Slurm's --signal) stop the run at the next iteration
+boundary on every rank: a checkpoint of that iteration is written (even with
+output.checkpoint_every = 0), one line `interrupted at iteration N; resume with lda-sketch train
+--resume RUN_DIR` is printed and the exit status is 130. A second signal stops at once.
+
 examples:
   lda-sketch train --config configs/tiny.toml --out runs/tiny
   lda-sketch train --config configs/reuters.toml --set sketch.n_buckets=2**16 --out runs/r16
@@ -53,10 +58,21 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
+    """Signals are routed to a flag for the whole command (setup, loop, final writes) and the
+    rest of the process, so one arriving at any moment stops the run at an iteration boundary
+    or lets it finish."""
+    from ..interrupts import catch_signals
+
+    with catch_signals(restore=False) as stop:
+        return _run(args, stop)
+
+
+def _run(args, stop) -> int:
     from .. import config as config_mod
     from ..distributed.collective import RankFailedError
     from ..distributed.comm import get_comm
     from ..exceptions import InputFormatError
+    from ..interrupts import EXIT_INTERRUPTED, Interrupted
     from ..train import train_run
     from ._logging import configure_logging
 
@@ -83,11 +99,16 @@ def run(args) -> int:
         return 0
     try:
         model = train_run(cfg, run_dir, resume=bool(args.resume), comm=comm,
-                          overwrite=args.overwrite, progress=False if args.no_progress else None)
+                          overwrite=args.overwrite, stop=stop,
+                          progress=False if args.no_progress else None)
     except RankFailedError as exc:  # a setup error on some rank(s), raised on every rank
         if comm.rank == 0:
             print(f"lda-sketch train: error: {exc}", file=sys.stderr)
         return 1
+    except Interrupted as exc:  # every rank stopped at the same iteration, checkpoint written
+        if comm.rank == 0:
+            print(exc, file=sys.stderr, flush=True)
+        return EXIT_INTERRUPTED
     if comm.rank == 0:
         last = model.history[-1] if model.history else {}
         ppl = last.get("perplexity")

@@ -49,6 +49,11 @@ def abort_on_error(comm: Comm):
     except BaseException as exc:
         if comm.size == 1 or isinstance(exc, SystemExit) and not exc.code:
             raise
+        if isinstance(exc, KeyboardInterrupt):  # a forced stop (second signal): no traceback
+            if comm.rank == 0:
+                print("interrupted", file=sys.stderr, flush=True)
+            comm.abort(130)
+            raise
         msg = f"[rank {comm.rank}/{comm.size}] fatal: {type(exc).__name__}: {exc}"
         log.error(msg)
         print(msg, file=sys.stderr, flush=True)
@@ -56,6 +61,15 @@ def abort_on_error(comm: Comm):
         sys.stderr.flush()
         comm.abort(1)
         raise
+
+
+def any_rank(comm: Comm, flag) -> bool:
+    """Collective: True on every rank when ``flag`` is true on any rank (one small allreduce).
+    Used at each iteration boundary, so a signal that reached some ranks stops them all after
+    the same iteration."""
+    if comm.size == 1:
+        return bool(flag)
+    return comm.allreduce_max(1 if flag else 0) > 0
 
 
 def assert_same_on_all_ranks(comm: Comm, data: bytes, what: str = "data") -> None:

@@ -32,6 +32,10 @@ class Comm:
     def allreduce_max(self, value: float) -> float:
         raise NotImplementedError
 
+    def allreduce_or(self, arr: np.ndarray) -> np.ndarray:
+        """Elementwise bitwise OR of an unsigned integer array across ranks, in place."""
+        raise NotImplementedError
+
     def alltoallv(self, send: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Personalised exchange of contiguous slices; returns (size, counts[rank])."""
         raise NotImplementedError
@@ -65,6 +69,9 @@ class SerialComm(Comm):
 
     def allreduce_max(self, value):
         return value
+
+    def allreduce_or(self, arr: np.ndarray) -> np.ndarray:
+        return arr
 
     def alltoallv(self, send: np.ndarray, counts: np.ndarray) -> np.ndarray:
         return send[: int(counts[0])].reshape(1, -1).copy()
@@ -107,6 +114,10 @@ class MPIComm(Comm):
 
     def allreduce_max(self, value):
         return self._comm.allreduce(value, op=self._MPI.MAX)
+
+    def allreduce_or(self, arr: np.ndarray) -> np.ndarray:
+        self._comm.Allreduce(self._MPI.IN_PLACE, arr, op=self._MPI.BOR)
+        return arr
 
     def alltoallv(self, send: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Rank r sends ``send[offsets[q]:offsets[q]+counts[q]]`` to rank q and receives its own

@@ -10,7 +10,10 @@ Two strategies, chosen by the backend's declared capability (never by its name):
   cell index, and the merged slices are ``Allgatherv``-ed. Every rank then holds byte-identical
   cells; about ``2·(P−1)/P`` of the cell bytes leave each rank, as in a ring allreduce.
 
-Topic totals ``n_k`` are always summed exactly (int64 ``Allreduce``).
+Topic totals ``n_k`` are always summed exactly (int64 ``Allreduce``); the backend's
+``or_arrays()`` (e.g. a topic-support bitmap) are combined by bitwise OR and its ``sum_arrays()``
+(per-word totals) by integer summation, both exact and order-free, so they too are
+byte-identical on every rank for every rank count.
 """
 from __future__ import annotations
 
@@ -45,12 +48,19 @@ def merge_stats(stats, comm: Comm, *, key) -> dict:
     if P == 1:
         return {"bytes_sent": 0}
     comm.allreduce_sum(stats.n_k)
-    cells = stats.cells
     ring = 2 * (P - 1) / P
+    or_bytes = 0
+    for arr in stats.or_arrays():
+        comm.allreduce_or(arr.reshape(-1))
+        or_bytes += arr.nbytes
+    for arr in stats.sum_arrays():
+        comm.allreduce_sum(arr.reshape(-1))
+        or_bytes += arr.nbytes
+    cells = stats.cells
     if "exact_merge" in stats.guarantees:
         comm.allreduce_sum(cells.reshape(-1))
         stats.cells_changed()
-        return {"bytes_sent": int(ring * (cells.nbytes + stats.n_k.nbytes))}
+        return {"bytes_sent": int(ring * (cells.nbytes + stats.n_k.nbytes + or_bytes))}
     flat = cells.reshape(-1)
     counts = slice_counts(flat.shape[0], P)
     offset = int(counts[: comm.rank].sum())
@@ -58,4 +68,4 @@ def merge_stats(stats, comm: Comm, *, key) -> dict:
     merged = fold_slices(stats, mine, key=key, cell_offset=offset)
     comm.allgatherv(merged, counts, flat)
     stats.cells_changed()
-    return {"bytes_sent": int(ring * cells.nbytes + ring * stats.n_k.nbytes)}
+    return {"bytes_sent": int(ring * (cells.nbytes + stats.n_k.nbytes + or_bytes))}

@@ -1,6 +1,10 @@
 """Atomic writes: write to a temporary sibling, fsync, then ``os.replace``.
 
-A crash or a full disk never leaves a half-written file or directory under the final name.
+A crash or a full disk never leaves a half-written file or directory under the final name, and
+a failed write removes its temporary sibling; the error names the final path. Files and
+directories get the modes the process umask gives (``0666``/``0777`` masked), like ``open`` and
+``mkdir``: ``mkstemp``/``mkdtemp`` create them ``0600``/``0700`` and would lock a shared run
+directory away from the rest of a group.
 """
 from __future__ import annotations
 
@@ -11,20 +15,42 @@ import tempfile
 from pathlib import Path
 
 
+def current_umask() -> int:
+    """The process umask (read from ``/proc`` where possible: ``os.umask`` must set it to read it)."""
+    with contextlib.suppress(OSError, ValueError):
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def named_error(exc: OSError, path) -> OSError:
+    """``exc`` naming ``path`` when it names no file (``np.save``, ``write`` on a full disk)."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return type(exc)(exc.errno, exc.strerror or str(exc), str(path))
+
+
 def write_bytes_atomic(path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically."""
+    """Write ``data`` to ``path`` atomically (mode ``0666`` masked by the umask)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise named_error(exc, path) from None
         raise
 
 
@@ -33,19 +59,27 @@ def write_text_atomic(path, text: str) -> None:
     write_bytes_atomic(path, text.encode("utf-8"))
 
 
+def make_temp_dir(parent, prefix: str, suffix: str = ".partial") -> Path:
+    """A new directory under ``parent`` with the umask's mode (``mkdtemp`` makes it ``0700``)."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, suffix=suffix, dir=parent))
+    os.chmod(tmp, 0o777 & ~current_umask())
+    return tmp
+
+
 @contextlib.contextmanager
 def atomic_directory(path, *, overwrite: bool = False):
     """Yield a temporary directory that is renamed to ``path`` only if the block succeeds.
 
     If ``path`` exists and ``overwrite`` is false, raise ``FileExistsError`` before doing any work.
-    On failure the temporary directory is removed and ``path`` is left untouched.
+    On failure the temporary directory is removed and ``path`` is left untouched; an ``OSError``
+    that names no file (a full disk) is re-raised naming ``path``.
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(
             f"{path} already exists; choose another output directory or pass --overwrite.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    tmp = make_temp_dir(path.parent, f".{path.name}.")
     try:
         yield tmp
         if path.exists():
@@ -55,6 +89,8 @@ def atomic_directory(path, *, overwrite: bool = False):
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)
+        if isinstance(exc, OSError):
+            raise named_error(exc, path) from None
         raise

@@ -21,7 +21,10 @@ from pathlib import Path
 import numpy as np
 
 from ..exceptions import CorruptDataError
+from ..limits import MAX_ARRAY_FILE_BYTES
+from . import safe_read
 from .atomic import write_text_atomic
+from .safe_read import REMEDY_CHECKPOINT
 
 CHECKPOINT_FORMAT = "lda_sketch.checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
@@ -58,60 +61,102 @@ def save_checkpoint(run_dir, iteration: int, engine_state: dict, driver_state: d
     root = Path(run_dir) / _DIR
     final = root / checkpoint_name(iteration)
     tmp = root / f".{final.name}.partial"
-    if comm.rank == 0:
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
-    comm.barrier()
     arrays, scalars = _flatten(engine_state)
-    np.savez(tmp / f"rank-{comm.rank:04d}.npz", **arrays)
-    rank_info = comm.allgather({"scalars": scalars, "arrays": sorted(arrays)})
+    error = None
     if comm.rank == 0:
-        meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_FORMAT_VERSION,
-                "iteration": int(iteration), "n_ranks": comm.size, "driver": driver_state,
-                "ranks": {str(r): info for r, info in enumerate(rank_info)}}
-        write_text_atomic(tmp / "checkpoint.json", json.dumps(meta, indent=1))
-        if final.exists():
-            shutil.rmtree(final)
-        tmp.rename(final)
-        if keep is not None:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            for stale in root.glob(".iter-*.partial"):  # this one, or one a killed job left
+                shutil.rmtree(stale, ignore_errors=True)
+            tmp.mkdir()
+        except OSError as exc:
+            error = _why(exc, tmp)
+    _agree(comm, [comm.bcast(error)], final, tmp)
+    error = None
+    try:
+        np.savez(tmp / f"rank-{comm.rank:04d}.npz", **arrays)
+    except OSError as exc:
+        error = _why(exc, tmp / f"rank-{comm.rank:04d}.npz")
+    gathered = comm.allgather((error, {"scalars": scalars, "arrays": sorted(arrays)}))
+    _agree(comm, [e for e, _ in gathered], final, tmp)
+    error = None
+    if comm.rank == 0:
+        try:
+            meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_FORMAT_VERSION,
+                    "iteration": int(iteration), "n_ranks": comm.size, "driver": driver_state,
+                    "ranks": {str(r): info for r, (_, info) in enumerate(gathered)}}
+            write_text_atomic(tmp / "checkpoint.json", json.dumps(meta, indent=1))
+            if final.exists():
+                shutil.rmtree(final)
+            tmp.rename(final)
+        except OSError as exc:
+            error = _why(exc, final)
+        if error is None and keep is not None:
             for old in list_checkpoints(run_dir)[:-keep]:
                 shutil.rmtree(old, ignore_errors=True)
-    comm.barrier()
+    _agree(comm, [comm.bcast(error)], final, tmp)
     return final
 
 
+def _why(exc: OSError, path) -> tuple[int, str]:
+    return (exc.errno or 5, f"{exc.filename or path}: {exc.strerror or exc}")
+
+
+def _agree(comm, errors, final: Path, tmp: Path) -> None:
+    """Raise the same ``OSError`` on every rank if any error (the same list on every rank) is
+    set; the partial directory is removed first, so a failed write (a full disk) leaves
+    nothing behind."""
+    errors = [e for e in errors if e]
+    if errors:
+        if comm.rank == 0:
+            shutil.rmtree(tmp, ignore_errors=True)
+        raise OSError(errors[0][0], f"checkpoint {final.name} not written ("
+                      + "; ".join(e[1] for e in errors) + "); the partial checkpoint was removed "
+                      "and the previous ones are intact: free space, then continue with "
+                      "--resume", str(final))
+
+
 def load_checkpoint(path, *, rank: int = 0, n_ranks: int = 1) -> tuple[dict, dict]:
-    """Return ``(engine_state, driver_state)`` of ``rank`` from checkpoint directory ``path``."""
+    """Return ``(engine_state, driver_state)`` of ``rank`` from checkpoint directory ``path``.
+
+    Every file is read through :mod:`~lda_sketch.io.safe_read`; errors are
+    :class:`CorruptDataError` naming the file and the remedy."""
     path = Path(path)
     mpath = path / "checkpoint.json"
-    try:
-        meta = json.loads(mpath.read_text("utf-8"))
-    except FileNotFoundError:
-        raise CorruptDataError(f"{mpath} is missing: not a complete checkpoint.") from None
-    except ValueError as exc:
-        raise CorruptDataError(f"{mpath}: not valid JSON ({exc}).") from None
+    rem = REMEDY_CHECKPOINT
+    meta = safe_read.read_json(mpath, remedy=rem)
     if meta.get("format") != CHECKPOINT_FORMAT:
-        raise CorruptDataError(f"{mpath}: not an lda_sketch checkpoint.")
-    if int(meta.get("format_version", 0)) > CHECKPOINT_FORMAT_VERSION:
-        raise CorruptDataError(f"{mpath}: checkpoint format version {meta['format_version']} is "
+        raise CorruptDataError(f"{mpath}: not an lda_sketch checkpoint; {rem}.")
+    version = safe_read.field(meta, "format_version", int, mpath, remedy=rem, lo=1)
+    if version > CHECKPOINT_FORMAT_VERSION:
+        raise CorruptDataError(f"{mpath}: checkpoint format version {version} is "
                                f"newer than this lda_sketch reads; upgrade lda_sketch.")
-    if int(meta["n_ranks"]) != n_ranks:
+    written = safe_read.field(meta, "n_ranks", int, mpath, remedy=rem, lo=1)
+    if written != n_ranks:
         raise CorruptDataError(
-            f"{path}: written by {meta['n_ranks']} rank(s), resuming with {n_ranks}; resume with "
-            f"`mpirun -n {meta['n_ranks']}` (each rank's topic assignments are in its own file).")
-    info = meta["ranks"][str(rank)]
+            f"{path}: written by {written} rank(s), resuming with {n_ranks}; resume with "
+            f"`mpirun -n {written}` (each rank's topic assignments are in its own file).")
+    driver = safe_read.field(meta, "driver", dict, mpath, remedy=rem)
+    safe_read.field(driver, "history", list, mpath, remedy=rem, where="driver.")
+    safe_read.field(driver, "elapsed", float, mpath, remedy=rem, where="driver.")
+    ranks = safe_read.field(meta, "ranks", dict, mpath, remedy=rem)
+    info = safe_read.field(ranks, str(rank), dict, mpath, remedy=rem, where="ranks.")
+    scalars = safe_read.field(info, "scalars", dict, mpath, remedy=rem, where=f"ranks.{rank}.")
+    names = safe_read.field(info, "arrays", list, mpath, remedy=rem, where=f"ranks.{rank}.")
+    for name, sc in scalars.items():
+        if not isinstance(sc, dict):
+            raise CorruptDataError(f"{mpath}: 'ranks.{rank}.scalars.{name}' must be an object; "
+                                   f"{rem}.")
     npz_path = path / f"rank-{rank:04d}.npz"
-    try:
-        with np.load(npz_path, allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-    except FileNotFoundError:
-        raise CorruptDataError(f"{npz_path} is missing.") from None
-    except ValueError as exc:
-        raise CorruptDataError(f"{npz_path}: unreadable ({exc}).") from None
-    if sorted(arrays) != sorted(info["arrays"]):
+    arrays = safe_read.load_npz(npz_path, max_bytes=MAX_ARRAY_FILE_BYTES, remedy=rem)
+    if sorted(arrays) != sorted(str(n) for n in names):
         raise CorruptDataError(f"{npz_path}: arrays {sorted(arrays)} do not match "
-                               f"checkpoint.json {sorted(info['arrays'])}.")
-    return _unflatten(arrays, info["scalars"]), meta["driver"]
+                               f"checkpoint.json {sorted(str(n) for n in names)}; {rem}.")
+    try:
+        return _unflatten(arrays, scalars), driver
+    except (TypeError, AttributeError, ValueError):
+        raise CorruptDataError(f"{mpath}: the state keys of rank {rank} do not nest; "
+                               f"{rem}.") from None
 
 
 def _flatten(d: dict, prefix: str = ""):

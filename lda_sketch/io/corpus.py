@@ -28,7 +28,10 @@ import numpy as np
 from .. import rng
 from .._version import __version__
 from ..exceptions import CorruptDataError, InputFormatError
+from ..limits import MAX_ARRAY_FILE_BYTES, MAX_TEXT_BYTES
+from . import safe_read
 from .atomic import atomic_directory
+from .safe_read import REMEDY_CORPUS
 
 CORPUS_FORMAT = "lda_sketch.corpus"
 CORPUS_FORMAT_VERSION = 1
@@ -108,6 +111,27 @@ class Corpus:
                       pick(self.titles) if self.titles else None,
                       self.reverse_map, dict(self.manifest))
 
+    @classmethod
+    def from_sparse(cls, X, vocab=None) -> "Corpus":
+        """From a (n_docs, n_vocab) count matrix, e.g. ``CountVectorizer`` output
+        (:func:`lda_sketch.io.convert.from_sparse`)."""
+        from .convert import from_sparse
+        return cls(**from_sparse(X, vocab))
+
+    @classmethod
+    def from_tokens(cls, docs, vocab=None, **pruning) -> "Corpus":
+        """From token lists, building or mapping into a vocabulary
+        (:func:`lda_sketch.io.convert.from_tokens`)."""
+        from .convert import from_tokens
+        return cls(**from_tokens(docs, vocab, **pruning))
+
+    @classmethod
+    def from_bow(cls, bow_docs, id2word) -> "Corpus":
+        """From gensim-style ``[(id, count), ...]`` documents and an id -> word map
+        (:func:`lda_sketch.io.convert.from_bow`)."""
+        from .convert import from_bow
+        return cls(**from_bow(bow_docs, id2word))
+
     # ------------------------------------------------------------------ disk
     def write(self, path, *, overwrite: bool = False, source=None, preprocessing=None,
               dropped=None) -> Path:
@@ -121,62 +145,77 @@ class Corpus:
 
         ``verify=True`` also checks the sha256 of every file (reads everything).
         """
-        path = Path(path)
-        mpath = path / "manifest.json"
-        if not mpath.exists():
-            raise InputFormatError(
-                f"{path} is not an lda_sketch corpus: {mpath.name} is missing. "
-                f"Build one with `lda-sketch prep`.")
-        try:
-            manifest = json.loads(mpath.read_text("utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise CorruptDataError(f"{mpath}: not valid JSON ({exc}).") from None
-        if manifest.get("format") != CORPUS_FORMAT:
-            raise CorruptDataError(f"{mpath}: 'format' is {manifest.get('format')!r}, "
-                                   f"expected {CORPUS_FORMAT!r}.")
-        if int(manifest.get("format_version", 0)) > CORPUS_FORMAT_VERSION:
-            raise CorruptDataError(
-                f"{mpath}: corpus format version {manifest.get('format_version')} is newer than "
-                f"this lda_sketch supports ({CORPUS_FORMAT_VERSION}); upgrade lda_sketch.")
-        if verify:
-            for name, info in manifest.get("files", {}).items():
-                if _sha256(path / name) != info["sha256"]:
-                    raise CorruptDataError(f"{path / name}: sha256 does not match manifest.json.")
-        try:
-            doc_ptr_all = np.load(path / "doc_ptr.npy", mmap_mode="r", allow_pickle=False)
-            word_ids_all = np.load(path / "word_ids.npy", mmap_mode="r", allow_pickle=False)
-        except (OSError, ValueError) as exc:
-            raise CorruptDataError(f"{path}: cannot map corpus arrays ({exc}).") from None
-        n_docs = int(manifest["n_docs"])
-        if doc_ptr_all.shape != (n_docs + 1,) or doc_ptr_all.dtype != np.int64:
-            raise CorruptDataError(f"{path / 'doc_ptr.npy'}: expected int64 of shape ({n_docs + 1},), "
-                                   f"got {doc_ptr_all.dtype} {doc_ptr_all.shape}.")
-        if word_ids_all.dtype != np.int32 or word_ids_all.shape[0] != int(doc_ptr_all[-1]):
-            raise CorruptDataError(f"{path / 'word_ids.npy'}: expected int32 of length "
-                                   f"{int(doc_ptr_all[-1])}, got {word_ids_all.dtype} "
-                                   f"{word_ids_all.shape}.")
-        a, b = (0, n_docs) if doc_range is None else (int(doc_range[0]), int(doc_range[1]))
-        if not 0 <= a <= b <= n_docs:
-            raise ValueError(f"doc_range {doc_range} is outside [0, {n_docs}].")
-        doc_ptr = np.array(doc_ptr_all[a:b + 1])
-        word_ids = word_ids_all[doc_ptr[0]:doc_ptr[-1]]
-        vocab = None
-        if (path / "vocab.txt").exists():
-            vocab = (path / "vocab.txt").read_text("utf-8").split("\n")
-            if vocab and vocab[-1] == "":
-                vocab.pop()
-            if len(vocab) != int(manifest["n_vocab"]):
-                raise CorruptDataError(f"{path / 'vocab.txt'}: {len(vocab)} words, manifest says "
-                                       f"{manifest['n_vocab']}.")
-        reverse_map = _read_reverse_map(path / "reverse_map.tsv")
-        doc_ids = titles = None
-        if (path / "docs.tsv").exists():
-            lines = (path / "docs.tsv").read_text("utf-8").split("\n")[a:b]
-            parts = [ln.split("\t", 1) for ln in lines]
-            doc_ids = [p[0] for p in parts]
-            titles = [p[1] if len(p) > 1 else "" for p in parts]
-        return cls(doc_ptr, word_ids, int(manifest["n_vocab"]), vocab, doc_ids, titles,
-                   reverse_map, manifest, doc_offset=a, token_offset=int(doc_ptr[0]))
+        return cls(**_read_corpus_dir(Path(path), doc_range, verify))
+
+
+def _read_corpus_dir(path: Path, doc_range, verify: bool) -> dict:
+    """:meth:`Corpus.open`'s fields, every file read through :mod:`~lda_sketch.io.safe_read`:
+    typed manifest keys, ``.npy`` headers checked against the file sizes, the shard's ``doc_ptr``
+    monotone and its word ids inside ``[0, n_vocab)``."""
+    mpath, rem = path / "manifest.json", REMEDY_CORPUS
+    if not mpath.exists():
+        raise InputFormatError(
+            f"{path} is not an lda_sketch corpus: {mpath.name} is missing. "
+            f"Build one with `lda-sketch prep`.")
+    manifest = safe_read.read_json(mpath, remedy=rem)
+    if manifest.get("format") != CORPUS_FORMAT:
+        raise CorruptDataError(f"{mpath}: 'format' is {str(manifest.get('format'))[:80]!r}, "
+                               f"expected {CORPUS_FORMAT!r}; {rem}.")
+    version = safe_read.field(manifest, "format_version", int, mpath, remedy=rem, lo=1)
+    if version > CORPUS_FORMAT_VERSION:
+        raise CorruptDataError(
+            f"{mpath}: corpus format version {version} is newer than "
+            f"this lda_sketch supports ({CORPUS_FORMAT_VERSION}); upgrade lda_sketch.")
+    n_docs = safe_read.field(manifest, "n_docs", int, mpath, remedy=rem, lo=0)
+    n_vocab = safe_read.field(manifest, "n_vocab", int, mpath, remedy=rem, lo=1)
+    if verify:
+        files = safe_read.field(manifest, "files", dict, mpath, remedy=rem, default={})
+        for name, info in files.items():
+            digest = safe_read.field(info, "sha256", str, mpath, remedy=rem, where=f"files.{name}.")
+            if Path(name).name != name or _sha256(path / name) != digest:
+                raise CorruptDataError(f"{path / name}: sha256 does not match manifest.json; "
+                                       f"{rem}.")
+    ptr_path, ids_path = path / "doc_ptr.npy", path / "word_ids.npy"
+    doc_ptr_all = safe_read.load_npy(ptr_path, max_bytes=MAX_ARRAY_FILE_BYTES, remedy=rem,
+                                     mmap=True)
+    word_ids_all = safe_read.load_npy(ids_path, max_bytes=MAX_ARRAY_FILE_BYTES, remedy=rem,
+                                      mmap=True)
+    if doc_ptr_all.shape != (n_docs + 1,) or doc_ptr_all.dtype != np.int64:
+        raise CorruptDataError(f"{ptr_path}: expected int64 of shape ({n_docs + 1},) "
+                               f"(manifest.json n_docs), got {doc_ptr_all.dtype} "
+                               f"{doc_ptr_all.shape}; {rem}.")
+    if (word_ids_all.dtype != np.int32 or word_ids_all.ndim != 1 or doc_ptr_all[0] != 0
+            or word_ids_all.shape[0] != int(doc_ptr_all[-1])):
+        raise CorruptDataError(f"{ids_path}: expected int32 of length doc_ptr[-1] = "
+                               f"{int(doc_ptr_all[-1])}, got {word_ids_all.dtype} "
+                               f"{word_ids_all.shape}; {rem}.")
+    a, b = (0, n_docs) if doc_range is None else (int(doc_range[0]), int(doc_range[1]))
+    if not 0 <= a <= b <= n_docs:
+        raise ValueError(f"doc_range {doc_range} is outside [0, {n_docs}].")
+    doc_ptr = np.array(doc_ptr_all[a:b + 1])
+    if (np.diff(doc_ptr) < 0).any():
+        raise CorruptDataError(f"{ptr_path}: offsets decrease (documents {a}..{b}); {rem}.")
+    word_ids = word_ids_all[doc_ptr[0]:doc_ptr[-1]]
+    if word_ids.size and (int(word_ids.min()) < 0 or int(word_ids.max()) >= n_vocab):
+        raise CorruptDataError(f"{ids_path}: word ids outside [0, {n_vocab}) (manifest.json "
+                               f"n_vocab); {rem}.")
+    vocab = None
+    if (path / "vocab.txt").exists():
+        vocab = safe_read.read_lines(path / "vocab.txt", max_bytes=MAX_TEXT_BYTES, remedy=rem)
+        if len(vocab) != n_vocab:
+            raise CorruptDataError(f"{path / 'vocab.txt'}: {len(vocab)} words, manifest.json "
+                                   f"says n_vocab = {n_vocab}; {rem}.")
+    reverse_map = _read_reverse_map(path / "reverse_map.tsv")
+    doc_ids = titles = None
+    if (path / "docs.tsv").exists():
+        lines = safe_read.read_lines(path / "docs.tsv", max_bytes=MAX_TEXT_BYTES,
+                                     remedy=rem)[a:b]
+        parts = [ln.split("\t", 1) for ln in lines]
+        doc_ids = [p[0] for p in parts]
+        titles = [p[1] if len(p) > 1 else "" for p in parts]
+    return dict(doc_ptr=doc_ptr, word_ids=word_ids, n_vocab=n_vocab, vocab=vocab,
+                doc_ids=doc_ids, titles=titles, reverse_map=reverse_map, manifest=manifest,
+                doc_offset=a, token_offset=int(doc_ptr[0]))
 
 
 def hashed_word(reverse_map, i: int) -> str:
@@ -261,9 +300,11 @@ def _read_reverse_map(p: Path):
     if not p.exists():
         return None
     out: dict[int, list[tuple[str, int]]] = {}
-    for lineno, line in enumerate(p.read_text("utf-8").splitlines(), 1):
+    lines = safe_read.read_lines(p, max_bytes=MAX_TEXT_BYTES, remedy=REMEDY_CORPUS)
+    for lineno, line in enumerate(lines, 1):
         parts = line.split("\t")
-        if len(parts) != 3:
-            raise CorruptDataError(f"{p}:{lineno}: expected 'id<TAB>word<TAB>count'.")
+        if len(parts) != 3 or not parts[0].isdigit() or not parts[2].isdigit():
+            raise CorruptDataError(f"{p}:{lineno}: expected 'id<TAB>word<TAB>count'; "
+                                   f"{REMEDY_CORPUS}.")
         out.setdefault(int(parts[0]), []).append((parts[1], int(parts[2])))
     return out

@@ -29,7 +29,10 @@ import numpy as np
 
 from .._version import __version__
 from ..exceptions import CorruptDataError
+from ..limits import MAX_ARRAY_FILE_BYTES, MAX_TEXT_BYTES
+from . import safe_read
 from .atomic import atomic_directory
+from .safe_read import REMEDY_MODEL
 
 MODEL_FORMAT = "lda_sketch.model"
 MODEL_FORMAT_VERSION = 1
@@ -70,49 +73,51 @@ def save_model_dir(path, files: ModelFiles, *, overwrite: bool = False) -> Path:
 
 
 def load_model_dir(path) -> ModelFiles:
-    """Read a model directory; raises :class:`CorruptDataError` naming the file at fault."""
+    """Read a model directory; raises :class:`CorruptDataError` naming the file at fault.
+
+    Every file goes through :mod:`~lda_sketch.io.safe_read` (regular files, sizes before reads,
+    typed JSON keys); ``stats.bin``'s header is checked against its size before it is read."""
+    from ..stats.serialization import declared_size, HEAD_BYTES
+
     path = Path(path)
     mpath = path / "model.json"
-    if not mpath.is_file():
+    if not mpath.is_file() and not mpath.exists():
         hint = " (a run directory? its model is in RUN_DIR/model)" if (path / "model").is_dir() \
             else ""
         raise CorruptDataError(f"{path} is not an lda_sketch model: {mpath.name} is missing{hint}.")
-    try:
-        meta = json.loads(mpath.read_text("utf-8"))
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise CorruptDataError(f"{mpath}: not valid JSON ({exc}).") from None
-    if meta.get("format") != MODEL_FORMAT:
-        raise CorruptDataError(f"{mpath}: 'format' is {meta.get('format')!r}, expected "
-                               f"{MODEL_FORMAT!r}.")
-    version = meta.get("format_version")
-    if not isinstance(version, int) or version < 1:
-        raise CorruptDataError(f"{mpath}: invalid format_version {version!r}.")
+    meta = safe_read.read_json(mpath, remedy=REMEDY_MODEL)
+    fmt = meta.get("format")
+    if fmt != MODEL_FORMAT:
+        raise CorruptDataError(f"{mpath}: 'format' is {fmt!r}, expected {MODEL_FORMAT!r}; "
+                               f"{REMEDY_MODEL}.")
+    version = safe_read.field(meta, "format_version", int, mpath, remedy=REMEDY_MODEL, lo=1)
     if version > MODEL_FORMAT_VERSION:
         raise CorruptDataError(
             f"{mpath}: model format version {version} is newer than this lda_sketch "
             f"({__version__}) reads (<= {MODEL_FORMAT_VERSION}); upgrade lda_sketch to load it.")
-    try:
-        stats_bytes = (path / "stats.bin").read_bytes()
-    except FileNotFoundError:
-        raise CorruptDataError(f"{path / 'stats.bin'} is missing.") from None
+    stats_bytes = safe_read.read_bytes(path / "stats.bin", max_bytes=MAX_ARRAY_FILE_BYTES,
+                                       remedy=REMEDY_MODEL, check_prefix=declared_size,
+                                       prefix_bytes=HEAD_BYTES)
     arrays = {}
-    for name, info in meta.get("arrays", {}).items():
+    listed = safe_read.field(meta, "arrays", dict, mpath, remedy=REMEDY_MODEL, default={})
+    for name, info in listed.items():
         p = path / f"{name}.npy"
-        try:
-            a = np.load(p, allow_pickle=False)
-        except FileNotFoundError:
-            raise CorruptDataError(f"{p} is missing (listed in model.json).") from None
-        except ValueError as exc:
-            raise CorruptDataError(f"{p}: unreadable array ({exc}).") from None
-        if a.dtype.str != info["dtype"] or list(a.shape) != list(info["shape"]):
-            raise CorruptDataError(f"{p}: expected {info['dtype']} {tuple(info['shape'])}, "
-                                   f"found {a.dtype.str} {a.shape}.")
+        if not name.isidentifier():
+            raise CorruptDataError(f"{mpath}: array name {name!r} is not a plain identifier; "
+                                   f"{REMEDY_MODEL}.")
+        dtype = safe_read.field(info, "dtype", str, mpath, remedy=REMEDY_MODEL,
+                                where=f"arrays.{name}.")
+        shape = safe_read.field(info, "shape", list, mpath, remedy=REMEDY_MODEL,
+                                where=f"arrays.{name}.")
+        a = safe_read.load_npy(p, max_bytes=MAX_ARRAY_FILE_BYTES, remedy=REMEDY_MODEL)
+        if a.dtype.str != dtype or list(a.shape) != shape:
+            raise CorruptDataError(f"{p}: expected {dtype} {shape} (model.json), found "
+                                   f"{a.dtype.str} {list(a.shape)}; {REMEDY_MODEL}.")
         arrays[name] = a
     vocab = None
     if (path / "vocab.txt").exists():
-        vocab = (path / "vocab.txt").read_text("utf-8").split("\n")
-        if vocab and vocab[-1] == "":
-            vocab.pop()
+        vocab = safe_read.read_lines(path / "vocab.txt", max_bytes=MAX_TEXT_BYTES,
+                                     remedy=REMEDY_MODEL)
     return ModelFiles(meta, stats_bytes, arrays, vocab)
 
 

@@ -17,6 +17,8 @@ Guarantee flags (``guarantees``) drive the contract tests:
                                  update).
 * ``"unbiased_cells"``        -- each cell is an unbiased (randomized) counter of its stream.
 * ``"mean_overestimates"``    -- ``E[estimate] >= true count`` (correlated Morris counters).
+* ``"exact_zeros"``           -- the estimate is exactly 0 wherever the true count is 0 (a
+                                 count-min sketch with ``support = "exact"``).
 """
 from __future__ import annotations
 
@@ -29,7 +31,7 @@ from ..exceptions import IncompatibleStatsError
 
 #: Every guarantee flag a backend may claim (documented above; the contract tests check each).
 GUARANTEES = frozenset({"exact", "never_underestimates", "exact_merge", "linear",
-                        "unbiased_cells", "mean_overestimates"})
+                        "unbiased_cells", "mean_overestimates", "exact_zeros"})
 
 
 class TopicWordStats(abc.ABC):
@@ -162,6 +164,16 @@ class TopicWordStats(abc.ABC):
     def cells_changed(self) -> None:
         """Hook: :attr:`cells` were written in place by a caller (e.g. the distributed merge);
         backends drop anything they derived from the cells. Default: nothing cached."""
+
+    def or_arrays(self) -> list:
+        """Arrays besides :attr:`cells` that merge across ranks by bitwise OR (in place, e.g. a
+        support bitmap). Default: none."""
+        return []
+
+    def sum_arrays(self) -> list:
+        """Integer arrays besides :attr:`cells` that merge across ranks by exact summation (in
+        place, e.g. per-word totals). Default: none."""
+        return []
 
     def fold_cells(self, dst: np.ndarray, src: np.ndarray, *, key, cell_offset: int) -> None:
         """Merge the flat cell slice ``src`` into ``dst`` (same shape, in place).

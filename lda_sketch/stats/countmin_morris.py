@@ -40,7 +40,7 @@ from .. import rng
 from ..limits import COUNTER_BITS, MAX_COUNTER_BASE
 from . import register
 from ._cm_kernels import cmm_add_correlated, cmm_add_independent, cmm_estimate
-from .countmin import CountMinLayout
+from .countmin_layout import CountMinLayout
 from .morris import max_base, morris_merge_into, morris_tables
 
 INCREMENTS = ("independent", "correlated", "conservative")
@@ -78,21 +78,26 @@ class CountMinMorrisStats(CountMinLayout):
     backend_id = "countmin-morris"
     guarantees = frozenset()
     config_keys = ("n_hashes", "n_buckets", "increment", "conservative", "counter_base",
-                   "counter_bits", "estimator")
+                   "counter_bits", "estimator", "support", "rescale", "head_words")
     warmup_variants = tuple({"n_buckets": 16, "increment": inc} for inc in INCREMENTS) + (
         {"n_buckets": 16, "counter_bits": 16, "counter_base": 1.001},
-        {"n_buckets": 16, "estimator": "mean-min"})
+        {"n_buckets": 16, "estimator": "mean-min"},
+        {"n_buckets": 16, "support": "exact", "rescale": True, "head_words": 2})
 
     def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = 3, n_buckets: int = 2**15,
                  seed: int = 0, increment: str = "correlated", counter_base: float = 1.08,
-                 counter_bits: int = 8, conservative: bool = False, estimator: str = "min"):
+                 counter_bits: int = 8, conservative: bool = False, estimator: str = "min",
+                 support: str = "none", rescale: bool = False, head_words: int = 0):
         increment = self._rule(increment, conservative)
-        super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, increment=increment,
+        super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, support=support,
+                         rescale=rescale, head_words=head_words,
+                         increment=increment,
                          counter_base=counter_base, counter_bits=counter_bits,
                          estimator=estimator)
         self.guarantees = _GUARANTEES[self.increment]
         if self.estimator == "mean-min":  # it subtracts estimated noise: it can undercount
             self.guarantees = self.guarantees - {"mean_overestimates"}
+        self.guarantees = self._support_guarantees(self.guarantees)
         self.read_table, self._prob, self._log1m = _tables(self.counter_base, self.counter_bits)
 
     @classmethod
@@ -144,25 +149,22 @@ class CountMinMorrisStats(CountMinLayout):
         """``sqrt((b - 1) / 2)``: a single counter's standard deviation relative to its count."""
         return math.sqrt((self.counter_base - 1.0) / 2.0)
 
-    def add(self, words, topics, counts, *, key=0) -> None:
-        """Apply ``counts[i]`` increments to ``(words[i], topics[i])``; draws keyed by
-        ``derive(key, i)``."""
-        w, t, n = self._records(words, topics, counts)
-        k = np.uint64(key)
+    def _add_into(self, cells, a, c, shift, w, t, n, k) -> None:
+        """Apply ``n[i]`` increments to ``(w[i], t[i])`` of ``cells`` hashed by ``(a, c, shift)``;
+        draws keyed by ``derive(k, i)``."""
         if self.increment == "independent":
-            cmm_add_independent(self._cells, self.n_k, self._a, self._c, self._shift, self._prob,
-                                self._log1m, k, w, t, n)
+            cmm_add_independent(cells, self.n_k, a, c, shift, self._prob, self._log1m, k, w, t, n)
         else:
-            cmm_add_correlated(self._cells, self.n_k, self._a, self._c, self._shift, self._prob,
+            cmm_add_correlated(cells, self.n_k, a, c, shift, self._prob,
                                self._log1m, k, w, t, n, self.increment == "conservative")
-        self.cells_changed()
 
-    def estimate_into(self, words, out):
-        w = self._words(words)
-        self._check_out(out, w.shape[0], self.n_topics)
+    def _estimate_rows(self, w, out):
         if self.estimator == "mean-min":
             return self._mean_min_into(w, out, self.read_table, True)
         return cmm_estimate(self._cells, self.read_table, self._a, self._c, self._shift, w, out)
+
+    def _estimate_head(self, head, a, c, shift, w, out):
+        return cmm_estimate(head, self.read_table, a, c, shift, w, out)
 
     def fold_cells(self, dst, src, *, key, cell_offset: int) -> None:
         """Steele–Tristan addition of a flat code slice; cell ``i`` keyed by
@@ -176,6 +178,7 @@ class CountMinMorrisStats(CountMinLayout):
     def merge(self, other, *, key=0) -> None:
         """Unbiased randomized merge in place; equals a 2-rank fold with ``derive(key, 1)``."""
         self.check_compatible(other)
-        self.fold_cells(self._cells.reshape(-1), other._cells.reshape(-1),
+        self.fold_cells(self.cells.reshape(-1), other.cells.reshape(-1),
                         key=rng.derive(np.uint64(key), np.uint64(1)), cell_offset=0)
         self.n_k += other.n_k
+        self._merge_support(other)

@@ -75,13 +75,17 @@ class DenseStats(TopicWordStats):
     @classmethod
     def deserialize(cls, data: bytes) -> "DenseStats":
         _, params, _, arrays = serialization.unpack(data, expect_backend=cls.backend_id)
-        try:
-            obj = cls(**params)
+        try:  # parameters and shapes are checked before the V x K array is allocated
+            p = cls.check_params(**params)
             cells, n_k = arrays["cells"], arrays["n_k"]
         except (TypeError, KeyError, ValueError) as exc:
             raise CorruptDataError(f"Bad dense statistics: {exc}.") from None
-        if cells.shape != obj._cells.shape or cells.dtype != np.int32 or n_k.shape != obj.n_k.shape:
+        if (cells.shape != (p["n_vocab"], p["n_topics"]) or cells.dtype != np.int32
+                or n_k.shape != (p["n_topics"],) or n_k.dtype != np.int64):
             raise CorruptDataError("Dense statistics arrays do not match their parameters.")
-        obj._cells[...] = cells
-        obj.n_k[:] = n_k
+        if (cells < 0).any() or (n_k < 0).any():
+            raise CorruptDataError("Dense statistics hold negative counts.")
+        obj = cls(**p)  # its zeros are replaced, never touched
+        obj._cells = np.ascontiguousarray(cells)  # unpack returned a fresh copy
+        obj.n_k = np.ascontiguousarray(n_k)
         return obj

@@ -4,7 +4,8 @@ Layout (all integers little-endian)::
 
     offset  size       field
     0       4          magic  b"LDSK"
-    4       2          format_version (uint16), currently 1
+    4       2          format_version (uint16): 1, or 2 for a sketch with a topic support
+                       array (``"support"``); a reader refuses versions it does not know
     6       2          flags (uint16, reserved = 0)
     8       8          seed_hash (uint64) of the hash functions (0 for hash-free backends)
     16      4          header_len H (uint32): bytes of the JSON header
@@ -26,16 +27,19 @@ import zlib
 import numpy as np
 
 from ..exceptions import CorruptDataError
+from ..io.safe_read import loads_json
 
 MAGIC = b"LDSK"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # the newest this module reads and writes
 _FIXED = struct.Struct("<4sHHQI")
 _ALLOWED_DTYPES = {"<i4", "<i8", "<u1", "<u2", "<u4", "<u8", "<f8", "|u1", "|i1"}
 _MAX_HEADER = 1 << 20
 
 
-def pack(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarray]) -> bytearray:
-    """Serialize ``arrays`` (name -> ndarray) with ``params`` under ``backend``.
+def pack(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarray], *,
+         version: int = 1) -> bytearray:
+    """Serialize ``arrays`` (name -> ndarray) with ``params`` under ``backend``; ``version`` is
+    the lowest format version that describes them (1 keeps older files byte-identical).
 
     Returns a ``bytearray`` (bytes-like; compare, write or ``np.frombuffer`` it without a copy).
     """
@@ -47,7 +51,10 @@ def pack(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarra
         parts.append(a)
     header = json.dumps({"backend": backend, "params": params, "arrays": descr},
                         sort_keys=True).encode()
-    head = _FIXED.pack(MAGIC, FORMAT_VERSION, 0, int(seed_hash), len(header)) + header
+    if not 1 <= version <= FORMAT_VERSION:
+        raise ValueError(f"The 'version' parameter of pack must be in [1, {FORMAT_VERSION}]. "
+                         f"Got {version}.")
+    head = _FIXED.pack(MAGIC, version, 0, int(seed_hash), len(header)) + header
     # One preallocated buffer and one copy of each array: a 4 GB dense matrix must not be
     # copied four times over (tobytes, join, concatenation, checksum input).
     out = bytearray(len(head) + sum(a.nbytes for a in parts) + 4)
@@ -83,27 +90,12 @@ def unpack(data: bytes, *, expect_backend: str | None = None):
     (crc,) = struct.unpack_from("<I", data, len(data) - 4)
     if zlib.crc32(data[:-4]) != crc:
         raise CorruptDataError("Serialized statistics fail their CRC-32 check (corrupted or truncated).")
-    if hlen > _MAX_HEADER or _FIXED.size + hlen > len(data) - 4:
-        raise CorruptDataError(f"Header length {hlen} exceeds the data ({len(data)} bytes).")
-    try:
-        header = json.loads(bytes(data[_FIXED.size:_FIXED.size + hlen]).decode())
-        backend, params, descr = header["backend"], header["params"], header["arrays"]
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise CorruptDataError(f"Unreadable statistics header: {exc}.") from None
+    backend, params, descr = _header(data, hlen, len(data))
     if expect_backend is not None and backend != expect_backend:
         raise CorruptDataError(f"Serialized statistics are for backend {backend!r}, "
                                f"not {expect_backend!r}.")
     pos, end, arrays = _FIXED.size + hlen, len(data) - 4, {}
-    for d in descr:
-        try:
-            name, dtype, shape = str(d["name"]), str(d["dtype"]), tuple(int(s) for s in d["shape"])
-        except (KeyError, TypeError, ValueError):
-            raise CorruptDataError(f"Bad array descriptor {d!r}.") from None
-        if dtype not in _ALLOWED_DTYPES or any(s < 0 for s in shape):
-            raise CorruptDataError(f"Bad array descriptor {d!r}.")
-        n = np.dtype(dtype).itemsize
-        for s in shape:
-            n *= s
+    for name, dtype, shape, n in descr:
         if pos + n > end:
             raise CorruptDataError(f"Array {name!r} ({n} bytes) runs past the end of the data.")
         arrays[name] = np.frombuffer(data, dtype=dtype, count=n // np.dtype(dtype).itemsize,
@@ -112,3 +104,49 @@ def unpack(data: bytes, *, expect_backend: str | None = None):
     if pos != end:
         raise CorruptDataError(f"{end - pos} unexpected trailing bytes after the arrays.")
     return backend, params, seed_hash, arrays
+
+
+#: Bytes :func:`declared_size` needs at most: the fixed fields and the largest JSON header.
+HEAD_BYTES = _FIXED.size + _MAX_HEADER
+
+
+def declared_size(head: bytes) -> int:
+    """Total bytes a serialization declares, from its first bytes (up to :data:`HEAD_BYTES`):
+    lets a reader compare the header with the file size before reading the arrays."""
+    head = memoryview(head).cast("B")
+    if len(head) < _FIXED.size:
+        raise CorruptDataError(f"Serialized statistics are truncated: {len(head)} bytes.")
+    magic, version, _flags, _seed, hlen = _FIXED.unpack_from(head, 0)
+    if magic != MAGIC:
+        raise CorruptDataError(f"Not lda_sketch statistics: magic {magic!r}, expected {MAGIC!r}.")
+    _, _, descr = _header(head, hlen, len(head) + 4)
+    return _FIXED.size + hlen + sum(d[3] for d in descr) + 4
+
+
+def _header(data, hlen: int, size: int):
+    """``(backend, params, [(name, dtype, shape, nbytes)])`` of the JSON header, every type and
+    size checked (nesting bounded, shapes non-negative ints) before anything is allocated."""
+    if hlen > _MAX_HEADER or _FIXED.size + hlen > size - 4:
+        raise CorruptDataError(f"Header length {hlen} exceeds the data ({size} bytes).")
+    try:
+        text = bytes(data[_FIXED.size:_FIXED.size + hlen]).decode()
+    except UnicodeDecodeError as exc:
+        raise CorruptDataError(f"Unreadable statistics header: {exc}.") from None
+    header = loads_json(text, "statistics header")
+    backend, params, descr = header.get("backend"), header.get("params"), header.get("arrays")
+    if not isinstance(backend, str) or not isinstance(params, dict) or not isinstance(descr, list):
+        raise CorruptDataError("Unreadable statistics header: needs 'backend' (string), "
+                               "'params' (object) and 'arrays' (array).")
+    out = []
+    for d in descr:
+        ok = (isinstance(d, dict) and isinstance(d.get("name"), str)
+              and isinstance(d.get("dtype"), str) and d["dtype"] in _ALLOWED_DTYPES
+              and isinstance(d.get("shape"), list) and len(d["shape"]) <= 8
+              and all(type(s) is int and s >= 0 for s in d["shape"]))
+        if not ok:
+            raise CorruptDataError(f"Bad array descriptor {str(d)[:200]}.")
+        n = np.dtype(d["dtype"]).itemsize
+        for s in d["shape"]:
+            n *= s
+        out.append((d["name"], d["dtype"], tuple(d["shape"]), n))
+    return backend, params, out

@@ -38,17 +38,31 @@ def suggest_n_hashes(confidence: float) -> int:
 
 
 def suggest_sketch(byte_budget: int, n_topics: int, counter_bytes: int,
-                   confidence: float = 0.95) -> tuple[int, int]:
-    """``(n_hashes, n_buckets)`` fitting ``byte_budget`` bytes, with the 8-byte ``n_k`` per topic.
+                   confidence: float = 0.95, *, n_vocab: int | None = None,
+                   support: str = "none") -> tuple[int, int]:
+    """``(n_hashes, n_buckets)`` fitting ``byte_budget`` bytes, every structure counted.
 
     ``n_hashes = suggest_n_hashes(confidence)`` (3 at the default 0.95, the paper's choice) and
     ``n_buckets`` is the largest power of two with
-    ``n_hashes * n_buckets * n_topics * counter_bytes + 8 * n_topics <= byte_budget``.
-    ``counter_bytes`` is 4 (int32 count-min), 1 (8-bit Morris) or 2 (16-bit Morris).
+    ``n_hashes * n_buckets * n_topics * counter_bytes + 8 * n_topics + support_bytes <=
+    byte_budget``. ``counter_bytes`` is 4 (int32 count-min), 1 (8-bit Morris) or 2 (16-bit
+    Morris). ``support="exact"`` (needs ``n_vocab``) first sets aside the support bitmap's
+    ``n_vocab * ceil(n_topics / 8)`` bytes: the budget is split between support and cells.
     """
+    from .support import SUPPORTS, ExactSupport
+
     owner = "suggest_sketch"
     budget = check_int(byte_budget, "byte_budget", owner, lo=1)
     K = check_int(n_topics, "n_topics", owner, lo=1)
+    if support not in SUPPORTS:
+        raise param_error("support", owner, "one of " + ", ".join(map(repr, SUPPORTS)), support)
+    if support == "exact":
+        if n_vocab is None:
+            raise param_error("n_vocab", owner, "an int >= 1 with support='exact'", n_vocab)
+        reserved = ExactSupport.nbytes_for(check_int(n_vocab, "n_vocab", owner, lo=1), K)
+    else:
+        reserved = 0
+    budget -= reserved
     if counter_bytes not in (1, 2, 4):
         raise param_error("counter_bytes", owner, "one of 1, 2, 4",
                                                      counter_bytes)
@@ -56,9 +70,10 @@ def suggest_sketch(byte_budget: int, n_topics: int, counter_bytes: int,
     per_bucket = d * K * int(counter_bytes)
     w = (budget - 8 * K) // per_bucket
     if w < MIN_BUCKETS:
-        need = MIN_BUCKETS * per_bucket + 8 * K
+        need = MIN_BUCKETS * per_bucket + 8 * K + reserved
         raise param_error(
             "byte_budget", owner,
             f">= {need} for {d} hashes x {MIN_BUCKETS} buckets x {K} topics x {counter_bytes} "
-            "bytes; raise the budget or lower the confidence", byte_budget)
+            f"bytes{' plus the support' if reserved else ''}; raise the budget or lower the "
+            "confidence", byte_budget)
     return d, 1 << (w.bit_length() - 1)

@@ -32,13 +32,14 @@ from __future__ import annotations
 import fnmatch
 import itertools
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import config as config_mod
 from ..config import Config
 from ..exceptions import InputFormatError
+from ..io.safe_read import REMEDY_CONFIG, read_toml
+from ..limits import MAX_CONFIG_BYTES
 
 SWEEP_KEYS = ("base", "trials", "description", "set", "grid", "points")
 # Short names used to build point names from grid values (anything else: the key's last part).
@@ -101,12 +102,10 @@ def load_sweep(path, cli_overrides=()) -> Sweep:
     that the grid or a point sets is an error (pick points with ``--only`` instead).
     """
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text("utf-8"))
-    except FileNotFoundError:
-        raise InputFormatError(f"{path}: sweep file not found") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise InputFormatError(f"{path}: not valid TOML ({exc})") from None
+    if not path.exists():
+        raise InputFormatError(f"{path}: sweep file not found")
+    data = read_toml(path, max_bytes=MAX_CONFIG_BYTES, error=InputFormatError,
+                     remedy=REMEDY_CONFIG)
     for key in data:
         if key not in SWEEP_KEYS:
             raise InputFormatError(f"{path}: unknown top-level key {key!r}; a sweep file has "

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import math
 from pathlib import Path
 
 from .. import config as config_mod
 from ..exceptions import InputFormatError
 from ..io.atomic import write_text_atomic
+from ..io.safe_read import field, loads_json, read_json, read_lines
+from ..limits import MAX_JSON_BYTES
 from .runner import DONE
 
 SUMMARY_COLUMNS = ("point", "backend", "n_hashes", "n_buckets", "counter_base", "increment",
@@ -27,12 +28,9 @@ def read_metrics(run_dir) -> list[dict]:
     if not p.is_file():
         return []
     out = []
-    for i, line in enumerate(p.read_text("utf-8").splitlines(), 1):
+    for i, line in enumerate(read_lines(p, max_bytes=MAX_JSON_BYTES, error=InputFormatError), 1):
         if line.strip():
-            try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as exc:
-                raise InputFormatError(f"{p}:{i}: not a JSON line ({exc.msg})") from None
+            out.append(loads_json(line, f"{p}:{i}", error=InputFormatError))
     return out
 
 
@@ -74,10 +72,12 @@ def _run_dirs_by_point(sweep_dir) -> dict[str, list[Path]]:
     if not plan_path.is_file():
         raise InputFormatError(f"{d}: no plan.json; not a sweep directory (run `lda-sketch "
                                f"sweep FILE --out {d}` first)")
-    plan = json.loads(plan_path.read_text("utf-8"))
+    plan = read_json(plan_path, error=InputFormatError)
     by_point: dict[str, list] = {}
-    for r in plan["runs"]:
-        by_point.setdefault(r["point"], []).append(d / r["run_dir"])
+    for r in field(plan, "runs", list, plan_path, error=InputFormatError):
+        point = field(r, "point", str, plan_path, error=InputFormatError, where="runs[].")
+        run_dir = field(r, "run_dir", str, plan_path, error=InputFormatError, where="runs[].")
+        by_point.setdefault(point, []).append(d / run_dir)
     return by_point
 
 
@@ -139,8 +139,8 @@ def summarize(sweep_dir) -> list[dict]:
     for r in rows:
         w.writerow({k: ("" if v is None else v) for k, v in r.items()})
     write_text_atomic(d / "summary.csv", buf.getvalue())
-    plan = json.loads((d / "plan.json").read_text("utf-8"))
-    write_text_atomic(d / "summary.md", summary_markdown(rows, title=plan.get("description")))
+    plan = read_json(d / "plan.json", error=InputFormatError)
+    write_text_atomic(d / "summary.md", summary_markdown(rows, title=str(plan.get("description") or "") or None))
     return rows
 
 

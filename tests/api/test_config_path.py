@@ -4,6 +4,7 @@ import inspect
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from lda_sketch import config as config_mod
@@ -103,3 +104,31 @@ def test_set_exponent_is_bounded_and_names_the_key():
     with pytest.raises(InputFormatError, match=re.escape("[model].n_topics")):
         cfg.with_overrides(["model.n_topics=7**300000000"])
     assert cfg.with_overrides(["sketch.n_buckets=2**16"]).sketch.n_buckets == 65536
+
+
+def test_exact_parts_train_save_and_load_end_to_end(planted, tmp_path):
+    """support / head_words / rescale reach the backend from the estimator, train, count in the
+    bytes, and survive save/load bitwise (format version 2)."""
+    from lda_sketch.io.corpus import heldout_split
+    from lda_sketch.topic_model import TopicModel
+
+    corpus = planted[0]
+    keep, held = heldout_split(corpus.n_docs, 40, 0)
+    train, held = corpus.subset(keep), corpus.subset(held)
+    kw = dict(backend="countmin-morris", n_buckets=64, n_iter=8, seed=2, fold_in_iters=20)
+    plain = LDASketch(6, **kw).fit(train, heldout=held)
+    full = LDASketch(6, support="exact", head_words=50, rescale=True, **kw).fit(train,
+                                                                              heldout=held)
+    V = train.n_vocab
+    assert full.stats_.nbytes == plain.stats_.nbytes + 50 * 6 + V * 1 + 4 * V
+    assert {"exact_zeros"} <= full.stats_.guarantees
+    ppl_dense = LDASketch(6, backend="dense", **{k: v for k, v in kw.items()
+                                                 if k not in ("backend", "n_buckets")}
+                          ).fit(train, heldout=held).history_[-1]["perplexity"]
+    ppl = full.history_[-1]["perplexity"]
+    assert np.isfinite(ppl) and ppl < 1.5 * ppl_dense
+    full.save(tmp_path / "m")
+    back = TopicModel.load(tmp_path / "m")
+    assert back.stats.params() == full.stats_.params()
+    words = np.arange(V)
+    assert np.array_equal(back.stats.estimate(words), full.stats_.estimate(words))

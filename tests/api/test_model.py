@@ -26,7 +26,7 @@ def split(planted):
 def fitted(split):
     train, held = split
     return LDASketch(6, backend=SKETCH, n_buckets=1024, n_iter=80, seed=1, evaluate_every=40,
-                     fold_in_iters=30).fit(train, held)
+                     fold_in_iters=30).fit(train, heldout=held)
 
 
 def test_fit_records_history_and_beats_unigram(fitted):
@@ -92,14 +92,14 @@ def test_not_fitted_errors():
     with pytest.raises(NotFittedError):
         m.get_topic_words(0)
     with pytest.raises(NotFittedError):
-        m.partial_fit(1)
+        m.continue_fit(1)
 
 
-def test_partial_fit_continues_bitwise(split):
+def test_continue_fit_continues_bitwise(split):
     train, _ = split
     kw = dict(backend=SKETCH, n_buckets=256, seed=5)
     a = LDASketch(6, n_iter=5, **kw).fit(train)
-    b = LDASketch(6, n_iter=2, **kw).fit(train).partial_fit(3)
+    b = LDASketch(6, n_iter=2, **kw).fit(train).continue_fit(3)
     assert b.n_iter_ == 5
     assert a.stats_.serialize() == b.stats_.serialize()
     np.testing.assert_array_equal(a._engine.state.z_doc_major(), b._engine.state.z_doc_major())
@@ -159,7 +159,7 @@ def test_from_config_round_trips_params(small_config):
 def test_thread_count_does_not_change_results(split):
     train, held = split
     kw = dict(backend=SKETCH, n_buckets=256, n_iter=4, seed=2, evaluate_every=2)
-    one = LDASketch(6, n_threads=1, **kw).fit(train, held)
-    two = LDASketch(6, n_threads=2, **kw).fit(train, held)
+    one = LDASketch(6, n_threads=1, **kw).fit(train, heldout=held)
+    two = LDASketch(6, n_threads=2, **kw).fit(train, heldout=held)
     assert one.stats_.serialize() == two.stats_.serialize()
     assert [h["perplexity"] for h in one.history_] == [h["perplexity"] for h in two.history_]

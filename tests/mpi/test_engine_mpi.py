@@ -16,7 +16,10 @@ from lda_sketch.synthetic import planted_corpus
 pytestmark = pytest.mark.slow
 
 PARAMS = {"dense": {}, "countmin": {"n_hashes": 3, "n_buckets": 64},
-          "countmin-morris": {"n_hashes": 3, "n_buckets": 64, "increment": "correlated"}}
+          "countmin-morris": {"n_hashes": 3, "n_buckets": 64, "increment": "correlated"},
+          "countmin+support": {"n_hashes": 3, "n_buckets": 64, "support": "exact"},
+          "countmin-morris+support": {"n_hashes": 3, "n_buckets": 64, "increment": "correlated",
+                                      "support": "exact"}}
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +46,8 @@ def run(comm, corpus, held, backend, n_iter=3):
     shard = shard_of(corpus, b[comm.rank], b[comm.rank + 1])
     hb = partition_by_tokens(held.doc_ptr, comm.size)
     hshard = shard_of(held, hb[comm.rank], hb[comm.rank + 1])
-    eng = Engine(EngineParams(n_topics=5, backend=backend, backend_params=PARAMS[backend], seed=9),
+    eng = Engine(EngineParams(n_topics=5, backend=backend.split("+")[0],
+                              backend_params=PARAMS[backend], seed=9),
                  shard, corpus.n_vocab, comm=comm, heldout=hshard)
     eng.initialize()
     trace = []
@@ -52,10 +56,13 @@ def run(comm, corpus, held, backend, n_iter=3):
         assert_same_on_all_ranks(comm, eng.stats.serialize(), f"{backend} stats")
         trace.append(eng.evaluate()["perplexity"])
     z = np.concatenate(comm.allgather(eng.state.z_doc_major()))
+    if "+support" in backend:
+        assert_same_on_all_ranks(comm, eng.stats.or_arrays()[0].tobytes(), "support bits")
     return z, eng.stats.serialize(), trace
 
 
-@pytest.mark.parametrize("backend", sorted(b for b in BACKENDS if "exact_merge" in BACKENDS[b].guarantees))
+@pytest.mark.parametrize("backend", sorted(b for b in BACKENDS if "exact_merge" in BACKENDS[b].guarantees)
+                         + ["countmin+support"])
 def test_exact_backends_equal_one_rank_bitwise(comm, data, backend):
     corpus, held = data
     z, stats, trace = run(comm, corpus, held, backend)
@@ -71,3 +78,28 @@ def test_morris_reproducible_for_same_rank_count(comm, data):
     a = run(comm, corpus, held, "countmin-morris")
     b = run(comm, corpus, held, "countmin-morris")
     assert np.array_equal(a[0], b[0]) and a[1] == b[1] and a[2] == b[2]
+
+
+def test_support_is_the_union_of_the_ranks_assignments(comm, data):
+    """Morris cells depend on the rank count, the support bits never do: they are the exact set
+    of (word, topic) pairs some token holds, OR-merged, on every rank as with one rank."""
+    corpus, held = data
+
+    def support_after_init(c):
+        b = partition_by_tokens(corpus.doc_ptr, c.size)
+        shard = shard_of(corpus, b[c.rank], b[c.rank + 1])
+        eng = Engine(EngineParams(n_topics=5, backend="countmin-morris",
+                                  backend_params=PARAMS["countmin-morris+support"], seed=9),
+                     shard, corpus.n_vocab, comm=c)
+        eng.initialize()
+        z = np.concatenate(c.allgather(eng.state.z_doc_major()))
+        return eng.stats.or_arrays()[0].copy(), z
+
+    bits, z = support_after_init(comm)
+    bits1, z1 = support_after_init(SerialComm())
+    assert np.array_equal(z, z1) and np.array_equal(bits, bits1)
+    w = corpus.word_ids
+    truth = np.zeros((corpus.n_vocab, 5), bool)
+    truth[w, z] = True
+    unpacked = np.unpackbits(bits, axis=1, bitorder="little")[:, :5].astype(bool)
+    assert np.array_equal(unpacked, truth)

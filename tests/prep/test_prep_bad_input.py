@@ -90,7 +90,7 @@ def test_empty_inputs(tmp_path):
     f = tmp_path / "empty.txt"
     f.write_bytes(b"")
     with pytest.raises(InputFormatError,
-                       match=r"no documents left .*\(0 read; dropped: {.empty_text.: 1}\)"):
+                       match=r"no documents left .*\(1 read; dropped: {.empty_text.: 1}\)"):
         _run(make_source("text"), [f])
     w = tmp_path / "wiki_00"
     w.write_bytes(b"")

@@ -186,7 +186,8 @@ def test_corpus_stats_cli(data_dir, tmp_path, capsys):
     capsys.readouterr()
     assert main(["corpus-stats", str(out), "--verify"]) == 0
     text = capsys.readouterr().out
-    assert "documents   2 (of 2 read)" in text and "empty_text 1" in text
+    # bug: "2 (of 2 read)" beside "dropped 1": the reader's drops were not counted as read
+    assert "documents   2 (of 3 read)" in text and "dropped documents 1: empty_text 1" in text
     assert "min/p5/p25/median/p75/p95/max" in text
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["dropped"]["documents"] == {"empty_text": 1}

@@ -143,3 +143,16 @@ def test_morris_parameter_errors_have_the_standard_message(kwargs, msg):
 def test_oversized_sketch_is_refused_before_allocating():
     with pytest.raises(InvalidParameterError, match="Try reducing n_buckets or n_hashes"):
         make_stats("countmin", n_topics=65535, n_vocab=10, n_hashes=32, n_buckets=2**31)
+
+
+def test_suggest_sketch_splits_the_budget_between_support_and_cells():
+    V, K = 74_829, 100
+    budget = int(0.085 * 4 * V * K)
+    d, w = suggest_sketch(budget, K, 1, n_vocab=V, support="exact")
+    s = CountMinMorrisStats(K, V, n_hashes=d, n_buckets=w, support="exact")
+    assert (d, w) == (3, 2**12) and s.nbytes <= budget < s.nbytes + d * w * K  # largest that fits
+    assert suggest_sketch(budget, K, 1) == (3, 2**13)
+    with pytest.raises(InvalidParameterError, match="plus the support"):
+        suggest_sketch(V * 13 + 1000, K, 1, n_vocab=V, support="exact")
+    with pytest.raises(InvalidParameterError, match="'n_vocab' parameter of suggest_sketch"):
+        suggest_sketch(budget, K, 1, support="exact")

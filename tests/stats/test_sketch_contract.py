@@ -30,6 +30,14 @@ CASES = {
     "cmm-correlated-16bit": ("countmin-morris", dict(SKETCH, increment="correlated",
                                                      counter_bits=16, counter_base=1.002)),
     "countmin-meanmin": ("countmin", dict(SKETCH, estimator="mean-min")),
+    "countmin-support": ("countmin", dict(SKETCH, support="exact")),
+    "cmm-correlated-support": ("countmin-morris", dict(SKETCH, increment="correlated",
+                                                       support="exact")),
+    "countmin-head-support": ("countmin", dict(SKETCH, head_words=20, support="exact")),
+    "cmm-correlated-head": ("countmin-morris", dict(SKETCH, increment="correlated",
+                                                    head_words=20)),
+    "cmm-conservative-head-support": ("countmin-morris", dict(SKETCH, increment="conservative",
+                                                              head_words=20, support="exact")),
     "cmm-correlated-meanmin": ("countmin-morris", dict(SKETCH, increment="correlated",
                                                        estimator="mean-min")),
 }
@@ -98,9 +106,10 @@ def test_empty_like_and_clear(case, seed):
     e = s.empty_like()
     assert type(e) is type(s) and e.params() == s.params()
     assert not e.cells.any() and not e.n_k.any() and e.cells.shape == s.cells.shape
-    assert s.nbytes == e.nbytes == s.cells.nbytes + s.n_k.nbytes
+    aux = sum(a.nbytes for a in s.or_arrays())  # e.g. a support bitmap: counted, never hidden
+    assert s.nbytes == e.nbytes == s.cells.nbytes + s.n_k.nbytes + aux
     s.clear()
-    assert not s.cells.any() and not s.n_k.any()
+    assert not s.cells.any() and not s.n_k.any() and not any(a.any() for a in s.or_arrays())
     assert not s.estimate(np.arange(V)).any()
 
 
@@ -270,17 +279,22 @@ def test_unbiased_cells_count_their_stream(case, seed):
     w, t, c = stream(seed)
     # the integer count-min with the same hash functions holds each cell's true stream count
     ref = make_stats("countmin", n_topics=K, n_vocab=V, seed=s.seed, n_hashes=s.n_hashes,
-                     n_buckets=s.n_buckets)
+                     n_buckets=s.n_buckets, head_words=s.head_words)
     ref.add(w, t, c)
-    true = ref.cells.astype(np.float64)
+    shape = (s.n_hashes, s.n_buckets, K)
+
+    def hashed(x):  # the hashed rows (a head's own counters follow them in the flat storage)
+        return x.cells.reshape(-1)[:int(np.prod(shape))].reshape(shape)
+
+    true = hashed(ref).astype(np.float64)
     R = 20
     err = np.zeros(s.n_hashes)
     for i in range(R):
         x = make(case, seed)
         x.add(w, t, c, key=key(100 + i))
-        assert np.array_equal(x.cells > 0, true > 0)  # same layout as the reference
+        assert np.array_equal(x.cells > 0, ref.cells > 0)  # same layout as the reference
         assert (x.cells < x.top_code).all()  # no saturation: the variance formula holds
-        err += (x.read_table[x.cells] - true).sum(axis=(1, 2))
+        err += (x.read_table[hashed(x)] - true).sum(axis=(1, 2))
     var = R * ((s.counter_base - 1) * true * (true - 1) / 2).sum(axis=(1, 2))
     assert (np.abs(err) <= 6 * np.sqrt(var)).all()
 
@@ -340,6 +354,46 @@ def test_results_do_not_depend_on_the_thread_count(case, seed):
 
 # --------------------------------------------------------------------------- the flags themselves
 #: Each documented guarantee flag -> the contract tests that check it (each skips without it).
+def test_exact_zeros_off_the_support(case, seed):
+    """Zero exactly where the truth is 0, the backend's own estimate elsewhere; after a merge
+    too (the support of the union is the union of the supports)."""
+    s = make(case, seed)
+    needs(s, "exact_zeros")
+    w, t, c = stream(seed, n=400)
+    s.add(w, t, c, key=key(0))
+    plain = make_stats(s.backend_id, n_topics=K, n_vocab=V, seed=seed,
+                       **{k: v for k, v in CASES[case][1].items() if k != "support"})
+    plain.add(w, t, c, key=key(0))
+    est, ref, tr = s.estimate(np.arange(V)), plain.estimate(np.arange(V)), truth(w, t, c)
+    assert (est[tr == 0] == 0).all() and (ref[tr == 0] > 0).any()  # the phantom mass is gone
+    assert np.array_equal(est[tr > 0], ref[tr > 0])
+    o = make(case, seed)
+    w2, t2, c2 = stream(seed + 1, n=400)
+    o.add(w2, t2, c2, key=key(1))
+    s.merge(o, key=rng.key_for(7, rng.STREAM_MERGE, 0))
+    both = truth(np.concatenate([w, w2]), np.concatenate([t, t2]), np.concatenate([c, c2]))
+    est = s.estimate(np.arange(V))
+    assert (est[both == 0] == 0).all() and (est[both > 0] > 0).all()
+
+
+def test_head_words_are_collision_free(case, seed):
+    """Word ids below head_words have their own counters: integer cells read their exact
+    counts, whatever the hashed part holds."""
+    s = make(case, seed)
+    H = s.params().get("head_words", 0)
+    if not H:
+        pytest.skip("no head")
+    w, t, c = stream(seed)
+    s.add(w, t, c, key=key(0))
+    tr = truth(w, t, c)
+    est = s.estimate(np.arange(H))
+    if "never_underestimates" in s.guarantees:  # integer cells: exact
+        assert np.array_equal(est, tr[:H])
+    else:  # Morris: zero exactly where the truth is zero, and no collision mass
+        assert np.array_equal(est == 0, tr[:H] == 0)
+    assert s.nbytes >= H * K * s.cells.dtype.itemsize + 3 * 64 * K * s.cells.dtype.itemsize
+
+
 FLAG_TESTS = {
     "exact": (test_exact_backends_equal_the_truth,),
     "never_underestimates": (test_never_underestimates,
@@ -348,6 +402,7 @@ FLAG_TESTS = {
     "linear": (test_linear_merge_equals_the_sketch_of_the_concatenated_stream,),
     "unbiased_cells": (test_unbiased_cells_count_their_stream,),
     "mean_overestimates": (test_morris_without_collisions_is_a_morris_counter_per_key,),
+    "exact_zeros": (test_exact_zeros_off_the_support,),
 }
 
 

@@ -134,4 +134,20 @@ def test_huge_declared_arrays_are_refused_without_allocating():
                                                    for a in h["arrays"]]})
     with pytest.raises(CorruptDataError):
         CountMinMorrisStats.deserialize(huge)
-    assert serialization.FORMAT_VERSION == 1
+    assert serialization.FORMAT_VERSION == 2
+
+
+def test_format_version_is_the_lowest_that_describes_the_sketch():
+    """Sketches without a support structure keep writing version 1 (byte-identical to older
+    files); a support array needs version 2, which older readers refuse by version."""
+    import struct
+
+    plain = CountMinMorrisStats(4, 10, n_buckets=16)
+    with_support = CountMinMorrisStats(4, 10, n_buckets=16, support="exact")
+    assert struct.unpack_from("<H", plain.serialize(), 4)[0] == 1
+    assert struct.unpack_from("<H", with_support.serialize(), 4)[0] == 2
+    data = bytearray(with_support.serialize())
+    struct.pack_into("<H", data, 4, 3)
+    data[-4:] = struct.pack("<I", zlib.crc32(bytes(data[:-4])))
+    with pytest.raises(CorruptDataError, match="version 3 is newer"):
+        CountMinMorrisStats.deserialize(bytes(data))

@@ -1,0 +1,69 @@
+"""``lda-sketch export RUN_DIR --out DIR``: topic-word, doc-topics, Mallet and pyLDAvis files."""
+from __future__ import annotations
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "export", help="write topic_word.npy, Mallet topic-keys/doc-topics and pyLDAvis arrays",
+        description="Export a trained model for other tools (layout: lda_sketch.io.export): "
+                    "topic_word.npy (phi, K x V), Mallet-style topic-keys.txt and doc-topics.txt, "
+                    "doc_topics.npy, and pyldavis.npz holding the five arrays pyLDAvis.prepare "
+                    "takes (pyLDAvis.prepare(**numpy.load('pyldavis.npz'))). Document-topic "
+                    "proportions are the sampler's final ones (runs trained with [output] "
+                    "doc_topics = true) or folded in (EM, phi fixed) for the run's training "
+                    "documents or --corpus (see --theta).")
+    p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
+                   help="a run directory (its model/ is used) or a model directory")
+    p.add_argument("--out", required=True, metavar="DIR", help="export directory (atomic)")
+    p.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
+    p.add_argument("--corpus", metavar="CORPUS_DIR",
+                   help="documents to fold in, over the model's vocabulary (default: the run's "
+                        "training documents, as its config names them)")
+    p.add_argument("--theta", choices=["auto", "sampler", "fold-in"], default="auto",
+                   help="document-topic proportions: the sampler's final n_dk (a run trained "
+                        "with [output] doc_topics = true), or folded in; auto (default): the "
+                        "sampler's when the run has them and --corpus is not given")
+    p.add_argument("--top-n", type=int, default=20, metavar="N",
+                   help="words per topic in topic-keys.txt (default 20)")
+    p.add_argument("--fold-in-iters", type=int, metavar="N",
+                   help="EM steps of the theta fold-in (default: the model's eval.fold_in_iters)")
+    p.add_argument("--threads", type=int, metavar="N", help="numba threads (default: all)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from dataclasses import replace
+    from pathlib import Path
+
+    from ..config import check_param
+    from ..io.doc_topics import DIRNAME, read_doc_topics
+    from ..io.export import EXPORT_FILES, write_export
+    from ..threads import numba_threads
+    from ..topic_model import TopicModel
+    from .topics import model_documents, model_path
+
+    model = TopicModel.load(model_path(args.path))
+    if args.fold_in_iters is not None:
+        model = replace(model, fold_in_iters=check_param(args.fold_in_iters, "fold_in_iters",
+                                                         "--fold-in-iters", "eval"))
+    if args.threads is not None:
+        check_param(args.threads, "n_threads", "--threads", "sampler")
+    if args.top_n < 1:
+        raise ValueError(f"--top-n must be >= 1, got {args.top_n}")
+    run_dir = Path(args.path)
+    have = (run_dir / DIRNAME).is_dir()
+    use_sampler = args.theta == "sampler" or (args.theta == "auto" and have
+                                              and args.corpus is None)
+    if use_sampler:
+        _, ids, theta, lengths = read_doc_topics(run_dir)
+        how = "the sampler's n_dk"
+    else:
+        docs = model_documents(model, args.corpus, f"export {args.path}")
+        with numba_threads(args.threads):
+            theta = model.transform(docs)
+        ids, lengths, how = docs.doc_ids, docs.doc_lengths(), "folded in"
+    out = write_export(args.out, model, theta, lengths, doc_ids=ids, top_n=args.top_n,
+                       overwrite=args.overwrite)
+    print(f"wrote {out}: " + ", ".join(EXPORT_FILES) + f" ({model.n_topics} topics, "
+          f"{model.n_vocab:,} words, {theta.shape[0]:,} documents, theta {how})")
+    return 0

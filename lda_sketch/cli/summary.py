@@ -1,0 +1,49 @@
+"""``lda-sketch summary RUN_DIR``: parameters, backend size, perplexity, topic sizes, coherence."""
+from __future__ import annotations
+
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser(
+        "summary", help="summarise a model: parameters, backend bytes against dense, "
+                        "perplexity against unigram, topic sizes with top words, coherence",
+        description="Summarise a trained model: its parameters; the statistics backend and its "
+                    "bytes against a dense int32 V x K matrix; the iterations; the last held-out "
+                    "perplexity against the unigram baseline; each topic's size n_k with its top "
+                    "words; topic diversity; and UMass/NPMI coherence (document co-occurrence) "
+                    "over the run's training documents or --corpus.")
+    p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
+                   help="a run directory (its model/ is used) or a model directory")
+    p.add_argument("--top-n", type=int, default=10, metavar="N",
+                   help="top words per topic, shown and scored (default 10)")
+    p.add_argument("--corpus", metavar="CORPUS_DIR",
+                   help="documents for coherence (default: the run's training documents)")
+    p.add_argument("--no-coherence", action="store_true",
+                   help="skip coherence (reads no documents)")
+    p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    import json
+
+    from ..exceptions import InputFormatError
+    from ..report import format_report, summarize
+    from ..topic_model import TopicModel
+    from .topics import model_documents, model_path
+
+    if args.top_n < 1:
+        raise ValueError(f"--top-n must be >= 1, got {args.top_n}")
+    model = TopicModel.load(model_path(args.path))
+    docs = None
+    if not args.no_coherence:
+        try:
+            docs = model_documents(model, args.corpus, f"summary {args.path}")
+        except (OSError, InputFormatError) as exc:
+            if args.corpus is not None:
+                raise
+            print(f"lda-sketch summary: coherence skipped: {exc}", file=sys.stderr)
+    out = summarize(model, corpus=docs, top_n=args.top_n)
+    print(json.dumps(out) if args.json else format_report(out))
+    return 0

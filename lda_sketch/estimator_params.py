@@ -1,0 +1,82 @@
+"""The parameter protocol of :class:`~lda_sketch.estimator.LDASketch`: scikit-learn's
+``get_params``/``set_params`` and tags, validation against the config table, and the round trip
+to a :class:`~lda_sketch.config.Config`. The parameters are exactly the keys of
+:data:`lda_sketch.config.PARAM_SECTIONS`, each an attribute set by ``__init__``.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+from . import config as config_mod
+from ._validation import check_int, param_error
+from .config import PARAM_SECTIONS
+
+
+class EstimatorParams:
+    """Mixin: parameters as attributes named by ``PARAM_SECTIONS``; ``_config`` is the config
+    the estimator was built from (or None) and ``model_`` the fitted model (or None)."""
+
+    # ------------------------------------------------------------------ params / config
+    def __sklearn_tags__(self):
+        """scikit-learn's estimator tags (called by scikit-learn only, so it is importable)."""
+        from sklearn.utils import InputTags, Tags, TargetTags, TransformerTags
+
+        return Tags(estimator_type=None, target_tags=TargetTags(required=False),
+                    transformer_tags=TransformerTags(preserves_dtype=["float64"]),
+                    input_tags=InputTags(sparse=True, positive_only=True))
+
+    def __sklearn_is_fitted__(self) -> bool:
+        return self.model_ is not None
+
+    def get_params(self, deep: bool = True) -> dict:
+        """The constructor parameters (scikit-learn protocol; no nested estimators)."""
+        return {k: getattr(self, k) for k in PARAM_SECTIONS}
+
+    def set_params(self, **params) -> "EstimatorParams":
+        for k, v in params.items():
+            if k not in PARAM_SECTIONS:
+                raise param_error(k, type(self).__name__,
+                                  "one of " + ", ".join(PARAM_SECTIONS), v)
+            setattr(self, k, v)
+        return self
+
+    def to_config(self) -> config_mod.Config:
+        """The validated :class:`~lda_sketch.config.Config` of these parameters (``[data]`` and
+        ``[output]`` from the config this model was built from, if any)."""
+        self._validate()
+        base = self._config or config_mod.Config()
+        sections = {s: {} for s in config_mod.SECTIONS}
+        for k, s in PARAM_SECTIONS.items():
+            v = getattr(self, k)
+            if k == "evaluate_every" and v is None:
+                v = 0
+            sections[s][k] = v
+        return base.replace(**{s: dataclasses.replace(getattr(base, s), **kv)
+                               for s, kv in sections.items() if kv})
+
+    @classmethod
+    def from_config(cls, cfg: config_mod.Config) -> "EstimatorParams":
+        """Build from a :class:`~lda_sketch.config.Config` (or a path to a TOML file)."""
+        if not isinstance(cfg, config_mod.Config):
+            cfg = config_mod.load(cfg)
+        kw = {k: getattr(getattr(cfg, s), k) for k, s in PARAM_SECTIONS.items()}
+        kw["evaluate_every"] = kw["evaluate_every"] or None
+        model = cls(**kw)
+        model._config = cfg
+        return model
+
+    def _validate(self) -> None:
+        """Check every parameter against the config table (scikit-learn message shape)."""
+        for k, s in PARAM_SECTIONS.items():
+            v = getattr(self, k)
+            if k == "evaluate_every":  # None (not 0) means "only at the end" here
+                if v is not None:
+                    check_int(v, k, type(self).__name__, lo=1)
+                continue
+            config_mod.check_param(v, k, type(self).__name__, s)
+
+    def __repr__(self) -> str:
+        defaults = type(self)().get_params()
+        args = [repr(self.n_topics)] + [f"{k}={v!r}" for k, v in self.get_params().items()
+                                        if k != "n_topics" and v != defaults[k]]
+        return f"{type(self).__name__}({', '.join(args)})"

@@ -1,0 +1,82 @@
+"""Interrupts of a training run: a signal sets a flag, the loop stops at an iteration boundary.
+
+``lda-sketch train`` installs :func:`catch_signals` for SIGINT (Ctrl-C), SIGTERM (``kill``,
+Slurm at the time limit) and SIGUSR1 (Slurm's ``--signal=USR1@SECONDS``). The handler only sets a
+flag; :func:`~lda_sketch.train.train_run` asks at every iteration boundary whether any rank has
+it set (one small allreduce, :func:`~lda_sketch.distributed.collective.any_rank`), so every rank
+stops after the same iteration. The run then writes a checkpoint of that iteration (always, even
+with ``output.checkpoint_every = 0``), raises :class:`Interrupted`, and the command prints one
+line (rank 0) and exits with :data:`EXIT_INTERRUPTED` (130, for all three signals). A second
+signal while stopping raises ``KeyboardInterrupt`` at once (writes stay atomic, so the newest
+complete checkpoint is still the one to resume from).
+"""
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+
+from .exceptions import LdaSketchError
+
+#: Exit status of an interrupted command (128 + SIGINT), whichever signal stopped it.
+EXIT_INTERRUPTED = 130
+#: The signals that stop a run cleanly.
+SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGUSR1") if hasattr(signal, n))
+
+
+class Interrupted(LdaSketchError):
+    """A run stopped by a signal at an iteration boundary, after writing its checkpoint."""
+
+    def __init__(self, iteration: int, run_dir, signum: int = 0):
+        self.iteration, self.run_dir, self.signum = int(iteration), run_dir, int(signum)
+        super().__init__(f"interrupted at iteration {self.iteration}; resume with "
+                         f"lda-sketch train --resume {run_dir}")
+
+
+class StopFlag:
+    """Set by a signal handler (or by hand); :attr:`signum` is the first signal received."""
+
+    def __init__(self):
+        self.signum = 0
+
+    def __bool__(self) -> bool:
+        return self.signum != 0
+
+    def set(self, signum: int = signal.SIGINT) -> None:
+        self.signum = self.signum or int(signum)
+
+    def _handler(self, signum, frame):
+        if self.signum:  # a second signal: stop now
+            raise KeyboardInterrupt
+        self.set(signum)
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """True for ``KeyboardInterrupt``, or an exception caused by one (numba kernels turn a
+    ``KeyboardInterrupt`` raised inside them into ``SystemError ... returned a result with an
+    exception set``)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+@contextlib.contextmanager
+def catch_signals(flag: StopFlag | None = None, *, restore: bool = True):
+    """Route :data:`SIGNALS` to ``flag`` (a new :class:`StopFlag` if None) inside the block;
+    the previous handlers are restored on exit unless ``restore=False`` (a command about to
+    exit keeps them, so a signal during interpreter shutdown cannot turn a finished run into a
+    killed one). Outside the main thread it does nothing."""
+    flag = flag if flag is not None else StopFlag()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    old = {s: signal.signal(s, flag._handler) for s in SIGNALS}
+    try:
+        yield flag
+    finally:
+        for s, h in (old.items() if restore else ()):
+            signal.signal(s, h if h is not None else signal.SIG_DFL)

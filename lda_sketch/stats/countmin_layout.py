@@ -1,0 +1,382 @@
+"""The count-min layout shared by the integer and the Morris sketches.
+
+:class:`CountMinLayout` holds cells ``[n_hashes, n_buckets, n_topics]`` (the same ``n_hashes``
+hash functions serve every topic, so a word's K estimates are the elementwise minimum of
+``n_hashes`` contiguous K-vectors), the parameters and their checks, the hash functions, the
+compatibility check, (de)serialization, and the optional exact parts beside the cells: the topic
+support (:mod:`.support`, ``support = "exact"``) and the per-word totals (``rescale = True``).
+``head_words = H`` gives word ids below H (the most frequent words: ``lda-sketch prep`` numbers
+words by decreasing frequency) one collision-free counter per (word, topic), so the heaviest
+words neither collide nor pollute the hashed cells. Subclasses supply ``_add_into``,
+``_estimate_rows``, ``_estimate_head``, ``fold_cells`` and ``merge``.
+"""
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import numpy as np
+
+from .._validation import check_choice, check_int, check_power_of_two, param_error
+from ..limits import (MAX_BUCKETS, MAX_CELL_BYTES, MAX_HASHES, MAX_SEED, MAX_TOPICS,
+                      MAX_VOCAB_SKETCH, MIN_BUCKETS)
+from ..exceptions import CorruptDataError, IncompatibleStatsError, InvalidParameterError
+from .. import rng
+from . import serialization
+from ._cm_kernels import first_bad_record, mean_min_estimate, row_totals
+from .base import TopicWordStats
+from .hashing import hash_params, seed_hash
+from .support import SUPPORTS, WordTotals
+from .suggest import suggest_n_buckets, suggest_n_hashes, suggest_sketch
+
+ESTIMATORS = ("min", "mean-min")
+
+
+# The head's "hash": bucket = word id (a = 1, c = 0, no shift), one row.
+_ID_A = np.ones(1, np.uint64)
+_ID_C = np.zeros(1, np.uint64)
+_ID_SHIFT = np.uint64(0)
+
+
+class CountMinLayout(TopicWordStats):
+    """Shared part of the count-min backends: ``cells[r, b, k]`` of ``counter_dtype``."""
+
+    counter_dtype: ClassVar[np.dtype] = np.dtype(np.int32)
+    # DataSketches-style helpers, also available as functions in :mod:`.suggest`
+    suggest_n_buckets = staticmethod(suggest_n_buckets)
+    suggest_n_hashes = staticmethod(suggest_n_hashes)
+    suggest_sketch = staticmethod(suggest_sketch)
+
+    def __init__(self, n_topics: int, n_vocab: int, n_hashes: int, n_buckets: int, seed: int,
+                 support: str = "none", rescale: bool = False, head_words: int = 0, **extra):
+        p = self._check_params(n_topics=n_topics, n_vocab=n_vocab, n_hashes=n_hashes,
+                               n_buckets=n_buckets, seed=seed, support=support, rescale=rescale,
+                               head_words=head_words, **extra)
+        super().__init__(p["n_topics"], p["n_vocab"], p["seed"])
+        self.n_hashes = p["n_hashes"]
+        self.n_buckets = p["n_buckets"]
+        self._a, self._c = hash_params(self.seed, self.n_hashes)
+        self._shift = np.uint64(64 - (self.n_buckets.bit_length() - 1))
+        self.seed_hash = seed_hash(self.seed)
+        for name in extra:  # backend-specific parameters become attributes of the same name
+            setattr(self, name, p[name])
+        # One flat storage: the hashed cells, then the head's collision-free cells (word ids
+        # below head_words, one counter per (word, topic)). Merges and folds see it whole.
+        self.head_words = p["head_words"]
+        n_hashed = self.n_hashes * self.n_buckets * self.n_topics
+        self._storage = np.zeros(n_hashed + self.head_words * self.n_topics, self._dtype_for(p))
+        self._cells = self._storage[:n_hashed].reshape(self.n_hashes, self.n_buckets,
+                                                       self.n_topics)
+        self._head = self._storage[n_hashed:].reshape(1, self.head_words, self.n_topics)
+        self._totals = None  # (n_hashes, n_topics) row totals for the mean-min estimator
+        self.support = p["support"]
+        kind = SUPPORTS[self.support]
+        self._support = kind(self.n_vocab, self.n_topics) if kind is not None else None
+        self.rescale = p["rescale"]
+        self._word_totals = WordTotals(self.n_vocab) if self.rescale else None
+
+    # ----------------------------------------------------------------- estimators
+    @classmethod
+    def _check_estimator(cls, estimator, rule_is_conservative: bool) -> str:
+        check_choice(estimator, "estimator", cls.__name__, ESTIMATORS)
+        if estimator == "mean-min" and rule_is_conservative:
+            raise InvalidParameterError(
+                f"The 'estimator' parameter of {cls.__name__} must be 'min' with conservative "
+                f"update. Got 'mean-min' (conservative cells undercount collisions, so the "
+                f"mean-min noise correction does not apply).")
+        return estimator
+
+    def _estimator_param(self) -> dict:
+        # The default is left out so that format-v1 files written before the estimator option
+        # existed re-serialize to the same bytes (the golden files pin this).
+        return {} if self.estimator == "min" else {"estimator": self.estimator}
+
+    def cells_changed(self) -> None:
+        """Forget values derived from the cells (call after writing :attr:`cells` in place)."""
+        self._totals = None
+
+    def _mean_min_into(self, words, out, read, use_read):
+        if self._totals is None:
+            self._totals = row_totals(self._cells, read, use_read)
+        return mean_min_estimate(self._cells, read, use_read, self._totals, self._a, self._c,
+                                 self._shift, words, out)
+
+    def clear(self) -> None:
+        super().clear()
+        for part in (self._support, self._word_totals):
+            if part is not None:
+                part.clear()
+        self.cells_changed()
+
+    # ----------------------------------------------------------------- updates and queries
+    def add(self, words, topics, counts, *, key=0) -> None:
+        """Add ``counts[i]`` of ``(words[i], topics[i])`` to the cells (and mark the support)."""
+        w, t, n = self._records(words, topics, counts)
+        if self.head_words:
+            h = w < self.head_words
+            self._add_into(self._head, _ID_A, _ID_C, _ID_SHIFT, w[h], t[h], n[h],
+                           np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
+            self._add_into(self._cells, self._a, self._c, self._shift, w[~h], t[~h], n[~h],
+                           np.uint64(key))
+        else:
+            self._add_into(self._cells, self._a, self._c, self._shift, w, t, n, np.uint64(key))
+        if self._support is not None:
+            self._support.add(w, t, n)
+        if self._word_totals is not None:
+            self._word_totals.add(w, n)
+        self.cells_changed()
+
+    def estimate_into(self, words, out):
+        """Estimates into ``out`` (n, K): the backend's query, 0 off the support (if any)."""
+        w = self._words(words)
+        self._check_out(out, w.shape[0], self.n_topics)
+        h = w < self.head_words
+        if not h.any():
+            self._estimate_rows(w, out)
+        elif h.all():
+            self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, w, out)
+        else:  # a chunk straddling the head's end: estimate both parts, then scatter
+            for sel, head in ((h, True), (~h, False)):
+                part = np.empty((int(sel.sum()), self.n_topics), np.float64)
+                if head:
+                    self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, w[sel], part)
+                else:
+                    self._estimate_rows(w[sel], part)
+                out[sel] = part
+        if self._support is not None:
+            self._support.mask(w, out)
+        if self._word_totals is not None:
+            self._word_totals.rescale(w, out)
+        return out
+
+    def _merge_support(self, other) -> None:
+        if self._support is not None:
+            self._support.merge(other._support)
+        if self._word_totals is not None:
+            self._word_totals.merge(other._word_totals)
+
+    def or_arrays(self) -> list:
+        return list(self._support.arrays().values()) if self._support is not None else []
+
+    def sum_arrays(self) -> list:
+        return [self._word_totals.totals] if self._word_totals is not None else []
+
+    def _support_guarantees(self, guarantees: frozenset) -> frozenset:
+        """``guarantees`` as changed by the support (exact zeros) and the rescale (estimates may
+        fall below the count, in expectation too)."""
+        if self._support is not None:
+            guarantees = guarantees | {"exact_zeros"}
+        if self._word_totals is not None:
+            guarantees = guarantees - {"never_underestimates", "mean_overestimates"}
+        return guarantees
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the cells, the exact topic totals, the support and the word totals."""
+        extra = sum(x.nbytes for x in (self._support, self._word_totals) if x is not None)
+        return int(self._storage.nbytes + self.n_k.nbytes + extra)
+
+    # ----------------------------------------------------------------- parameters
+    @classmethod
+    def _check_params(cls, *, n_topics, n_vocab, n_hashes, n_buckets, seed, support="none",
+                      rescale=False, head_words=0, **extra) -> dict:
+        """Validate and normalise parameters without allocating. Returns the params dict."""
+        owner = cls.__name__
+        p = {
+            "n_topics": check_int(n_topics, "n_topics", owner, lo=1, hi=MAX_TOPICS),
+            "n_vocab": check_int(n_vocab, "n_vocab", owner, lo=1, hi=MAX_VOCAB_SKETCH),
+            "n_hashes": check_int(n_hashes, "n_hashes", owner, lo=1, hi=MAX_HASHES),
+            "n_buckets": check_power_of_two(n_buckets, "n_buckets", owner, lo=MIN_BUCKETS,
+                                            hi=MAX_BUCKETS),
+            "seed": check_int(seed, "seed", owner, lo=0, hi=MAX_SEED),
+            "support": check_choice(support, "support", owner, tuple(SUPPORTS)),
+        }
+        if not isinstance(rescale, (bool, np.bool_)):
+            raise param_error("rescale", owner, "a bool", rescale)
+        p["rescale"] = bool(rescale)
+        # A head larger than the vocabulary is the whole vocabulary.
+        p["head_words"] = min(check_int(head_words, "head_words", owner, lo=0,
+                                        hi=MAX_VOCAB_SKETCH), p["n_vocab"])
+        p.update(cls._check_extra(**extra))
+        nbytes = (p["n_hashes"] * p["n_buckets"] * p["n_topics"]
+                  * cls._dtype_for(p).itemsize)
+        if nbytes > MAX_CELL_BYTES:
+            raise InvalidParameterError(
+                f"{owner} with n_hashes={p['n_hashes']}, n_buckets={p['n_buckets']}, "
+                f"n_topics={p['n_topics']} needs {nbytes / 2**30:.0f} GiB of cells (limit "
+                f"{MAX_CELL_BYTES // 2**30} GiB). Try reducing n_buckets or n_hashes.")
+        return p
+
+    @classmethod
+    def check_params(cls, **params) -> dict:
+        return cls._check_params(**params)
+
+    @classmethod
+    def _check_extra(cls, **extra) -> dict:
+        """Validate backend-specific parameters (override)."""
+        if extra:
+            raise TypeError(f"{cls.__name__} got unexpected parameters: {sorted(extra)}.")
+        return {}
+
+    @classmethod
+    def _dtype_for(cls, params: dict) -> np.dtype:
+        return cls.counter_dtype
+
+    def params(self) -> dict:
+        # "support" is left out when "none", so files written before it existed re-serialize
+        # to the same bytes (the golden files pin this).
+        sup = {} if self.support == "none" else {"support": self.support}
+        if self.rescale:
+            sup["rescale"] = True
+        if self.head_words:
+            sup["head_words"] = self.head_words
+        return {"n_topics": self.n_topics, "n_vocab": self.n_vocab, "n_hashes": self.n_hashes,
+                "n_buckets": self.n_buckets, "seed": self.seed, **sup}
+
+    def check_compatible(self, other: TopicWordStats) -> None:
+        """Raise :class:`IncompatibleStatsError` naming every differing field, seed_hash too."""
+        name = type(self).__name__
+        if type(other) is not type(self):
+            raise IncompatibleStatsError(
+                f"Cannot merge {name} with {type(other).__name__}: backends differ.")
+        if other is self:
+            raise IncompatibleStatsError(f"Cannot merge {name} with itself; merge a copy.")
+        a = dict(self.params(), seed_hash=f"0x{self.seed_hash:016x}")
+        b = dict(other.params(), seed_hash=f"0x{other.seed_hash:016x}")
+        fmt = {"seed_hash": str}
+        diffs = [f"{k} differ ({fmt.get(k, repr)(a.get(k))} vs {fmt.get(k, repr)(b.get(k))})"
+                 for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+        if diffs:
+            raise IncompatibleStatsError(f"Cannot merge {name}: " + "; ".join(diffs) + ".")
+
+    def empty_like(self):
+        return type(self)(**self.params())
+
+    @property
+    def cells(self) -> np.ndarray:
+        """Counters, shape (n_hashes, n_buckets, n_topics); flat, the head's counters after the
+        hashed ones, when ``head_words > 0``."""
+        return self._storage if self.head_words else self._cells
+
+    def error_bound(self) -> np.ndarray:
+        """Per-topic additive bound ``(e / n_buckets) * n_k``, float64 (n_topics,).
+
+        For integer cells ``estimate <= true + bound[k]`` with probability
+        :meth:`bound_confidence` per query; approximate counters add their own noise on top.
+        """
+        return (math.e / self.n_buckets) * self.n_k.astype(np.float64)
+
+    def bound_confidence(self) -> float:
+        """``1 - exp(-n_hashes)``: the per-query probability that :meth:`error_bound` holds."""
+        return 1.0 - math.exp(-self.n_hashes)
+
+    # ----------------------------------------------------------------- input checks
+    def _records(self, words, topics, counts):
+        """Records as contiguous int64 arrays, checked against the sketch's ranges."""
+        w = np.ascontiguousarray(words, dtype=np.int64)
+        t = np.ascontiguousarray(topics, dtype=np.int64)
+        n = np.ascontiguousarray(counts, dtype=np.int64)
+        if not (w.ndim == t.ndim == n.ndim == 1 and w.shape == t.shape == n.shape):
+            raise ValueError(f"{type(self).__name__}.add needs words, topics and counts of one "
+                             f"shape (n,). Got {w.shape}, {t.shape}, {n.shape}.")
+        bad = first_bad_record(w, t, n, self.n_vocab, self.n_topics)
+        if bad >= 0:
+            raise ValueError(
+                f"{type(self).__name__}.add: record {bad} (word={w[bad]}, topic={t[bad]}, "
+                f"count={n[bad]}) is out of range; need 0 <= word < {self.n_vocab}, "
+                f"0 <= topic < {self.n_topics}, count >= 0.")
+        return w, t, n
+
+    def _words(self, words):
+        w = np.ascontiguousarray(words, dtype=np.int64)
+        if w.size and (w.min() < 0 or w.max() >= self.n_vocab):
+            raise ValueError(f"{type(self).__name__}.estimate: word ids must be in "
+                             f"[0, {self.n_vocab}). Got range [{w.min()}, {w.max()}].")
+        return w
+
+    @staticmethod
+    def _check_out(out, n, K):
+        if (not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != (n, K)
+                or not out.flags.c_contiguous):
+            raise ValueError(f"estimate_into needs a C-contiguous float64 out of shape {(n, K)}.")
+
+    # ----------------------------------------------------------------- persistence
+    def serialize(self) -> bytes:
+        """LDSK container (:mod:`~lda_sketch.stats.serialization`), arrays ``cells``, ``n_k``."""
+        arrays = {"cells": self._cells, "n_k": self.n_k}
+        if self._support is not None:
+            arrays.update(self._support.arrays())
+        if self._word_totals is not None:
+            arrays["word_totals"] = self._word_totals.totals
+        if self.head_words:
+            arrays["head"] = self._head[0]
+        return serialization.pack(self.backend_id, self.params(), self.seed_hash, arrays,
+                                  version=1 if len(arrays) == 2 else 2)
+
+    @classmethod
+    def deserialize(cls, data: bytes, *, seed: int | None = None):
+        """Inverse of :meth:`serialize`. Recomputes the hash functions from the stored seed and
+        checks the stored ``seed_hash`` against them; with ``seed`` given, also requires it to be
+        the stored seed. Sizes are checked before anything is allocated. Raises
+        :class:`CorruptDataError`.
+        """
+        _, params, stored_hash, arrays = serialization.unpack(data, expect_backend=cls.backend_id)
+        name = cls.__name__
+        try:
+            if not isinstance(params, dict):
+                raise TypeError("params is not an object")
+            p = cls._check_params(**params)
+        except (TypeError, ValueError) as exc:
+            raise CorruptDataError(f"Serialized {name} has bad parameters: {exc}") from None
+        if seed_hash(p["seed"]) != stored_hash:
+            raise CorruptDataError(
+                f"Serialized {name}: stored seed_hash 0x{stored_hash:016x} does not match the "
+                f"hash functions of seed {p['seed']} (0x{seed_hash(p['seed']):016x}).")
+        if seed is not None and int(seed) != p["seed"]:
+            raise CorruptDataError(f"Serialized {name} was built with seed {p['seed']}, "
+                                   f"not the expected seed {seed}.")
+        shape = (p["n_hashes"], p["n_buckets"], p["n_topics"])
+        dtype = cls._dtype_for(p)
+        kind = SUPPORTS[p["support"]]
+        expected = ({"cells", "n_k"} | (set(kind(1, 1).arrays()) if kind is not None else set())
+                    | ({"word_totals"} if p["rescale"] else set())
+                    | ({"head"} if p["head_words"] else set()))
+        if set(arrays) != expected:
+            raise CorruptDataError(f"Serialized {name} must hold arrays "
+                                   + " and ".join(map(repr, sorted(expected)))
+                                   + f". Got {sorted(arrays)}.")
+        cells, n_k = arrays["cells"], arrays["n_k"]
+        if cells.shape != shape or cells.dtype != dtype:
+            raise CorruptDataError(f"Serialized {name}: cells are {cells.dtype}{cells.shape}, "
+                                   f"parameters need {dtype}{shape}.")
+        if n_k.shape != (p["n_topics"],) or n_k.dtype != np.int64 or (n_k < 0).any():
+            raise CorruptDataError(f"Serialized {name}: n_k must be non-negative int64 of shape "
+                                   f"({p['n_topics']},).")
+        obj = cls(**p)
+        if obj.head_words:
+            head = arrays["head"]
+            if head.shape != obj._head.shape[1:] or head.dtype != dtype:
+                raise CorruptDataError(f"Serialized {name}: head is {head.dtype}{head.shape}, "
+                                       f"parameters need {dtype}{obj._head.shape[1:]}.")
+            obj._cells[...] = cells
+            obj._head[0] = head
+        else:
+            obj._cells = np.ascontiguousarray(cells)
+            obj._storage = obj._cells.reshape(-1)
+        obj.n_k = np.ascontiguousarray(n_k)
+        if obj._support is not None:
+            try:
+                obj._support.load_arrays(arrays)
+            except ValueError as exc:
+                raise CorruptDataError(f"Serialized {name}: {exc}.") from None
+        if obj._word_totals is not None:
+            try:
+                obj._word_totals.load(arrays["word_totals"])
+            except ValueError as exc:
+                raise CorruptDataError(f"Serialized {name}: {exc}.") from None
+        obj.cells_changed()
+        obj._check_loaded()
+        return obj
+
+    def _check_loaded(self) -> None:
+        """Backend-specific checks of loaded cells (override)."""
