@@ -12,6 +12,7 @@ complete checkpoint is still the one to resume from).
 """
 from __future__ import annotations
 
+import atexit
 import contextlib
 import signal
 import threading
@@ -65,18 +66,27 @@ def is_interrupt(exc: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def catch_signals(flag: StopFlag | None = None, *, restore: bool = True):
+def catch_signals(flag: StopFlag | None = None, *, ignore_at_exit: bool = False):
     """Route :data:`SIGNALS` to ``flag`` (a new :class:`StopFlag` if None) inside the block;
-    the previous handlers are restored on exit unless ``restore=False`` (a command about to
-    exit keeps them, so a signal during interpreter shutdown cannot turn a finished run into a
-    killed one). Outside the main thread it does nothing."""
+    the previous handlers are restored on exit. ``ignore_at_exit=True`` (a command) also ignores
+    them once the interpreter starts shutting down: Python resets its own handlers to the
+    default action then, and a signal arriving during that second would turn a finished run into
+    a killed one. Outside the main thread it does nothing."""
     flag = flag if flag is not None else StopFlag()
     if threading.current_thread() is not threading.main_thread():
         yield flag
         return
     old = {s: signal.signal(s, flag._handler) for s in SIGNALS}
+    if ignore_at_exit:
+        atexit.register(_ignore_signals)
     try:
         yield flag
     finally:
-        for s, h in (old.items() if restore else ()):
+        for s, h in old.items():
             signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+def _ignore_signals() -> None:
+    if threading.current_thread() is threading.main_thread():
+        for s in SIGNALS:
+            signal.signal(s, signal.SIG_IGN)

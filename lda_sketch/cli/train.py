@@ -58,12 +58,12 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    """Signals are routed to a flag for the whole command (setup, loop, final writes) and the
-    rest of the process, so one arriving at any moment stops the run at an iteration boundary
-    or lets it finish."""
+    """Signals are routed to a flag for the whole command (setup, loop, final writes) and
+    ignored while the interpreter shuts down, so one arriving at any moment stops the run at an
+    iteration boundary or lets it finish."""
     from ..interrupts import catch_signals
 
-    with catch_signals(restore=False) as stop:
+    with catch_signals(ignore_at_exit=True) as stop:
         return _run(args, stop)
 
 

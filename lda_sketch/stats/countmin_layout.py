@@ -114,8 +114,7 @@ class CountMinLayout(TopicWordStats):
         w, t, n = self._records(words, topics, counts)
         if self.head_words:
             h = w < self.head_words
-            self._add_into(self._head, _ID_A, _ID_C, _ID_SHIFT, w[h], t[h], n[h],
-                           np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
+            self._add_head(w[h], t[h], n[h], np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
             self._add_into(self._cells, self._a, self._c, self._shift, w[~h], t[~h], n[~h],
                            np.uint64(key))
         else:
@@ -148,6 +147,10 @@ class CountMinLayout(TopicWordStats):
         if self._word_totals is not None:
             self._word_totals.rescale(w, out)
         return out
+
+    def _add_head(self, w, t, n, key) -> None:
+        """Add records of head words to their collision-free cells (override to encode)."""
+        self._add_into(self._head, _ID_A, _ID_C, _ID_SHIFT, w, t, n, key)
 
     def _merge_support(self, other) -> None:
         if self._support is not None:

@@ -41,7 +41,7 @@ from ..limits import COUNTER_BITS, MAX_COUNTER_BASE
 from . import register
 from ._cm_kernels import cmm_add_correlated, cmm_add_independent, cmm_estimate
 from .countmin_layout import CountMinLayout
-from .morris import max_base, morris_merge_into, morris_tables
+from .morris import max_base, morris_merge_into, morris_round_add, morris_tables
 
 INCREMENTS = ("independent", "correlated", "conservative")
 _GUARANTEES = {
@@ -157,6 +157,12 @@ class CountMinMorrisStats(CountMinLayout):
         else:
             cmm_add_correlated(cells, self.n_k, a, c, shift, self._prob,
                                self._log1m, k, w, t, n, self.increment == "conservative")
+
+    def _add_head(self, w, t, n, key) -> None:
+        """Head cells are collision-free, so a record's whole count is encoded at once
+        (unbiased rounding between neighbouring codes) instead of Morris-incremented n times:
+        same expectation, variance <= ((b-1) v)^2 / 4 instead of (b-1) n (n-1) / 2."""
+        morris_round_add(self._head, self.n_k, self.read_table, key, w, t, n)
 
     def _estimate_rows(self, w, out):
         if self.estimator == "mean-min":

@@ -168,3 +168,39 @@ def morris_increment_many(codes, n, prob, key):
         for t in range(n):
             c = morris_increment(c, prob, uniform(k, np.uint64(t)))
         codes[i] = c
+
+
+@njit(cache=True)
+def morris_round_add(cells, n_k, read, key, words, topics, counts):
+    """``cells[0, w, k] <- code of read(cell) + n``, rounded to one of the two neighbouring codes
+    with the probability that keeps the read unbiased (``E[read] = read(cell) + n``).
+
+    For a collision-free cell that receives a whole count at once (a head word's aggregated
+    records): the variance is that of one rounding, at most ``((b - 1) v)**2 / 4`` for a value
+    ``v``, instead of Morris's ``(b - 1) n (n - 1) / 2`` from ``n`` single increments. Above the
+    top code's read the cell saturates. Record ``i`` draws ``uniform(key, i)``; adds ``n_k``.
+    """
+    top = read.shape[0] - 1
+    for i in range(words.shape[0]):
+        n = counts[i]
+        if n <= 0:
+            continue
+        k = topics[i]
+        n_k[k] += n
+        v = read[cells[0, words[i], k]] + n
+        lo, hi = np.int64(cells[0, words[i], k]), np.int64(top)
+        if read[hi] <= v:
+            lo = hi
+        while hi - lo > 1:  # the largest code whose read is <= v (read is increasing)
+            mid = (lo + hi) // 2
+            if read[mid] <= v:
+                lo = mid
+            else:
+                hi = mid
+        if lo >= top:
+            cells[0, words[i], k] = top
+            continue
+        p = (v - read[lo]) / (read[lo + 1] - read[lo])
+        if uniform(key, np.uint64(i)) < p:
+            lo += 1
+        cells[0, words[i], k] = lo

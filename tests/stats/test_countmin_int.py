@@ -156,3 +156,29 @@ def test_suggest_sketch_splits_the_budget_between_support_and_cells():
         suggest_sketch(V * 13 + 1000, K, 1, n_vocab=V, support="exact")
     with pytest.raises(InvalidParameterError, match="'n_vocab' parameter of suggest_sketch"):
         suggest_sketch(budget, K, 1, support="exact")
+
+
+def test_suggest_head_sketch_fills_the_budget_with_a_head():
+    from lda_sketch.stats.suggest import suggest_head_sketch
+
+    V, K = 74_829, 100
+    budget = int(0.085 * 4 * V * K)
+    d, w, head = suggest_head_sketch(budget, K, V)
+    assert (d, w) == (3, 2**12) and 13_000 <= head <= 13_300
+    s = CountMinMorrisStats(K, V, n_hashes=d, n_buckets=w, head_words=head)
+    assert s.nbytes <= budget < s.nbytes + K  # one more head word would not fit
+    assert suggest_head_sketch(10**9, K, V)[2] == V  # never more head words than words
+
+
+def test_suggest_counter_base_reads_past_the_largest_count():
+    from lda_sketch.stats.morris import morris_tables
+    from lda_sketch.stats.suggest import suggest_counter_base
+
+    for n, bits in ((36_029, 8), (10**9, 8), (10**6, 16)):
+        b = suggest_counter_base(n, bits)
+        top_read = morris_tables(b, bits)[0][-1]
+        assert top_read >= 2 * n  # the default headroom
+        if b - 1e-4 > 1.00005:  # and it is the smallest such base (to 1e-4)
+            assert morris_tables(b - 1e-4, bits)[0][-1] < 2 * n
+    with pytest.raises(InvalidParameterError, match="'max_count' parameter"):
+        suggest_counter_base(10**300, 8)

@@ -168,3 +168,33 @@ def test_plain_key_counting_with_32_bit_keys(backend, extra):
         assert (np.abs(est - [1, 2, 3, 4, 5]) < 3).all() and est[0] == 1
     with pytest.raises(ValueError, match="out of range"):
         s.add(np.array([2**32]), np.zeros(1, np.int64), np.ones(1, np.int64))
+
+
+def test_head_cells_encode_a_whole_count_unbiased_with_rounding_variance():
+    """A head word's record is encoded at once: read(code) is n exactly in expectation, with the
+    variance of one rounding between neighbouring codes (computed exactly here), at most
+    ((b - 1) n)^2 / 4, 2 / (b - 1) times below the (b - 1) n (n - 1) / 2 of n Morris increments.
+    Fixed keys, 6-sigma margins."""
+    from lda_sketch import rng
+    from lda_sketch.stats.morris import morris_round_add, morris_tables
+
+    b, n, R = 1.08, 1000, 20_000
+    read = morris_tables(b, 8)[0]
+    c = int(np.searchsorted(read, n, side="right") - 1)
+    g = read[c + 1] - read[c]
+    p = (n - read[c]) / g
+    cells = np.zeros((1, R, 1), np.uint8)
+    n_k = np.zeros(1, np.int64)
+    words = np.arange(R, dtype=np.int64)
+    morris_round_add(cells, n_k, read, np.uint64(rng.key_for(3, rng.STREAM_COUNTER, 0)), words,
+                     np.zeros(R, np.int64), np.full(R, n, np.int64))
+    vals = read[cells[0, :, 0]]
+    assert set(np.unique(vals)) <= {read[c], read[c + 1]} and n_k[0] == n * R
+    sd = np.sqrt(p * (1 - p)) * g
+    assert abs(vals.mean() - n) <= 6 * sd / np.sqrt(R)
+    # rounding variance <= ((b-1) n)^2 / 4: at least 2 / (b - 1) = 25x below Morris's
+    assert sd ** 2 <= ((b - 1) * n) ** 2 / 4 < (b - 1) * n * (n - 1) / 2 / 20
+    s = CountMinMorrisStats(4, 50, n_buckets=16, head_words=10)
+    s.add(np.array([3, 3]), np.array([1, 1]), np.array([40, 2]), key=5)  # two records, one cell
+    est = s.estimate(np.array([3]))[0]
+    assert est[1] > 0 and (est[[0, 2, 3]] == 0).all()

@@ -93,6 +93,21 @@ def test_keyboard_interrupt_inside_a_kernel_counts_as_an_interrupt(monkeypatch, 
     assert not is_interrupt(SystemError("other"))
 
 
+def test_signal_handlers_set_the_flag_and_are_restored_in_process():
+    import signal
+
+    from lda_sketch.interrupts import SIGNALS, catch_signals
+
+    before = {s: signal.getsignal(s) for s in SIGNALS}
+    with catch_signals(ignore_at_exit=True) as flag:
+        os.kill(os.getpid(), signal.SIGUSR1)
+        for _ in range(100):  # the handler runs between bytecodes
+            if flag:
+                break
+    assert flag.signum == signal.SIGUSR1
+    assert {s: signal.getsignal(s) for s in SIGNALS} == before  # nothing leaks to the caller
+
+
 def _full_disk(*a, **k):
     raise OSError(28, "No space left on device")
 
