@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 
+from .topics import add_fold_in_args, load_for_fold_in
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -17,9 +19,7 @@ def register(sub) -> None:
     p.add_argument("--heldout", required=True, metavar="CORPUS_DIR",
                    help="held-out corpus directory over the model's vocabulary "
                         "(`lda-sketch prep` output)")
-    p.add_argument("--fold-in-iters", type=int, metavar="N",
-                   help="EM steps of the theta fold-in (default: the model's eval.fold_in_iters)")
-    p.add_argument("--threads", type=int, metavar="N", help="numba threads (default: all)")
+    add_fold_in_args(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--coherence", action="store_true",
                    help="also report UMass/NPMI coherence of each topic's top 10 words and "
@@ -28,20 +28,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from dataclasses import replace
-
-    from ..config import check_param
     from ..data import check_same_vocab, open_corpus
     from ..threads import numba_threads
-    from ..topic_model import TopicModel
-    from .topics import model_path
 
-    model = TopicModel.load(model_path(args.path))
-    if args.fold_in_iters is not None:
-        model = replace(model, fold_in_iters=check_param(args.fold_in_iters, "fold_in_iters",
-                                                         "--fold-in-iters", "eval"))
-    if args.threads is not None:
-        check_param(args.threads, "n_threads", "--threads", "sampler")
+    model = load_for_fold_in(args)
     heldout = open_corpus(args.heldout, "--heldout")
     check_same_vocab(model, heldout, f"--heldout {args.heldout}")
     with numba_threads(args.threads):

@@ -1,6 +1,8 @@
 """``lda-sketch export RUN_DIR --out DIR``: topic-word, doc-topics, Mallet and pyLDAvis files."""
 from __future__ import annotations
 
+from .topics import add_fold_in_args, load_for_fold_in
+
 
 def register(sub) -> None:
     p = sub.add_parser(
@@ -25,29 +27,19 @@ def register(sub) -> None:
                         "sampler's when the run has them and --corpus is not given")
     p.add_argument("--top-n", type=int, default=20, metavar="N",
                    help="words per topic in topic-keys.txt (default 20)")
-    p.add_argument("--fold-in-iters", type=int, metavar="N",
-                   help="EM steps of the theta fold-in (default: the model's eval.fold_in_iters)")
-    p.add_argument("--threads", type=int, metavar="N", help="numba threads (default: all)")
+    add_fold_in_args(p)
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
-    from dataclasses import replace
     from pathlib import Path
 
-    from ..config import check_param
     from ..io.doc_topics import DIRNAME, read_doc_topics
     from ..io.export import EXPORT_FILES, write_export
     from ..threads import numba_threads
-    from ..topic_model import TopicModel
-    from .topics import model_documents, model_path
+    from .topics import model_documents
 
-    model = TopicModel.load(model_path(args.path))
-    if args.fold_in_iters is not None:
-        model = replace(model, fold_in_iters=check_param(args.fold_in_iters, "fold_in_iters",
-                                                         "--fold-in-iters", "eval"))
-    if args.threads is not None:
-        check_param(args.threads, "n_threads", "--threads", "sampler")
+    model = load_for_fold_in(args)
     if args.top_n < 1:
         raise ValueError(f"--top-n must be >= 1, got {args.top_n}")
     run_dir = Path(args.path)

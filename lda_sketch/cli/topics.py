@@ -30,6 +30,30 @@ def model_path(path) -> Path:
     return p / "model" if (p / "model" / "model.json").exists() else p
 
 
+def add_fold_in_args(p) -> None:
+    """``--fold-in-iters`` and ``--threads``, shared by the commands that fold theta in."""
+    p.add_argument("--fold-in-iters", type=int, metavar="N",
+                   help="EM steps of the theta fold-in (default: the model's eval.fold_in_iters)")
+    p.add_argument("--threads", type=int, metavar="N", help="numba threads (default: all)")
+
+
+def load_for_fold_in(args):
+    """The model ``args.path`` names, with ``--fold-in-iters`` applied and ``--threads``
+    checked (both against the config's limits)."""
+    from dataclasses import replace
+
+    from ..config import check_param
+    from ..topic_model import TopicModel
+
+    model = TopicModel.load(model_path(args.path))
+    if args.fold_in_iters is not None:
+        model = replace(model, fold_in_iters=check_param(args.fold_in_iters, "fold_in_iters",
+                                                         "--fold-in-iters", "eval"))
+    if args.threads is not None:
+        check_param(args.threads, "n_threads", "--threads", "sampler")
+    return model
+
+
 def model_documents(model, corpus_dir, where: str):
     """The documents ``corpus_dir`` names, else the training documents of the model's config;
     refused unless over the model's vocabulary."""
