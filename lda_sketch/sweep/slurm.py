@@ -22,6 +22,9 @@ def emit_jobs(sweep: Sweep, runs: list[SweepRun], out_dir, template) -> list[Pat
     # Drop the template's own train command and its CONFIG/OUT/RESUME plumbing.
     keep = [ln for ln in lines if not re.search(r"\bCONFIG\b|\bOUT\b|RESUME|extra|^srun", ln)]
     extra = " ".join(f"--set {_shquote(s)}" for s in sweep.cli_overrides)
+    # The launcher is the template's own (its srun options, e.g. a PMI plugin), never a fixed one.
+    launch = next((ln.split("lda-sketch")[0].strip() for ln in lines
+                   if ln.startswith("srun") and "lda-sketch" in ln), "srun")
     written = []
     for point in dict.fromkeys(r.point for r in runs):
         body = [re.sub(r"--job-name=\S+", f"--job-name=lda-{point}", ln) for ln in keep]
@@ -29,7 +32,7 @@ def emit_jobs(sweep: Sweep, runs: list[SweepRun], out_dir, template) -> list[Pat
         at = next((i + 1 for i, ln in enumerate(body) if ln.startswith("set -")),
                   next((i for i, ln in enumerate(body) if not ln.startswith("#")), len(body)))
         body.insert(at, f"cd {_shquote(str(Path.cwd().resolve()))}")
-        body.append(f"srun --mpi=pmix lda-sketch sweep {_shquote(str(sweep.source.resolve()))} "
+        body.append(f"{launch} lda-sketch sweep {_shquote(str(sweep.source.resolve()))} "
                     f"--out {_shquote(str(out))} --only {_shquote(point)} {extra}".rstrip())
         path = jobs / f"{point}.sbatch"
         write_text_atomic(path, "\n".join(body) + "\n")

@@ -253,6 +253,12 @@ def test_emit_jobs_writes_one_sbatch_per_point(tmp_path):
     assert "--only b9" in text and "--set sampler.n_iter=3" in text
     assert "lda-sketch train" not in text and "CONFIG" not in text
     assert "sbatch" in (tmp_path / "jobs" / "submit_all.sh").read_text()
+    # the launcher is the template's: no PMI plugin is hard-coded
+    assert "--mpi=pmix" not in text and "srun ${SRUN_MPI:+--mpi=$SRUN_MPI} lda-sketch sweep" in text
+    custom = tmp_path / "site.sbatch"
+    custom.write_text("#!/bin/bash\n#SBATCH --nodes=2\nset -e\nsrun --mpi=pmi2 lda-sketch train\n")
+    job = sweep_mod.emit_jobs(sw, runs, tmp_path / "site", custom)[0].read_text()
+    assert "srun --mpi=pmi2 lda-sketch sweep" in job
 
 
 def test_reuse_takes_identical_finished_runs_only(tmp_path, monkeypatch):
