@@ -38,8 +38,9 @@ def save(fig, path, formats=("png", "pdf")) -> list[Path]:
     return out
 
 
-def perplexity_curves(series, path, *, title=None, baseline=None, formats=("png",)):
-    """Held-out perplexity vs iteration of a few runs into one figure.
+def perplexity_curves(series, path, *, title=None, baseline=None, formats=("png",),
+                      xlabel="iteration"):
+    """Held-out perplexity vs iteration (or what ``xlabel`` names) of a few runs in one figure.
 
     ``series``: ``[(label, records), ...]`` with ``records`` as in ``metrics.jsonl``;
     ``baseline``: an optional horizontal line (e.g. the unigram perplexity).
@@ -54,7 +55,7 @@ def perplexity_curves(series, path, *, title=None, baseline=None, formats=("png"
                     label=label)
     if baseline:
         ax.axhline(baseline, color="grey", linestyle=":", linewidth=1, label="unigram")
-    ax.set_xlabel("iteration")
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("held-out perplexity")
     if title:
         ax.set_title(title)

@@ -16,9 +16,11 @@ def register(sub) -> None:
                     "same tokens is reported beside it.")
     p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
                    help="a run directory (its model/ is used) or a model directory")
-    p.add_argument("--heldout", required=True, metavar="CORPUS_DIR",
-                   help="held-out corpus directory over the model's vocabulary "
-                        "(`lda-sketch prep` output)")
+    p.add_argument("--heldout", metavar="CORPUS_DIR",
+                   help="held-out corpus directory over the model's vocabulary (`lda-sketch "
+                        "prep` output); default: the run's own held-out documents, as its "
+                        "config names them ([data].heldout, or the n_heldout documents split "
+                        "off by split_seed)")
     add_fold_in_args(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--coherence", action="store_true",
@@ -32,8 +34,11 @@ def run(args) -> int:
     from ..threads import numba_threads
 
     model = load_for_fold_in(args)
-    heldout = open_corpus(args.heldout, "--heldout")
-    check_same_vocab(model, heldout, f"--heldout {args.heldout}")
+    if args.heldout is not None:
+        heldout = open_corpus(args.heldout, "--heldout")
+    else:
+        heldout = _run_heldout(model, args.path)
+    check_same_vocab(model, heldout, f"--heldout {args.heldout or 'of the run'}")
     with numba_threads(args.threads):
         res = model.evaluate(heldout)
     res["fold_in_iters"] = int(model.fold_in_iters)
@@ -55,3 +60,20 @@ def run(args) -> int:
             print(f"coherence (top 10)   UMass {res['coherence_umass']:.4f}, NPMI "
                   f"{res['coherence_npmi']:.4f}, diversity {res['coherence_diversity']:.3f}")
     return 0
+
+
+def _run_heldout(model, path):
+    """The held-out documents of the run that trained ``model``: its config's ``[data]`` gives
+    them again (the split is a pure function of ``split_seed``)."""
+    from ..data import load_data
+    from ..exceptions import InputFormatError
+
+    cfg = model.config
+    if cfg is None or (cfg.data.heldout is None and not cfg.data.n_heldout):
+        raise InputFormatError(f"{path}: the model's config names no held-out documents; pass "
+                               f"--heldout CORPUS_DIR")
+    heldout = load_data(cfg)[1]
+    if heldout is None:
+        raise InputFormatError(f"{path}: the model's config names no held-out documents; pass "
+                               f"--heldout CORPUS_DIR")
+    return heldout
