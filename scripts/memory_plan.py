@@ -30,6 +30,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
 #: (name, tokens N, docs D, vocabulary V, topics K, ranks P); N for the paper's 6.7M articles
 #: is an assumption (about 220 tokens per article after stop and rare words are removed).
@@ -74,23 +75,18 @@ def measure(path: str, K: int, P: int) -> dict:
 
 
 def plan(ratios: dict) -> list[dict]:
+    """The formula of :mod:`lda_sketch.memory` (the one ``train --dry-run`` prints) per
+    scenario and backend."""
+    from lda_sketch.memory import plan_rank
+
     rows = []
     for name, N, D, V, K, P in SCENARIOS:
-        n = N / P
-        # Words of a shard: bounded by V and by the shard's distinct pairs.
-        words = min(V, ratios["pairs_per_token"] * n)
-        L = N / D
-        state = (6 + 16 * ratios["pairs_per_token"]) * n + 6 * min(L, K) / L * n \
-            + 24 * ratios["trip_slots_per_token"] * n + 40 * words + 40 * D / P
-        memmap = 4 * n + 8 * D / P
         for b, cells in BACKENDS.items():
-            stats = cells(V, K) + 8 * K
-            morris = "Morris" in b
-            total = 2 * stats + state + memmap + (stats if morris else 0) + 24 * V
-            rows.append({"scenario": name, "backend": b, "tokens_per_rank": n,
-                         "stats_bytes": stats, "state_bytes": state, "memmap_bytes": memmap,
-                         "per_rank_bytes": total,
-                         "bytes_sent_per_merge": 2 * (P - 1) / P * stats})
+            m = plan_rank(stats_bytes=cells(V, K) + 8 * K, n_tokens=N, n_docs=D, n_vocab=V,
+                          n_topics=K, n_ranks=P, folds_cells="Morris" in b,
+                          pairs_per_token=ratios["pairs_per_token"],
+                          triples_per_token=ratios["trip_slots_per_token"])
+            rows.append({"scenario": name, "backend": b, "tokens_per_rank": N / P, **m})
     return rows
 
 

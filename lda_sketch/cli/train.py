@@ -51,6 +51,9 @@ def register(sub) -> None:
                    help="allow --out to be an existing non-empty directory (files are replaced)")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (log lines at each evaluation instead)")
+    p.add_argument("--ranks", type=int, metavar="P",
+                   help="with --dry-run: also estimate memory for P ranks (default: the ranks "
+                        "it runs on)")
     p.add_argument("--dry-run", action="store_true",
                    help="run every setup check train makes (config, corpus, backend against the "
                         "corpus), print the resolved config and the corpus size, then exit")
@@ -95,7 +98,7 @@ def _run(args, stop) -> int:
     cfg = config_mod.load(src, args.overrides)
     if args.dry_run:
         if comm.rank == 0:
-            _dry_run(cfg)
+            _dry_run(cfg, max(comm.size, args.ranks or 1))
         return 0
     try:
         model = train_run(cfg, run_dir, resume=bool(args.resume), comm=comm,
@@ -118,10 +121,11 @@ def _run(args, stop) -> int:
     return 0
 
 
-def _dry_run(cfg) -> None:
+def _dry_run(cfg, ranks: int = 1) -> None:
     """Run exactly the setup checks of ``train`` (config, corpus, backend against the corpus),
     then print the resolved config and what the run would hold. Allocates and writes nothing."""
     from ..data import load_data
+    from ..memory import plan_rank
     from ..stats import BACKENDS
     from ..train import check_setup
 
@@ -134,4 +138,14 @@ def _dry_run(cfg) -> None:
           f"V = {train.n_vocab:,}; held-out: "
           + (f"{heldout.n_docs:,} documents" if heldout is not None else "none"))
     print(f"# backend {params.backend} reads {reads}")
+    K, V = params.n_topics, train.n_vocab
+    stats = backend.nbytes_for(n_topics=K, n_vocab=V, seed=params.seed, **params.backend_params)
+    folds = "exact_merge" not in backend.guarantees  # an owner-computes receive buffer
+    for P in sorted({1, ranks}):
+        m = plan_rank(stats_bytes=stats, n_tokens=train.n_tokens, n_docs=train.n_docs,
+                      n_vocab=V, n_topics=K, n_ranks=P, folds_cells=folds)
+        print(f"# {P} rank{'s' if P > 1 else ''}: statistics {stats / 1e6:,.2f} MB "
+              f"({stats / (4 * V * K + 8 * K):.3f}x dense), about "
+              f"{m['per_rank_bytes'] / 2**30:,.2f} GiB per rank, "
+              f"{m['bytes_sent_per_merge'] / 1e6:,.2f} MB sent per rank per merge")
     print("# checks passed: `train` with this config would start")

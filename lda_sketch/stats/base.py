@@ -79,6 +79,12 @@ class TopicWordStats(abc.ABC):
         return params
 
     @classmethod
+    def nbytes_for(cls, **params) -> int:
+        """:attr:`nbytes` of an instance with these constructor parameters, without allocating
+        (validated as :meth:`check_params` does)."""
+        raise NotImplementedError
+
+    @classmethod
     def from_config(cls, section, *, n_topics: int, n_vocab: int, seed: int) -> "TopicWordStats":
         """Build from a ``[sketch]`` section, reading exactly :attr:`config_keys`."""
         return cls(n_topics=n_topics, n_vocab=n_vocab, seed=seed, **cls.config_params(section))

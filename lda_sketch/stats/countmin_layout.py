@@ -215,6 +215,15 @@ class CountMinLayout(TopicWordStats):
         return cls._check_params(**params)
 
     @classmethod
+    def nbytes_for(cls, **params) -> int:
+        p = cls.check_params(**params)
+        K, V, item = p["n_topics"], p["n_vocab"], cls._dtype_for(p).itemsize
+        kind = SUPPORTS[p["support"]]
+        return int((p["n_hashes"] * p["n_buckets"] + p["head_words"]) * K * item + 8 * K
+                   + (kind.nbytes_for(V, K) if kind is not None else 0)
+                   + (4 * V if p["rescale"] else 0))
+
+    @classmethod
     def _check_extra(cls, **extra) -> dict:
         """Validate backend-specific parameters (override)."""
         if extra:

@@ -30,6 +30,11 @@ class DenseStats(TopicWordStats):
                 "n_vocab": check_int(n_vocab, "n_vocab", owner, lo=1, hi=MAX_VOCAB_DENSE),
                 "seed": check_int(seed, "seed", owner, lo=0, hi=MAX_SEED)}
 
+    @classmethod
+    def nbytes_for(cls, **params) -> int:
+        p = cls.check_params(**params)
+        return 4 * p["n_vocab"] * p["n_topics"] + 8 * p["n_topics"]
+
     def empty_like(self) -> "DenseStats":
         return DenseStats(self.n_topics, self.n_vocab, self.seed)
 

@@ -48,3 +48,28 @@ def test_plot_draws_iteration_and_time(run_dir, tmp_path, capsys):
     empty.mkdir()
     assert cli_main(["plot", str(empty)]) == 1
     assert "no held-out evaluation" in capsys.readouterr().err
+
+
+def test_nbytes_for_equals_the_allocated_bytes():
+    from lda_sketch.stats import BACKENDS, make_stats
+
+    cases = [("dense", {}),
+             ("countmin", dict(n_hashes=3, n_buckets=64, support="exact", head_words=7,
+                               rescale=True)),
+             ("countmin-morris", dict(n_hashes=2, n_buckets=64, counter_bits=16,
+                                      counter_base=1.001, head_words=500)),
+             ("countmin-morris", dict(n_hashes=3, n_buckets=128, conservative=True,
+                                      support="exact"))]
+    for backend, params in cases:
+        s = make_stats(backend, n_topics=5, n_vocab=300, seed=0, **params)
+        assert BACKENDS[backend].nbytes_for(n_topics=5, n_vocab=300, seed=0, **params) == s.nbytes
+
+
+def test_dry_run_prints_bytes_and_a_memory_estimate_per_rank_count(capsys):
+    from pathlib import Path
+
+    cfg = Path(__file__).resolve().parents[2] / "configs" / "tiny.toml"
+    assert cli_main(["train", "--config", str(cfg), "--dry-run", "--ranks", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "# 1 rank: statistics" in out and "# 4 ranks: statistics" in out
+    assert "GiB per rank" in out and "MB sent per rank per merge" in out
