@@ -18,6 +18,16 @@ def planted():
 
 
 @pytest.fixture(scope="session")
+def split(planted):
+    """(train, heldout): the planted corpus with 40 random documents held out (seed 0)."""
+    from lda_sketch.io.corpus import heldout_split
+
+    corpus = planted[0]
+    keep, held = heldout_split(corpus.n_docs, 40, 0)
+    return corpus.subset(keep), corpus.subset(held)
+
+
+@pytest.fixture(scope="session")
 def corpus_dir(planted, tmp_path_factory):
     path = tmp_path_factory.mktemp("corpus") / "planted"
     planted[0].write(path)

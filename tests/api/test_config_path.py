@@ -106,15 +106,12 @@ def test_set_exponent_is_bounded_and_names_the_key():
     assert cfg.with_overrides(["sketch.n_buckets=2**16"]).sketch.n_buckets == 65536
 
 
-def test_exact_parts_train_save_and_load_end_to_end(planted, tmp_path):
+def test_exact_parts_train_save_and_load_end_to_end(split, tmp_path):
     """support / head_words / rescale reach the backend from the estimator, train, count in the
     bytes, and survive save/load bitwise (format version 2)."""
-    from lda_sketch.io.corpus import heldout_split
     from lda_sketch.topic_model import TopicModel
 
-    corpus = planted[0]
-    keep, held = heldout_split(corpus.n_docs, 40, 0)
-    train, held = corpus.subset(keep), corpus.subset(held)
+    train, held = split
     kw = dict(backend="countmin-morris", n_buckets=64, n_iter=8, seed=2, fold_in_iters=20)
     plain = LDASketch(6, **kw).fit(train, heldout=held)
     full = LDASketch(6, support="exact", head_words=50, rescale=True, **kw).fit(train,

@@ -9,7 +9,6 @@ import scipy.sparse as sp
 import lda_sketch
 from lda_sketch import Corpus, LDASketch
 from lda_sketch.exceptions import InputFormatError
-from lda_sketch.io.corpus import heldout_split
 
 
 def _tokens(corpus):
@@ -107,13 +106,6 @@ def test_gensim_dictionary_and_corpus_if_installed():
     c = Corpus.from_bow([d.doc2bow(t) for t in texts], d)
     assert [[c.vocab[i] for i in c.document(k)] for k in range(3)] == [
         sorted(t, key=d.token2id.get) for t in texts]
-
-
-@pytest.fixture(scope="module")
-def split(planted):
-    corpus = planted[0]
-    keep, held = heldout_split(corpus.n_docs, 40, 0)
-    return corpus.subset(keep), corpus.subset(held)
 
 
 @pytest.fixture(scope="module")

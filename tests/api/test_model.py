@@ -8,18 +8,10 @@ import numpy as np
 import pytest
 
 from lda_sketch.exceptions import CorruptDataError, InvalidParameterError, NotFittedError
-from lda_sketch.io.corpus import heldout_split
 from lda_sketch.estimator import LDASketch
 from lda_sketch.stats import BACKENDS
 
 SKETCH = "countmin-morris" if "countmin-morris" in BACKENDS else "countmin"
-
-
-@pytest.fixture(scope="module")
-def split(planted):
-    corpus = planted[0]
-    keep, held = heldout_split(corpus.n_docs, 40, 0)
-    return corpus.subset(keep), corpus.subset(held)
 
 
 @pytest.fixture(scope="module")
