@@ -2,14 +2,11 @@
 
 :func:`load_data` opens ``[data]`` (memory-mapped directories, or the built-in corpus) and
 splits off held-out documents; :func:`check_same_vocab` refuses a held-out corpus over another
-vocabulary (used by training and by ``lda-sketch evaluate``); :func:`word_counts` gives the
-training word frequencies of the unigram baseline.
+vocabulary (used by training, by the estimator and by ``lda-sketch evaluate``).
 """
 from __future__ import annotations
 
 from pathlib import Path
-
-import numpy as np
 
 from .config import Config
 from .exceptions import InputFormatError
@@ -73,9 +70,3 @@ def check_same_vocab(train, other: Corpus, where: str) -> None:
             f"{where}: its vocabulary ({other.n_vocab} words) is not the training "
             f"vocabulary ({n_train} words); prepare it with the training corpus's vocabulary "
             f"(`lda-sketch prep ... --vocab-from TRAIN_DIR`)")
-
-
-def word_counts(shard: Corpus, comm=None) -> np.ndarray:
-    """Training word frequencies, int64 (n_vocab,), summed over ranks (unigram baseline)."""
-    counts = np.bincount(np.asarray(shard.word_ids), minlength=shard.n_vocab).astype(np.int64)
-    return comm.allreduce_sum(counts) if comm is not None else counts

@@ -138,10 +138,7 @@ class Engine:
         s.rebuild_doc_topics()
         self._build(self.stats, 0)
         self._merge(self.stats, 0)
-        wc = np.zeros(self.n_vocab, np.int64)
-        np.add.at(wc, s.words, s.word_tokens)
-        self._word_counts = self.comm.allreduce_sum(wc)
-        self.n_tokens = int(self._word_counts.sum())
+        self.sync_state()  # the global word counts
         self.iteration = 0
         self._model = None
         self._initialized = True

@@ -129,19 +129,17 @@ class CountMinLayout(TopicWordStats):
         """Estimates into ``out`` (n, K): the backend's query, 0 off the support (if any)."""
         w = self._words(words)
         self._check_out(out, w.shape[0], self.n_topics)
-        h = w < self.head_words
-        if not h.any():
+        h = w < self.head_words if self.head_words else None  # no mask on the plain hot path
+        if h is None or not h.any():
             self._estimate_rows(w, out)
         elif h.all():
             self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, w, out)
         else:  # a chunk straddling the head's end: estimate both parts, then scatter
-            for sel, head in ((h, True), (~h, False)):
-                part = np.empty((int(sel.sum()), self.n_topics), np.float64)
-                if head:
-                    self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, w[sel], part)
-                else:
-                    self._estimate_rows(w[sel], part)
-                out[sel] = part
+            head = np.empty((int(h.sum()), self.n_topics), np.float64)
+            tail = np.empty((w.shape[0] - head.shape[0], self.n_topics), np.float64)
+            self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, w[h], head)
+            self._estimate_rows(w[~h], tail)
+            out[h], out[~h] = head, tail
         if self._support is not None:
             self._support.mask(w, out)
         if self._word_totals is not None:
@@ -350,7 +348,7 @@ class CountMinLayout(TopicWordStats):
         shape = (p["n_hashes"], p["n_buckets"], p["n_topics"])
         dtype = cls._dtype_for(p)
         kind = SUPPORTS[p["support"]]
-        expected = ({"cells", "n_k"} | (set(kind(1, 1).arrays()) if kind is not None else set())
+        expected = ({"cells", "n_k"} | (set(kind.ARRAYS) if kind is not None else set())
                     | ({"word_totals"} if p["rescale"] else set())
                     | ({"head"} if p["head_words"] else set()))
         if set(arrays) != expected:

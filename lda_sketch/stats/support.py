@@ -25,6 +25,8 @@ class ExactSupport:
     """One bit per (word, topic): ``bits`` uint8 (n_vocab, ceil(n_topics / 8))."""
 
     name = "exact"
+    #: Names of the arrays :meth:`arrays` returns (serialized, and OR-merged across ranks).
+    ARRAYS = ("support",)
 
     def __init__(self, n_vocab: int, n_topics: int):
         self.n_vocab = int(n_vocab)
