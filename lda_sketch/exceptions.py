@@ -23,3 +23,7 @@ class InputFormatError(LdaSketchError, ValueError):
 
 class NotFittedError(LdaSketchError, RuntimeError):
     """A model method needs ``fit`` to have been called."""
+
+
+class MissingDependencyError(LdaSketchError, ImportError):
+    """An optional dependency (e.g. matplotlib for figures) is not installed; names the remedy."""

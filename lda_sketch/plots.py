@@ -1,9 +1,13 @@
-"""Paper-style matplotlib figures of training curves (used by ``lda-sketch demo`` and
-``scripts/plot_sweep.py``). matplotlib is imported lazily with the non-interactive Agg backend.
+"""Paper-style matplotlib figures of training curves (used by ``lda-sketch demo``, ``lda-sketch
+plot`` and ``sweep/figures.py``). matplotlib is an optional dependency (``lda_sketch[plot]``):
+it is imported lazily, with the non-interactive Agg backend, and its absence raises
+:class:`~lda_sketch.exceptions.MissingDependencyError` naming the remedy.
 """
 from __future__ import annotations
 
 from pathlib import Path
+
+from .exceptions import MissingDependencyError
 
 # One colour per bucket size / series, one marker per number of hashes (colour-blind safe).
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",
@@ -13,10 +17,15 @@ MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend, with a compact paper style."""
-    import matplotlib
+    try:
+        import matplotlib
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+        matplotlib.use("Agg", force=False)
+        import matplotlib.pyplot as plt
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"figures need matplotlib, which is not installed ({exc}); install it with "
+            f"`pip install 'lda_sketch[plot]'` (or `pip install matplotlib`)") from None
 
     plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9,
                          "legend.fontsize": 7, "xtick.labelsize": 8, "ytick.labelsize": 8,

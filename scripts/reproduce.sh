@@ -54,15 +54,15 @@ hashed_corpora() {   # Table 3's feature-hashing point (CM+H+A)
 }
 
 # sweep NAME [extra sweep args...]: run configs/sweeps/NAME.toml, then summary, figures, table
-# (PLOT: extra options for plot_sweep.py; TABLE=0: no table update).
+# (PLOT: extra options for `lda-sketch plot`; TABLE=0: no table update).
 sweep() {
   local name=$1; shift
   corpora
   lda-sketch sweep "configs/sweeps/$name.toml" --out "$RUNS/$name" --parallel "$PARALLEL" \
     --no-progress "$@"
   lda-sketch sweep-summary "$RUNS/$name" >/dev/null
-  # shellcheck disable=SC2086  # PLOT holds extra plot_sweep.py options, split on purpose
-  "$PY" scripts/plot_sweep.py "$RUNS/$name" --name "$name" ${PLOT:-}
+  # shellcheck disable=SC2086  # PLOT holds extra `lda-sketch plot` options, split on purpose
+  lda-sketch plot "$RUNS/$name" --out "docs/figures/$name" ${PLOT:-}
   [ "${TABLE:-1}" = 0 ] ||
     "$PY" scripts/results_tables.py table "$RUNS/$name" --update docs/RESULTS.md --key "$name"
 }

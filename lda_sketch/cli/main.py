@@ -50,6 +50,7 @@ def main(argv=None) -> int:
     if not getattr(args, "configures_logging", False):
         from ._logging import configure_logging
         configure_logging(args.verbose)
+    from ..exceptions import MissingDependencyError
     from ..interrupts import EXIT_INTERRUPTED, is_interrupt
 
     try:
@@ -64,7 +65,7 @@ def main(argv=None) -> int:
             raise
         print("interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, MissingDependencyError) as exc:
         # Library errors carry file/line/key and a remedy; show them without a traceback.
         if args.verbose:
             raise
