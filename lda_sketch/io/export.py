@@ -21,7 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from .atomic import atomic_directory
+from .text_table import write_rows
 
+_BLANKS = str.maketrans({"\t": " ", "\n": " ", "\r": " ", "\0": " "})
 EXPORT_FILES = ("topic_word.npy", "topic-keys.txt", "doc_topics.npy", "doc-topics.txt",
                 "pyldavis.npz")
 
@@ -45,10 +47,8 @@ def write_export(path, model, theta: np.ndarray, doc_lengths: np.ndarray, *, doc
         with open(tmp / "topic-keys.txt", "w", encoding="utf-8") as f:
             for k, words in enumerate(table):
                 f.write(f"{k}\t{model.alpha:g}\t{' '.join(_word(w) for w, _ in words)}\n")
-        with open(tmp / "doc-topics.txt", "w", encoding="utf-8") as f:
-            for d in range(theta.shape[0]):
-                f.write(f"{d}\t{_clean(ids[d])}\t" + "\t".join(f"{x:.6g}" for x in theta[d])
-                        + "\n")
+        with open(tmp / "doc-topics.txt", "wb") as f:  # '%.6g' without a call per number
+            write_rows(f, [f"{d}\t{_clean(i)}\t" for d, i in enumerate(ids)], theta)
         np.savez(tmp / "pyldavis.npz", topic_term_dists=phi, doc_topic_dists=theta,
                  doc_lengths=lengths, vocab=vocab,
                  term_frequency=np.asarray(model.word_counts, np.int64))
@@ -56,8 +56,8 @@ def write_export(path, model, theta: np.ndarray, doc_lengths: np.ndarray, *, doc
 
 
 def _clean(s) -> str:
-    """A tab/newline-free field."""
-    return str(s).replace("\t", " ").replace("\n", " ").replace("\r", " ")
+    """A tab/newline/NUL-free field."""
+    return str(s).translate(_BLANKS)
 
 
 def _word(w) -> str:
