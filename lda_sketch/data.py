@@ -49,6 +49,25 @@ def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
     return train, heldout
 
 
+def heldout_source(cfg: Config) -> str | None:
+    """Where a config's held-out documents come from: ``"directory"`` ([data].heldout),
+    ``"embedded"``, ``"split"`` (n_heldout split off [data].train), or None (no held-out)."""
+    d = cfg.data
+    if d.heldout is not None:
+        return "directory"
+    if not d.n_heldout:
+        return None
+    return "embedded" if d.embedded else "split"
+
+
+def heldout_index(cfg: Config, n_docs: int):
+    """The indices in [data].train (of ``n_docs`` documents) of the documents a ``"split"``
+    config holds out (sorted int64), or None for any other source."""
+    if heldout_source(cfg) != "split":
+        return None
+    return heldout_split(n_docs, cfg.data.n_heldout, cfg.data.split_seed)[1]
+
+
 def open_corpus(path, where: str) -> Corpus:
     """Open corpus directory ``path``; ``where`` names the setting that gave it (messages)."""
     if not Path(path).is_dir():

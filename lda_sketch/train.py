@@ -9,6 +9,7 @@ A run directory (``train_run``) holds::
     resolved_config.toml   the full config, paths absolute: reproduces the run on its own
     provenance.json        versions, git describe, date, corpus manifest checksums, ranks, threads
     metrics.jsonl          one JSON object per evaluation (keys: :data:`METRIC_KEYS`)
+    heldout_docs.json      the held-out documents' ids and checksum (``io/heldout_ids.py``)
     checkpoints/iter-N/    Engine.state_dict of every rank + driver state (``io/checkpoint.py``)
     model/                 the final model (``io/model_io.py``), loadable with ``TopicModel.load``
     doc_topics/            with ``[output] doc_topics``: each rank's documents' final n_dk
@@ -32,7 +33,7 @@ import numpy as np
 
 from .config import Config
 from .config import load as config_load
-from .data import load_data
+from .data import heldout_index, heldout_source, load_data
 from .distributed.collective import abort_on_error, any_rank, collective_errors
 from .distributed.comm import SerialComm
 from .distributed.faults import injected_fault_iteration, raise_injected
@@ -43,6 +44,7 @@ from .exceptions import (CorruptDataError, IncompatibleStatsError, InputFormatEr
 from .io.atomic import write_text_atomic
 from .io.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .io.doc_topics import write_shard_doc_topics
+from .io.heldout_ids import write_heldout_ids
 from .io.model_io import manifest_checksum, provenance
 from .interrupts import Interrupted
 from .io.safe_read import REMEDY_CHECKPOINT, read_json
@@ -235,6 +237,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
         if ckpt is not None:
             state, driver = load_checkpoint(ckpt, rank=comm.rank, n_ranks=comm.size)
             load_engine_state(engine, ckpt, state, sync=False)  # errors reported on all ranks
+            state = None  # its copy of the statistics' bytes is not kept through the run
         elif is_root and overwrite:
             # Setup passed: only now may the old run go. Its checkpoints must never be resumed
             # into this one.
@@ -258,6 +261,9 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
             out.mkdir(parents=True, exist_ok=True)
             cfg.save(out / "resolved_config.toml")
             _write_provenance(out, cfg, train, heldout, comm, ckpt)
+            if heldout is not None:  # their ids, for `lda-sketch evaluate RUN_DIR`
+                write_heldout_ids(out, heldout, source=heldout_source(cfg),
+                                  doc_index=heldout_index(cfg, train.n_docs + heldout.n_docs))
             # Rewrite metrics from the checkpoint: records written after it are regenerated.
             write_text_atomic(out / "metrics.jsonl",
                               "".join(json.dumps(r) + "\n" for r in history))
@@ -338,7 +344,7 @@ def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt) -> Non
 
 def _checkpoint(out: Path, engine, loop: Loop, elapsed: float, cfg: Config, comm) -> None:
     driver = {"iteration": int(engine.iteration), "history": loop.history, "elapsed": elapsed}
-    save_checkpoint(out, engine.iteration, engine.state_dict(), driver, comm=comm,
+    save_checkpoint(out, engine.iteration, engine.state_dict(stream=True), driver, comm=comm,
                     keep=cfg.output.keep_checkpoints)
 
 

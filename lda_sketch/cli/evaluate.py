@@ -19,8 +19,9 @@ def register(sub) -> None:
     p.add_argument("--heldout", metavar="CORPUS_DIR",
                    help="held-out corpus directory over the model's vocabulary (`lda-sketch "
                         "prep` output); default: the run's own held-out documents, as its "
-                        "config names them ([data].heldout, or the n_heldout documents split "
-                        "off by split_seed)")
+                        "heldout_docs.json records them (ids and a checksum; a changed corpus "
+                        "is refused), or, without that file, as its config names them "
+                        "([data].heldout, or the n_heldout documents split off by split_seed)")
     add_fold_in_args(p)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--coherence", action="store_true",
@@ -35,13 +36,14 @@ def run(args) -> int:
 
     model = load_for_fold_in(args)
     if args.heldout is not None:
-        heldout = open_corpus(args.heldout, "--heldout")
+        heldout, which = open_corpus(args.heldout, "--heldout"), args.heldout
     else:
-        heldout = _run_heldout(model, args.path)
+        heldout, which = _run_heldout(model, args.path)
     check_same_vocab(model, heldout, f"--heldout {args.heldout or 'of the run'}")
     with numba_threads(args.threads):
         res = model.evaluate(heldout)
     res["fold_in_iters"] = int(model.fold_in_iters)
+    res["heldout"] = which
     if args.coherence:
         from ..evaluation.coherence import coherence
 
@@ -54,6 +56,7 @@ def run(args) -> int:
         print(f"unigram perplexity   {res['unigram_perplexity']:.4f}")
         print(f"scored tokens        {res['n_scored']}  (observed {res['n_observed']}, "
               f"out-of-vocabulary dropped {res['n_oov']})")
+        print(f"held-out documents   {heldout.n_docs} ({which})")
         print(f"protocol             document completion, even positions observed, "
               f"{res['fold_in_iters']} EM fold-in steps")
         if args.coherence:
@@ -63,17 +66,39 @@ def run(args) -> int:
 
 
 def _run_heldout(model, path):
-    """The held-out documents of the run that trained ``model``: its config's ``[data]`` gives
-    them again (the split is a pure function of ``split_seed``)."""
-    from ..data import load_data
+    """``(corpus, description)``: the held-out documents of the run that trained ``model``. A run directory's
+    ``heldout_docs.json`` names them: a split's documents are taken from [data].train by
+    their recorded indices, and whatever the source, their ids and tokens must match the
+    record. Without it (a model directory, an older run) the config's ``[data]`` gives them
+    again (the split is a pure function of ``split_seed``)."""
+    from pathlib import Path
+
+    from ..data import heldout_source, load_data, open_corpus
     from ..exceptions import InputFormatError
+    from ..io.heldout_ids import FILENAME, check_heldout, read_heldout_ids
 
     cfg = model.config
-    if cfg is None or (cfg.data.heldout is None and not cfg.data.n_heldout):
+    if cfg is None or heldout_source(cfg) is None:
         raise InputFormatError(f"{path}: the model's config names no held-out documents; pass "
                                f"--heldout CORPUS_DIR")
-    heldout = load_data(cfg)[1]
+    run_dir = Path(path)
+    if not (run_dir / FILENAME).exists() and (run_dir / "model.json").is_file():
+        run_dir = run_dir.parent  # RUN_DIR/model given
+    record = read_heldout_ids(run_dir)
+    index = None if record is None else record["doc_index"]
+    if index is not None and record["source"] == "split" and heldout_source(cfg) == "split":
+        train = open_corpus(cfg.data.train, f"{cfg.source or 'config'}: [data].train")
+        if index and max(index) >= train.n_docs:
+            raise InputFormatError(f"{run_dir / FILENAME}: held-out document index "
+                                   f"{max(index)} is outside [data].train ({train.n_docs} "
+                                   f"documents); the corpus changed since training")
+        heldout = train.subset(index)
+    else:
+        heldout = load_data(cfg)[1]
+    if record is not None:
+        check_heldout(record, heldout, run_dir / FILENAME)
+        return heldout, f"the run's, checked against {run_dir / FILENAME}"
     if heldout is None:
         raise InputFormatError(f"{path}: the model's config names no held-out documents; pass "
                                f"--heldout CORPUS_DIR")
-    return heldout
+    return heldout, "the run's, from its config"

@@ -73,3 +73,70 @@ def test_dry_run_prints_bytes_and_a_memory_estimate_per_rank_count(capsys):
     out = capsys.readouterr().out
     assert "# 1 rank: statistics" in out and "# 4 ranks: statistics" in out
     assert "GiB per rank" in out and "MB sent per rank per merge" in out
+
+
+# --------------------------------------------------------------------------- heldout_docs.json
+def test_the_run_records_its_heldout_document_ids(run_dir, corpus_dir):
+    from lda_sketch.io.corpus import Corpus, heldout_split
+    from lda_sketch.io.heldout_ids import read_heldout_ids, tokens_sha256
+
+    rec = read_heldout_ids(run_dir)
+    n_docs = Corpus.open(corpus_dir).n_docs
+    held = heldout_split(n_docs, 40, 0)[1]
+    assert (rec["source"], rec["n_docs"]) == ("split", 40)
+    assert rec["doc_index"] == held.tolist()
+    assert rec["tokens_sha256"] == tokens_sha256(Corpus.open(corpus_dir).subset(held))
+    assert not list(run_dir.glob(".heldout_docs.json.*"))  # atomic: no temporary left
+
+
+def test_evaluate_takes_the_recorded_documents_not_a_new_split(run_dir, capsys, monkeypatch):
+    import lda_sketch.data
+
+    def no_split(*a, **k):
+        raise AssertionError("evaluate re-split the corpus")
+
+    monkeypatch.setattr(lda_sketch.data, "heldout_split", no_split)
+    assert cli_main(["evaluate", str(run_dir / "model"), "--json"]) == 0
+    res = json.loads(capsys.readouterr().out)
+    last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])
+    assert res["perplexity"] == pytest.approx(last["perplexity"], rel=1e-12)
+    assert "checked against" in res["heldout"] and "heldout_docs.json" in res["heldout"]
+
+
+def test_evaluate_refuses_documents_other_than_the_runs(run_dir, tmp_path, capsys):
+    import shutil
+
+    from lda_sketch.io.heldout_ids import FILENAME
+
+    bad = tmp_path / "r"
+    shutil.copytree(run_dir, bad)
+    rec = json.loads((bad / FILENAME).read_text())
+    (bad / FILENAME).write_text(json.dumps(dict(rec, tokens_sha256="0" * 64)))
+    assert cli_main(["evaluate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "tokens differ from the run's" in err and "--heldout CORPUS_DIR" in err
+    (bad / FILENAME).write_text(json.dumps(dict(rec, n_docs=41, doc_index=None)))
+    assert cli_main(["evaluate", str(bad)]) == 1
+    assert "the run held out 41 documents" in capsys.readouterr().err
+    (bad / FILENAME).write_text(json.dumps(dict(rec, doc_index=None)))   # a 'split' without it
+    assert cli_main(["evaluate", str(bad)]) == 0
+
+
+def test_check_heldout_compares_ids_then_tokens():
+    import numpy as np
+
+    from lda_sketch.exceptions import InputFormatError
+    from lda_sketch.io.corpus import Corpus
+    from lda_sketch.io.heldout_ids import check_heldout, heldout_record
+
+    docs = Corpus.from_documents([np.array([1, 2]), np.array([3])], 5, doc_ids=["a", "b"])
+    rec = heldout_record(docs, source="directory")
+    check_heldout(rec, docs, "r.json")
+    other = Corpus.from_documents([np.array([1, 2]), np.array([3])], 5, doc_ids=["a", "c"])
+    with pytest.raises(InputFormatError, match=r"document 1 is 'c' now, 'b' in the run"):
+        check_heldout(rec, other, "r.json")
+    changed = Corpus.from_documents([np.array([1, 2]), np.array([4])], 5, doc_ids=["a", "b"])
+    with pytest.raises(InputFormatError, match="tokens differ"):
+        check_heldout(rec, changed, "r.json")
+    with pytest.raises(ValueError, match=r"The 'source' parameter of heldout_record must be"):
+        heldout_record(docs, source="elsewhere")

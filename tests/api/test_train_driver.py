@@ -49,7 +49,8 @@ def small_config_module(corpus_dir):
 
 def test_run_directory_contents(straight, small_config_module):
     assert sorted(p.name for p in straight.iterdir()) == [
-        "checkpoints", "metrics.jsonl", "model", "provenance.json", "resolved_config.toml"]
+        "checkpoints", "heldout_docs.json", "metrics.jsonl", "model", "provenance.json",
+        "resolved_config.toml"]
     recs = metrics(straight)
     assert [r["iteration"] for r in recs] == [1, 2, 3, 4, 5, 6]
     assert all(tuple(r) == METRIC_KEYS for r in recs)
