@@ -102,7 +102,6 @@ class Engine:
         self.state = ShardState(shard, K, self.n_vocab)
         self.stats = make_stats(params.backend, n_topics=K, n_vocab=self.n_vocab,
                                 seed=params.seed, **params.backend_params)
-        self._fresh = self.stats.empty_like()
         self._sampler = SAMPLERS[params.sampler](self.state, params.alpha, params.beta)
         self.iteration = 0
         self._initialized = False
@@ -123,8 +122,7 @@ class Engine:
         # reuse the same uniforms for record i on every rank and correlate their cells.
         key = derive(self._key(STREAM_COUNTER, iteration), np.uint64(self.comm.rank))
         target.add(words, topics, counts, key=key)
-        n_k = np.bincount(topics, weights=counts, minlength=self.params.n_topics).astype(np.int64)
-        self._n_k = self.comm.allreduce_sum(n_k)
+        self._n_k = self.comm.allreduce_sum(topic_totals(topics, counts, self.params.n_topics))
 
     def _merge(self, target, iteration: int) -> int:
         info = merge_stats(target, self.comm, key=self._key(STREAM_MERGE, iteration))
@@ -143,7 +141,7 @@ class Engine:
         self._model = None
         self._initialized = True
         logger.debug("rank %d: %d docs, %d tokens, %d (doc, word) pairs, %d distinct words; "
-                     "sampler state %.3g MB, statistics 2 x %.3g MB", self.comm.rank, s.n_docs,
+                     "sampler state %.3g MB, statistics %.3g MB", self.comm.rank, s.n_docs,
                      s.n_tokens, s.n_pairs, s.n_words, s.nbytes / 1e6, self.stats.nbytes / 1e6)
 
     def _check_initialized(self):
@@ -157,12 +155,13 @@ class Engine:
         t0 = time.perf_counter()
         self._sampler.sweep(self.stats, self._key(STREAM_SAMPLER, t))
         t1 = time.perf_counter()
+        # The sweep was the last reader of the frozen statistics: the new ones are built in
+        # their place (one V x K copy per rank, not two; docs/DISTRIBUTED.md, memory).
         self.state.rebuild_doc_topics()
-        self._build(self._fresh, t)
+        self._build(self.stats, t)
         t2 = time.perf_counter()
-        nbytes = self._merge(self._fresh, t)
+        nbytes = self._merge(self.stats, t)
         t3 = time.perf_counter()
-        self.stats, self._fresh = self._fresh, self.stats
         self.iteration = t
         self._model = None
         return {"iteration": t, "t_sample": t1 - t0, "t_build": t2 - t1, "t_merge": t3 - t2,
@@ -170,8 +169,9 @@ class Engine:
 
     # ------------------------------------------------------------------ model views
     def model(self) -> TopicModel:
-        """The trained model as a view of the current merged statistics (no copy; cached until
-        the next :meth:`step`). Vocabulary, history and config are the caller's to attach."""
+        """The trained model as a view of the current merged statistics (no copy; valid until
+        the next :meth:`step`, which rebuilds the statistics in place). Vocabulary, history and
+        config are the caller's to attach."""
         self._check_initialized()
         if self._model is None:
             p = self.params
@@ -235,16 +235,22 @@ class Engine:
                 "t_eval": time.perf_counter() - t0}
 
     # ------------------------------------------------------------------ persistence
-    def state_dict(self) -> dict:
-        """Everything needed to continue bitwise: numpy arrays and ints only (no pickle)."""
+    def state_dict(self, *, stream: bool = False) -> dict:
+        """Everything needed to continue bitwise: numpy arrays and ints only (no pickle).
+
+        ``stream=True``: ``"stats"`` is the statistics'
+        :class:`~lda_sketch.stats.serialization.Packed` instead of a uint8 copy of their bytes
+        (:func:`~lda_sketch.io.checkpoint.save_checkpoint` streams it to disk; no second
+        ``V x K`` copy). Write it before the next :meth:`step`."""
         self._check_initialized()
         s = self.state
+        stats = (self.stats.packed() if stream
+                 else np.frombuffer(self.stats.serialize(), np.uint8))  # owns its bytearray
         return {"format_version": STATE_VERSION, "iteration": int(self.iteration),
                 "n_topics": int(self.params.n_topics), "n_vocab": int(self.n_vocab),
                 "seed": int(self.params.seed), "doc_offset": int(s.doc_offset),
                 "token_offset": int(s.token_offset), "n_tokens": int(s.n_tokens),
-                "z": s.z_doc_major(),
-                "stats": np.frombuffer(self.stats.serialize(), np.uint8)}  # owns its bytearray
+                "z": s.z_doc_major(), "stats": stats}
 
     def load_state_dict(self, d: dict, *, sync: bool = True) -> None:
         """Restore :meth:`state_dict` output (same shard and params); :meth:`step` continues.
@@ -270,14 +276,17 @@ class Engine:
         if bad:
             raise CorruptDataError("Engine state does not match this engine: " + "; ".join(bad)
                                    + ". Resume with the same corpus, sharding and parameters.")
-        stats = type(self.stats).deserialize(np.asarray(raw, np.uint8).tobytes())
+        if hasattr(raw, "to_bytearray"):  # a streamed state_dict's Packed
+            raw = raw.to_bytearray()
+        elif not isinstance(raw, (bytes, bytearray)):  # a uint8 array: read in place, no copy
+            raw = memoryview(np.ascontiguousarray(raw, np.uint8).reshape(-1))
+        stats = type(self.stats).deserialize(raw)
         self.stats.check_compatible(stats)
         try:
             s.set_z_doc_major(z)
         except ValueError as exc:
             raise CorruptDataError(f"Engine state: {exc}") from None
         self.stats = stats
-        self._fresh = stats.empty_like()
         self.iteration = iteration
         self._model = None
         if sync:
@@ -291,3 +300,16 @@ class Engine:
         self._word_counts = self.comm.allreduce_sum(wc)
         self.n_tokens = int(self._word_counts.sum())
         self._initialized = True
+
+
+def topic_totals(topics: np.ndarray, counts: np.ndarray, n_topics: int,
+                 chunk: int = 1 << 20) -> np.ndarray:
+    """``n_k = sum of counts per topic``, int64 (n_topics,), in chunks of ``chunk`` records so
+    the float64 weights ``np.bincount`` makes stay small; every partial sum is an exact integer,
+    so the result equals one whole-array ``bincount``."""
+    n_k = np.zeros(n_topics, np.int64)
+    for lo in range(0, topics.shape[0], chunk):
+        part = np.bincount(topics[lo:lo + chunk], weights=counts[lo:lo + chunk],
+                           minlength=n_topics)
+        n_k += part.astype(np.int64)
+    return n_k

@@ -93,12 +93,20 @@ class TopicModel:
                              + self.n_vocab * float(self.beta))
         return self._phi_den
 
+    def topic_word_rows(self, words) -> np.ndarray:
+        """phi for ``words``, word-major: float64 (len(words), n_topics), computed in place in
+        one buffer (the elementwise ``(max(est, 0) + beta) / den`` of :meth:`topic_word_columns`)."""
+        words = np.ascontiguousarray(words, np.int64)
+        out = self.stats.estimate_into(words, np.empty((words.shape[0], self.n_topics),
+                                                       np.float64))
+        np.maximum(out, 0.0, out=out)
+        out += float(self.beta)
+        out /= self.phi_denominator()
+        return out
+
     def topic_word_columns(self, words) -> np.ndarray:
         """phi columns for ``words``: float64 (n_topics, len(words))."""
-        words = np.ascontiguousarray(words, np.int64)
-        est = self.stats.estimate(words)
-        return np.ascontiguousarray(((np.maximum(est, 0.0) + float(self.beta))
-                                     / self.phi_denominator()).T)
+        return np.ascontiguousarray(self.topic_word_rows(words).T)
 
     def topic_word(self) -> np.ndarray:
         """phi: float64 (n_topics, n_vocab), rows sum to 1. Allocates K x V."""
@@ -169,8 +177,8 @@ class TopicModel:
         words, rows = np.unique(w, return_inverse=True)
         ptr, rr, cc = doc_row_counts(doc, rows.astype(np.int64), lengths.shape[0],
                                      words.shape[0])
-        phi_rows = np.ascontiguousarray(self.topic_word_columns(words).T)
-        return fold_in_theta(ptr, rr, cc, phi_rows, float(self.alpha), int(n_iter))
+        return fold_in_theta(ptr, rr, cc, self.topic_word_rows(words), float(self.alpha),
+                             int(n_iter))
 
     def evaluate(self, heldout: Corpus, *, comm=None, split=None, unigram: bool = True) -> dict:
         """Document-completion evaluation (protocol: :mod:`lda_sketch.evaluation.perplexity`).
@@ -180,8 +188,9 @@ class TopicModel:
         ``"unigram_perplexity"`` unless ``unigram=False``. ``split``: a precomputed
         :func:`~lda_sketch.evaluation.perplexity.completion_split` of ``heldout``.
         """
-        out = completion_loglik(self.topic_word_columns, self.n_vocab, float(self.alpha),
-                                heldout, n_iter=int(self.fold_in_iters), comm=comm, split=split)
+        out = completion_loglik(None, self.n_vocab, float(self.alpha), heldout,
+                                n_iter=int(self.fold_in_iters), comm=comm, split=split,
+                                phi_rows=self.topic_word_rows)
         if unigram:
             out["unigram_perplexity"] = unigram_perplexity(self.word_counts, heldout,
                                                            float(self.beta), comm=comm,
@@ -207,7 +216,7 @@ class TopicModel:
                 "history": self.history}
         if self.reverse_map:
             meta["reverse_map"] = {str(i): v for i, v in self.reverse_map.items()}
-        files = ModelFiles(meta, self.stats.serialize(), {"word_counts": self.word_counts},
+        files = ModelFiles(meta, self.stats.packed(), {"word_counts": self.word_counts},
                            self.vocab)
         return save_model_dir(path, files, overwrite=overwrite)
 

@@ -10,6 +10,9 @@ Two strategies, chosen by the backend's declared capability (never by its name):
   cell index, and the merged slices are ``Allgatherv``-ed. Every rank then holds byte-identical
   cells; about ``2·(P−1)/P`` of the cell bytes leave each rank, as in a ring allreduce.
 
+Both go through the cells in rounds of :data:`ROUND_BYTES` (in place), so the merge's buffers
+are bounded by a round, not by the statistics (the result is the same for any round size).
+
 Topic totals ``n_k`` are always summed exactly (int64 ``Allreduce``); the backend's
 ``or_arrays()`` (e.g. a topic-support bitmap) are combined by bitwise OR and its ``sum_arrays()``
 (per-word totals) by integer summation, both exact and order-free, so they too are
@@ -29,9 +32,17 @@ def slice_counts(n_cells: int, size: int) -> np.ndarray:
     return np.array([base + (r < extra) for r in range(size)], np.int64)
 
 
+#: Bytes of cells exchanged per round of a merge: the cells go through in rounds of at most
+#: this much, so the receive buffer of the owner-computes merge (and any reduction buffer the
+#: MPI library allocates) stays this size, not the size of the statistics. Every cell is
+#: combined exactly as in one round (keyed by its global index), so results do not change.
+ROUND_BYTES = 64 << 20
+
+
 def fold_slices(stats, slices: np.ndarray, *, key, cell_offset: int) -> np.ndarray:
-    """Fold ``slices`` (P, n) of one cell range in rank order. Returns the merged (n,) slice."""
-    merged = slices[0].copy()
+    """Fold ``slices`` (P, n) of one cell range in rank order, into ``slices[0]`` (the caller's
+    receive buffer: no copy). Returns the merged (n,) slice."""
+    merged = slices[0]
     for r in range(1, slices.shape[0]):
         stats.fold_cells(merged, slices[r], key=rng.derive(np.uint64(key), np.uint64(r)),
                          cell_offset=cell_offset)
@@ -57,15 +68,18 @@ def merge_stats(stats, comm: Comm, *, key) -> dict:
         comm.allreduce_sum(arr.reshape(-1))
         or_bytes += arr.nbytes
     cells = stats.cells
-    if "exact_merge" in stats.guarantees:
-        comm.allreduce_sum(cells.reshape(-1))
-        stats.cells_changed()
-        return {"bytes_sent": int(ring * (cells.nbytes + stats.n_k.nbytes + or_bytes))}
     flat = cells.reshape(-1)
-    counts = slice_counts(flat.shape[0], P)
-    offset = int(counts[: comm.rank].sum())
-    mine = comm.alltoallv(flat, counts)
-    merged = fold_slices(stats, mine, key=key, cell_offset=offset)
-    comm.allgatherv(merged, counts, flat)
+    step = max(P, ROUND_BYTES // max(flat.itemsize, 1))
+    exact = "exact_merge" in stats.guarantees
+    for lo in range(0, flat.shape[0], step):
+        part = flat[lo:lo + step]  # a view: merged in place
+        if exact:
+            comm.allreduce_sum(part)
+            continue
+        counts = slice_counts(part.shape[0], P)
+        mine = comm.alltoallv(part, counts)
+        merged = fold_slices(stats, mine, key=key,
+                             cell_offset=lo + int(counts[: comm.rank].sum()))
+        comm.allgatherv(merged, counts, part)
     stats.cells_changed()
     return {"bytes_sent": int(ring * (cells.nbytes + stats.n_k.nbytes + or_bytes))}

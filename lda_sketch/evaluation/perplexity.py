@@ -91,20 +91,41 @@ def fold_in_theta(ptr, rows, counts, phi_rows, alpha: float, n_iter: int) -> np.
     return theta
 
 
+#: Bytes of phi rows held at once by :func:`completion_loglik`: held-out documents are scored
+#: in blocks whose distinct words' rows fit (float64, K per word), never all words at once.
+BLOCK_BYTES = 64 << 20
+
+
 def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, *,
-                      n_iter: int = 100, comm=None, split: CompletionSplit | None = None) -> dict:
-    """Document-completion log-likelihood with phi given as a function ``words -> (K, n)`` columns.
+                      n_iter: int = 100, comm=None, split: CompletionSplit | None = None,
+                      phi_rows=None, block_bytes: int = BLOCK_BYTES) -> dict:
+    """Document-completion log-likelihood with phi given as a function ``words -> (K, n)`` columns
+    (or ``phi_rows``: ``words -> (n, K)`` float64 rows, word-major, which saves a transpose).
 
     Only the held-out's distinct words' columns are requested (sketches never materialise
-    ``K x V``). Returns global ``{"loglik", "n_scored", "n_observed", "n_oov", "perplexity"}``.
-    ``split``: ``completion_split(heldout, n_vocab)`` if the caller already has it.
+    ``K x V``), and only a block of documents' words at a time: about ``block_bytes`` of phi
+    rows are held at once, whatever the held-out size. Every document is folded in and scored
+    exactly as in one block, so the result does not depend on the blocking. Returns global
+    ``{"loglik", "n_scored", "n_observed", "n_oov", "perplexity"}``. ``split``:
+    ``completion_split(heldout, n_vocab)`` if the caller already has it.
     """
     t0 = time.perf_counter()
     sp = completion_split(heldout, n_vocab) if split is None else split
-    phi_rows = np.ascontiguousarray(np.asarray(phi_columns(sp.words), np.float64).T)
-    theta = fold_in_theta(sp.obs_ptr, sp.obs_rows, sp.obs_counts, phi_rows, alpha, n_iter)
-    per_doc = np.empty(theta.shape[0], np.float64)
-    score_docs(sp.sc_ptr, sp.sc_rows, sp.sc_counts, phi_rows, theta, per_doc)
+    if phi_rows is None:
+        def phi_rows(words):
+            return np.ascontiguousarray(np.asarray(phi_columns(words), np.float64).T)
+    n_docs = sp.obs_ptr.shape[0] - 1
+    per_doc = np.empty(n_docs, np.float64)
+    K = phi_rows(sp.words[:0]).shape[1]
+    for a, b in doc_blocks(sp, max(1, int(block_bytes) // (8 * max(K, 1)))):
+        o0, o1, s0, s1 = sp.obs_ptr[a], sp.obs_ptr[b], sp.sc_ptr[a], sp.sc_ptr[b]
+        used = np.union1d(sp.obs_rows[o0:o1], sp.sc_rows[s0:s1])  # sorted distinct rows
+        ph = np.ascontiguousarray(phi_rows(sp.words[used]), np.float64)
+        theta = fold_in_theta(sp.obs_ptr[a:b + 1] - o0, np.searchsorted(used, sp.obs_rows[o0:o1]),
+                              sp.obs_counts[o0:o1], ph, alpha, n_iter)
+        score_docs(sp.sc_ptr[a:b + 1] - s0, np.searchsorted(used, sp.sc_rows[s0:s1]),
+                   sp.sc_counts[s0:s1], ph, theta, per_doc[a:b])
+        del ph, theta
     local = (_ordered_sum(per_doc),
              sp.n_scored, sp.n_observed, sp.n_oov)
     parts = comm.allgather(local) if comm is not None else [local]
@@ -117,6 +138,20 @@ def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, 
            "perplexity": math.exp(-loglik / n_scored) if n_scored else float("nan"),
            "t_eval": time.perf_counter() - t0}
     return out
+
+
+def doc_blocks(sp: CompletionSplit, max_rows: int) -> list[tuple[int, int]]:
+    """Contiguous document ranges ``[a, b)`` whose (doc, word) entries, an upper bound on their
+    distinct words, number at most ``max_rows`` (a longer document is a block of its own)."""
+    n_docs = sp.obs_ptr.shape[0] - 1
+    ends = sp.obs_ptr[1:] + sp.sc_ptr[1:]  # cumulative entries after each document
+    out, a = [], 0
+    while a < n_docs:
+        start = sp.obs_ptr[a] + sp.sc_ptr[a]
+        b = max(a + 1, int(np.searchsorted(ends, start + max_rows, side="right")))
+        out.append((a, min(b, n_docs)))
+        a = min(b, n_docs)
+    return out or [(0, 0)]
 
 
 def _ordered_sum(x: np.ndarray) -> float:

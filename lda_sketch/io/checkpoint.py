@@ -5,7 +5,8 @@ Layout (inside a run directory)::
     checkpoints/iter-000030/
         checkpoint.json    {"format", "format_version", "iteration", "n_ranks", "driver": {...},
                             "ranks": {"0": {"scalars": {...}, "arrays": [...]}, ...}}
-        rank-0000.npz      rank r's Engine.state_dict arrays (np.savez, loaded allow_pickle=False)
+        rank-0000.npz      rank r's Engine.state_dict arrays (np.savez's layout, the statistics
+                           streamed in; loaded allow_pickle=False)
 
 ``state_dict`` values may be numpy arrays, bytes (stored as uint8), Python ints/floats/bools/str
 and nested dicts of those (flattened with ``/``). A checkpoint directory appears under its final
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +76,7 @@ def save_checkpoint(run_dir, iteration: int, engine_state: dict, driver_state: d
     _agree(comm, [comm.bcast(error)], final, tmp)
     error = None
     try:
-        np.savez(tmp / f"rank-{comm.rank:04d}.npz", **arrays)
+        write_npz(tmp / f"rank-{comm.rank:04d}.npz", arrays)
     except OSError as exc:
         error = _why(exc, tmp / f"rank-{comm.rank:04d}.npz")
     gathered = comm.allgather((error, {"scalars": scalars, "arrays": sorted(arrays)}))
@@ -169,6 +171,8 @@ def _flatten(d: dict, prefix: str = ""):
             a, s = _flatten(v, name + "/")
             arrays.update(a)
             scalars.update(s)
+        elif hasattr(v, "write_to") and hasattr(v, "nbytes"):  # a stats Packed: streamed
+            arrays[name] = v
         elif isinstance(v, np.ndarray):
             if v.dtype.kind not in "biuf":
                 raise TypeError(f"state {name!r}: dtype {v.dtype} cannot be stored without pickle")
@@ -181,6 +185,22 @@ def _flatten(d: dict, prefix: str = ""):
         else:
             raise TypeError(f"state {name!r}: cannot checkpoint a {type(v).__name__}")
     return arrays, scalars
+
+
+def write_npz(path, arrays: dict) -> None:
+    """``np.savez(path, **arrays)``'s layout (one stored ``.npy`` member per array, zip64), with
+    a value that has ``write_to(file)`` and ``nbytes`` (a statistics ``Packed``) written as a
+    uint8 array by streaming it: no in-memory copy of multi-GB statistics. ``np.load`` reads
+    the file as it reads ``np.savez`` output."""
+    with zipfile.ZipFile(path, mode="w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
+        for name, val in arrays.items():
+            with zf.open(f"{name}.npy", "w", force_zip64=True) as f:
+                if isinstance(val, np.ndarray):
+                    np.lib.format.write_array(f, val, allow_pickle=False)
+                else:
+                    np.lib.format.write_array_header_1_0(
+                        f, {"descr": "|u1", "fortran_order": False, "shape": (int(val.nbytes),)})
+                    val.write_to(f)
 
 
 def _unflatten(arrays: dict, scalars: dict) -> dict:

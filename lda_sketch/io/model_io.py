@@ -43,7 +43,7 @@ class ModelFiles:
     """The parts of a model directory, as plain data."""
 
     meta: dict
-    stats_bytes: bytes
+    stats_bytes: bytes  # or, to save, anything with ``write_to(file)`` (a stats ``Packed``)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
     vocab: list[str] | None = None
 
@@ -56,7 +56,11 @@ def save_model_dir(path, files: ModelFiles, *, overwrite: bool = False) -> Path:
     meta["format_version"] = MODEL_FORMAT_VERSION
     meta["arrays"] = {}
     with atomic_directory(path, overwrite=overwrite) as tmp:
-        (tmp / "stats.bin").write_bytes(files.stats_bytes)
+        if hasattr(files.stats_bytes, "write_to"):  # streamed: no copy of the statistics
+            with open(tmp / "stats.bin", "wb") as f:
+                files.stats_bytes.write_to(f)
+        else:
+            (tmp / "stats.bin").write_bytes(files.stats_bytes)
         for name, arr in files.arrays.items():
             if not name.isidentifier():
                 raise ValueError(f"array name {name!r} is not a plain identifier")

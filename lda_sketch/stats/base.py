@@ -195,6 +195,14 @@ class TopicWordStats(abc.ABC):
     def serialize(self) -> bytes:
         """Versioned binary form (see :mod:`lda_sketch.stats.serialization`)."""
 
+    def packed(self):
+        """:meth:`serialize`'s bytes as a :class:`~lda_sketch.stats.serialization.Packed`, to
+        stream to a file. Default: wraps :meth:`serialize` (one copy); a backend overrides it to
+        stream its arrays without copying them."""
+        from .serialization import Packed
+
+        return Packed.of_bytes(self.serialize())
+
     @classmethod
     @abc.abstractmethod
     def deserialize(cls, data: bytes) -> "TopicWordStats":

@@ -74,8 +74,11 @@ class DenseStats(TopicWordStats):
         self.n_k += other.n_k
 
     def serialize(self) -> bytes:
-        return serialization.pack(self.backend_id, self.params(), 0,
-                                  {"cells": self._cells, "n_k": self.n_k})
+        return self.packed().to_bytearray()
+
+    def packed(self) -> serialization.Packed:
+        return serialization.packed(self.backend_id, self.params(), 0,
+                                    {"cells": self._cells, "n_k": self.n_k})
 
     @classmethod
     def deserialize(cls, data: bytes) -> "DenseStats":

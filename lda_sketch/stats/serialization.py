@@ -43,6 +43,12 @@ def pack(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarra
 
     Returns a ``bytearray`` (bytes-like; compare, write or ``np.frombuffer`` it without a copy).
     """
+    return packed(backend, params, seed_hash, arrays, version=version).to_bytearray()
+
+
+def packed(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarray], *,
+           version: int = 1) -> "Packed":
+    """:func:`pack`'s bytes, laid out but not copied: a :class:`Packed` over the arrays."""
     descr, parts = [], []
     for name, arr in arrays.items():
         a = np.ascontiguousarray(arr)
@@ -54,21 +60,56 @@ def pack(backend: str, params: dict, seed_hash: int, arrays: dict[str, np.ndarra
     if not 1 <= version <= FORMAT_VERSION:
         raise ValueError(f"The 'version' parameter of pack must be in [1, {FORMAT_VERSION}]. "
                          f"Got {version}.")
-    head = _FIXED.pack(MAGIC, version, 0, int(seed_hash), len(header)) + header
-    # One preallocated buffer and one copy of each array: a 4 GB dense matrix must not be
-    # copied four times over (tobytes, join, concatenation, checksum input).
-    out = bytearray(len(head) + sum(a.nbytes for a in parts) + 4)
-    view = memoryview(out)
-    view[:len(head)] = head
-    pos = len(head)
-    for a in parts:
-        view[pos:pos + a.nbytes] = a.reshape(-1).view(np.uint8)
-        pos += a.nbytes
-    crc = 0
-    for start in range(0, pos, 1 << 26):  # checksum in 64 MiB chunks, no copy
-        crc = zlib.crc32(view[start:min(pos, start + (1 << 26))], crc)
-    view[pos:] = struct.pack("<I", crc)
-    return out
+    return Packed(_FIXED.pack(MAGIC, version, 0, int(seed_hash), len(header)) + header, parts)
+
+
+class Packed:
+    """A serialization whose array bytes are the live arrays (views, no copy): :attr:`nbytes`,
+    :meth:`write_to` (streams to a file in 64 MiB pieces, CRC computed on the way) and
+    :meth:`to_bytearray` (:func:`pack`'s result). A 4 GB dense matrix is written to disk without
+    a 4 GB buffer. ``Packed.of_bytes(data)`` wraps bytes that are already serialized.
+    Read it before the arrays change: it reflects their contents when it is written."""
+
+    CHUNK = 1 << 26
+
+    def __init__(self, head: bytes, parts: list, *, raw=None):
+        self._head, self._parts, self._raw = head, parts, raw
+        self.nbytes = (len(raw) if raw is not None
+                       else len(head) + sum(int(a.nbytes) for a in parts) + 4)
+
+    @classmethod
+    def of_bytes(cls, data) -> "Packed":
+        return cls(b"", [], raw=memoryview(data).cast("B"))
+
+    def chunks(self):
+        """The serialized bytes, in order, as bytes-like pieces of at most 64 MiB."""
+        if self._raw is not None:
+            for lo in range(0, len(self._raw), self.CHUNK):
+                yield self._raw[lo:lo + self.CHUNK]
+            return
+        crc = zlib.crc32(self._head)
+        yield self._head
+        for a in self._parts:
+            flat = memoryview(a.reshape(-1).view(np.uint8)).cast("B")
+            for lo in range(0, len(flat), self.CHUNK):
+                piece = flat[lo:lo + self.CHUNK]
+                crc = zlib.crc32(piece, crc)
+                yield piece
+        yield struct.pack("<I", crc)
+
+    def write_to(self, f) -> int:
+        """Write the bytes to binary file ``f``; returns :attr:`nbytes`."""
+        for piece in self.chunks():
+            f.write(piece)
+        return self.nbytes
+
+    def to_bytearray(self) -> bytearray:
+        out = bytearray(self.nbytes)
+        view, pos = memoryview(out), 0
+        for piece in self.chunks():
+            view[pos:pos + len(piece)] = piece
+            pos += len(piece)
+        return out
 
 
 def unpack(data: bytes, *, expect_backend: str | None = None):

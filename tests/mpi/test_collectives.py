@@ -53,6 +53,22 @@ def test_exact_merge_equals_serial_sum(comm, backend):
     assert s.serialize() == ref.serialize()
 
 
+@pytest.mark.parametrize("backend", sorted(BACKENDS))
+def test_merge_in_rounds_equals_one_round(comm, backend, monkeypatch):
+    """The merge goes through the cells in rounds (bounded buffers); any round size, here a
+    few cells and uneven, gives the bytes of a single round."""
+    import lda_sketch.distributed.merge as merge_mod
+
+    def merged(round_bytes):
+        monkeypatch.setattr(merge_mod, "ROUND_BYTES", round_bytes)
+        s = make_stats(backend, **_params(backend))
+        s.add(*_local_stream(comm.rank), key=rng.key_for(1, rng.STREAM_COUNTER, comm.rank))
+        merge_stats(s, comm, key=rng.key_for(1, rng.STREAM_MERGE, 0))
+        return s.serialize()
+
+    assert merged(37) == merged(1 << 40)
+
+
 def test_collective_errors_raise_everywhere(comm):
     with pytest.raises(RankFailedError, match="rank 1: ValueError: bad shard"):
         with collective_errors(comm, "loading"):

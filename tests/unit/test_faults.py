@@ -116,10 +116,10 @@ def test_full_disk_during_a_checkpoint_leaves_nothing_partial(tmp_path, monkeypa
     state, driver = {"a": np.arange(3), "s": 2}, {"history": [], "elapsed": 0.0}
     save_checkpoint(tmp_path, 1, state, driver)
     import lda_sketch.io.checkpoint as ck
-    for target in ("savez", "write_text_atomic"):
+    for target in ("write_npz", "write_text_atomic"):
         with monkeypatch.context() as m:
-            if target == "savez":
-                m.setattr(ck.np, "savez", _full_disk)
+            if target == "write_npz":
+                m.setattr(ck, "write_npz", _full_disk)
             else:
                 m.setattr(ck, "write_text_atomic", _full_disk)
             with pytest.raises(OSError, match=r"No space left on device.*iter-000002") as info:
@@ -158,7 +158,7 @@ def test_failed_commands_damage_no_run(cfg, straight, tmp_path, monkeypatch):
     for where in ("checkpoint", "model"):
         with monkeypatch.context() as m:
             if where == "checkpoint":
-                m.setattr(ck.np, "savez", _full_disk)
+                m.setattr(ck, "write_npz", _full_disk)
             else:
                 m.setattr(mio.np, "save", _full_disk)
             with pytest.raises(OSError, match="No space left"):
