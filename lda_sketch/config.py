@@ -127,6 +127,10 @@ class EvalConfig:
                              "iterations between held-out evaluations (0: only at the end)")
     fold_in_iters: int = _f(100, Constraint("int", 1, 100000),
                             "EM steps folding in theta on the observed half of held-out docs")
+    coherence: bool = _f(False, Constraint("bool"),
+                         "add UMass/NPMI coherence of each topic's top 10 words and topic "
+                         "diversity to every evaluation (over the held-out documents, else the "
+                         "training documents)")
 
 
 @dataclass(frozen=True)

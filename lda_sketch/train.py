@@ -39,6 +39,8 @@ from .distributed.comm import SerialComm
 from .distributed.faults import injected_fault_iteration, raise_injected
 from .distributed.partition import shard_of
 from .engine import Engine, EngineParams
+from .evaluation.coherence import RECORD_KEYS as COHERENCE_KEYS
+from .evaluation.coherence import record_coherence
 from .exceptions import (CorruptDataError, IncompatibleStatsError, InputFormatError,
                          InvalidParameterError)
 from .io.atomic import write_text_atomic
@@ -58,18 +60,20 @@ log = logging.getLogger(__name__)
 #: Keys of every ``metrics.jsonl`` record. ``t_sample``/``t_build``/``t_merge`` and
 #: ``bytes_merged`` are means per iteration over the iterations since the previous record;
 #: ``t_eval`` is the evaluation's own time; ``elapsed`` is wall seconds since the run began
-#: (summed over resumed segments); ``stats_nbytes`` is the merged statistics' size.
+#: (summed over resumed segments); ``stats_nbytes`` is the merged statistics' size. With
+#: ``[eval] coherence`` each record also has :data:`COHERENCE_KEYS` (``evaluation/coherence.py``).
 METRIC_KEYS = ("iteration", "perplexity", "unigram_perplexity", "train_loglik_per_token",
                "n_scored", "n_oov", "t_sample", "t_build", "t_merge", "t_eval", "stats_nbytes",
                "bytes_merged", "elapsed", "peak_rss_mib")
 #: Keys that differ between otherwise identical runs. ``peak_rss_mib`` is the list, in rank
 #: order, of every rank's peak resident memory so far (``getrusage`` ``ru_maxrss``), in MiB.
-TIMING_KEYS = ("t_sample", "t_build", "t_merge", "t_eval", "elapsed", "peak_rss_mib")
+TIMING_KEYS = ("t_sample", "t_build", "t_merge", "t_eval", "elapsed", "peak_rss_mib",
+               "t_coherence")
 
 # Keys that may change when a run is resumed; anything else would change the results.
 RESUMABLE_KEYS = {("sampler", "n_iter"), ("sampler", "n_threads"), ("eval", "evaluate_every"),
-                  ("output", "checkpoint_every"), ("output", "keep_checkpoints"),
-                  ("output", "doc_topics")}
+                  ("eval", "coherence"), ("output", "checkpoint_every"),
+                  ("output", "keep_checkpoints"), ("output", "doc_topics")}
 
 
 # --------------------------------------------------------------------------- setup checks
@@ -109,8 +113,11 @@ class Loop:
     """
 
     def __init__(self, engine, *, history: list | None = None, evaluate: bool = True,
-                 evaluate_every: int = 0, elapsed: float = 0.0, evaluate_last: bool = True):
+                 evaluate_every: int = 0, elapsed: float = 0.0, evaluate_last: bool = True,
+                 coherence_docs=None):
         self.engine = engine
+        # [eval] coherence: this rank's documents to add COHERENCE_KEYS over at each record
+        self.coherence_docs = coherence_docs
         self.history = history if history is not None else []
         self.evaluate = evaluate
         self.evaluate_every = int(evaluate_every)
@@ -159,11 +166,15 @@ class Loop:
             rec.update({k: ev.get(k) for k in ("perplexity", "unigram_perplexity",
                                                "train_loglik_per_token", "n_scored", "n_oov",
                                                "t_eval")})
+        if self.coherence_docs is not None:
+            rec.update(record_coherence(self.engine.model(), self.coherence_docs,
+                                        comm=self.engine.comm))
         rec.update(self._acc.means())
         rec["elapsed"] = self.elapsed0 + time.perf_counter() - t0
         rec["peak_rss_mib"] = self.engine.comm.allgather(peak_rss_mib())
         self._acc = _Acc()
-        return {k: _plain(rec.get(k)) for k in METRIC_KEYS}
+        keys = METRIC_KEYS + (COHERENCE_KEYS if self.coherence_docs is not None else ())
+        return {k: _plain(rec.get(k)) for k in keys}
 
 
 class _Acc:
@@ -268,7 +279,9 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
             write_text_atomic(out / "metrics.jsonl",
                               "".join(json.dumps(r) + "\n" for r in history))
         loop = Loop(engine, history=history,
-                    evaluate_every=cfg.eval.evaluate_every, elapsed=elapsed)
+                    evaluate_every=cfg.eval.evaluate_every, elapsed=elapsed,
+                    coherence_docs=(shard if held_shard is None else held_shard)
+                    if cfg.eval.coherence else None)
         bar = Progress(cfg.sampler.n_iter, start=engine.iteration,
                        enabled=is_root and progress is not False,
                        tty=None if progress is None else bool(progress))

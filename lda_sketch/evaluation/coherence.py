@@ -136,3 +136,22 @@ def _check_top(top_ids) -> np.ndarray:
     if top.size and top.min() < 0:
         raise param_error("top_ids", "coherence", "non-negative word ids", int(top.min()))
     return top
+
+
+#: Keys :func:`record_coherence` adds to a ``metrics.jsonl`` record (``[eval] coherence``).
+RECORD_KEYS = ("coherence_umass", "coherence_npmi", "coherence_diversity", "t_coherence")
+#: Top words per topic of the coherence in each record (as ``lda-sketch evaluate --coherence``).
+RECORD_TOP_N = 10
+
+
+def record_coherence(model, corpus, *, comm=None, top_n: int = RECORD_TOP_N) -> dict:
+    """The :data:`RECORD_KEYS` of ``model`` (anything with ``top_word_ids``, e.g. a
+    ``TopicModel``) over ``corpus`` (this rank's documents): mean UMass and NPMI of each topic's
+    top ``top_n`` words, topic diversity, and the seconds it took (``t_coherence``: the top
+    words, one pass over the documents, one allreduce). Collective when ``comm`` is given."""
+    import time
+
+    t0 = time.perf_counter()
+    c = coherence(model.top_word_ids(top_n)[0], corpus, comm=comm)
+    return {"coherence_umass": c["umass"], "coherence_npmi": c["npmi"],
+            "coherence_diversity": c["diversity"], "t_coherence": time.perf_counter() - t0}
