@@ -1,9 +1,12 @@
-"""Slurm job scripts for a sweep: one ``sbatch`` script per point, plus ``submit_all.sh``."""
+"""Slurm job scripts: one ``sbatch`` script per point of a sweep, plus ``submit_all.sh``
+(:func:`emit_jobs`), and the script of one training run that checkpoints when Slurm signals it
+before its time limit and resumes when resubmitted (:func:`train_job`)."""
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from .._validation import param_error
 from ..io.atomic import write_text_atomic
 from .spec import Sweep, SweepRun
 
@@ -41,6 +44,42 @@ def emit_jobs(sweep: Sweep, runs: list[SweepRun], out_dir, template) -> list[Pat
               "set -euo pipefail"] + [f"sbatch {_shquote(str(p))}" for p in written]
     write_text_atomic(jobs / "submit_all.sh", "\n".join(submit) + "\n")
     return written
+
+
+#: Slurm's ``--signal=[{R|B}:]SIG[@SECONDS]``.
+_SIGNAL = re.compile(r"(?:[RB]:)?(?:[A-Z][A-Z0-9]*|\d+)(?:@\d+)?")
+
+
+def train_job(template, config, out, *, signal: str | None = "USR1@300",
+              job_name: str = "lda-sketch") -> str:
+    """The text of a Slurm script training ``config`` into run directory ``out`` with the
+    template ``template`` (``scripts/cluster/train.sbatch``: it reads ``CONFIG``, ``OUT`` and
+    ``RESUME`` and runs ``srun ... lda-sketch train``).
+
+    ``CONFIG`` and ``OUT`` default to these paths (absolute); ``RESUME`` defaults to 1 once
+    ``out`` holds checkpoints, so submitting the same script again continues the run.
+    ``signal`` adds ``#SBATCH --signal=SIGNAL`` (unless the template has one): Slurm then sends
+    SIGUSR1 to the ranks 300 s before the time limit, and ``lda-sketch train`` stops at the next
+    iteration boundary, writes a checkpoint and exits with status 130. ``None`` adds nothing.
+    """
+    if signal is not None and not _SIGNAL.fullmatch(str(signal)):
+        raise param_error("signal", "train_job", "Slurm's --signal value "
+                          "[{R|B}:]SIG[@SECONDS], e.g. 'USR1@300'", signal)
+    lines = [re.sub(r"--job-name=\S+", f"--job-name={job_name}", ln)
+             for ln in Path(template).read_text("utf-8").splitlines()]
+    if signal is not None and not any(ln.startswith("#SBATCH --signal") for ln in lines):
+        last = max((i for i, ln in enumerate(lines) if ln.startswith("#SBATCH")), default=0)
+        lines.insert(last + 1, f"#SBATCH --signal={signal}"
+                               "              # checkpoint and stop before the time limit")
+    at = next((i + 1 for i, ln in enumerate(lines) if ln.startswith("set -")), len(lines))
+    lines[at:at] = [
+        "",
+        "# This job's run (lda_sketch.sweep.slurm.train_job); submitting it again resumes it.",
+        f"CONFIG=${{CONFIG:-{_shquote(str(Path(config).resolve()))}}}",
+        f"OUT=${{OUT:-{_shquote(str(Path(out).resolve()))}}}",
+        '[ -d "$OUT/checkpoints" ] && RESUME=${RESUME:-1}',
+        f"cd {_shquote(str(Path.cwd().resolve()))}"]
+    return "\n".join(lines) + "\n"
 
 
 def _shquote(s: str) -> str:

@@ -23,7 +23,7 @@ def _run(name, *args, tmp_path):
 
 def test_every_example_is_tested():
     tested = {"sklearn_pipeline.py", "pretokenized.py", "gensim_corpus.py",
-              "export_pyldavis.py", "coherence.py"}
+              "export_pyldavis.py", "coherence.py", "slurm_job.py"}
     assert {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")} == tested
 
 
@@ -53,3 +53,14 @@ def test_export_pyldavis(tmp_path):
 def test_coherence(tmp_path):
     out = _run("coherence.py", tmp_path=tmp_path)
     assert "K=20: UMass" in out and "NPMI on held-out documents" in out
+
+
+def test_slurm_job(tmp_path):
+    """The job script runs without Slurm (a stand-in srun), stops on SIGUSR1 with a checkpoint
+    and exit status 130, and the same script submitted again resumes and finishes."""
+    out = _run("slurm_job.py", tmp_path / "out", tmp_path=tmp_path)
+    assert "#SBATCH --signal=USR1@300" in out
+    assert "first job: exit status 130; interrupted at iteration" in out
+    assert "second job: exit status 0, resumed; trained 300 iterations" in out
+    job = (tmp_path / "out" / "train.sbatch").read_text()
+    assert job.startswith("#!/bin/bash") and "lda-sketch train" in job
