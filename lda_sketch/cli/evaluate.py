@@ -66,11 +66,11 @@ def run(args) -> int:
 
 
 def _run_heldout(model, path):
-    """``(corpus, description)``: the held-out documents of the run that trained ``model``. A run directory's
-    ``heldout_docs.json`` names them: a split's documents are taken from [data].train by
-    their recorded indices, and whatever the source, their ids and tokens must match the
-    record. Without it (a model directory, an older run) the config's ``[data]`` gives them
-    again (the split is a pure function of ``split_seed``)."""
+    """``(corpus, description)``: the held-out documents of the run that trained ``model``.
+    A run directory's ``heldout_docs.json`` names them: a split's documents are taken from
+    [data].train by their recorded indices, and whatever the source, their ids and tokens must
+    match the record. Without it (a model directory, an older run) the config's ``[data]``
+    gives them again (the split is a pure function of ``split_seed``)."""
     from pathlib import Path
 
     from ..data import heldout_source, load_data, open_corpus
