@@ -117,12 +117,17 @@ class Engine:
     def _build(self, target, iteration: int) -> None:
         """Fresh statistics of the current z into ``target``; n_k made global (collective)."""
         target.clear()
-        words, topics, counts = self.state.word_topic_triples()
+        s = self.state
         # Each rank draws its counter increments from its own sub-stream: sharing one key would
         # reuse the same uniforms for record i on every rank and correlate their cells.
         key = derive(self._key(STREAM_COUNTER, iteration), np.uint64(self.comm.rank))
-        target.add(words, topics, counts, key=key)
-        self._n_k = self.comm.allreduce_sum(topic_totals(topics, counts, self.params.n_topics))
+        # Fused where the backend has it: z straight to the cells, the same bytes as the records
+        n_k = target.add_runs(s.words, s.pair_tok_ptr[s.word_pair_ptr], s.z, key=key)
+        if n_k is None:
+            words, topics, counts = s.word_topic_triples()
+            target.add(words, topics, counts, key=key)
+            n_k = topic_totals(topics, counts, self.params.n_topics)
+        self._n_k = self.comm.allreduce_sum(n_k)
 
     def _merge(self, target, iteration: int) -> int:
         info = merge_stats(target, self.comm, key=self._key(STREAM_MERGE, iteration))

@@ -18,6 +18,8 @@ def run() -> None:
         for extra in getattr(cls, "warmup_variants", ({},)):
             s = cls(n_topics=2, n_vocab=4, seed=0, **extra)
             s.add(words, topics, counts, key=np.uint64(1))
+            s.add_runs(words[:2], np.array([0, 1, 3], np.int64), topics.astype(np.uint16),
+                       key=np.uint64(1))  # the fused build (where the backend has one)
             s.estimate(words)
             s.merge(s.empty_like(), key=np.uint64(2))
     _sampler_and_evaluation()

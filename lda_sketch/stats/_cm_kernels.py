@@ -11,9 +11,7 @@ the batch and the key, never on the thread count.
 import numpy as np
 from numba import njit, prange
 
-from ..rng import derive
 from .hashing import bucket
-from .morris import morris_advance, uniform_small
 
 INT32_MAX = np.int64(2**31 - 1)
 ESTIMATE_BLOCK = 64  # words per parallel work item of the estimate kernels
@@ -38,45 +36,78 @@ def saturating_add_into(dst, src):
 
 
 # ----------------------------------------------------------------------------- integer cells
-@njit(cache=True)
-def cm_add(cells, n_k, a, c, shift, words, topics, counts):
-    """Plain count-min: every row's cell += count (saturating at 2**31 - 1); n_k += count."""
+@njit(cache=True, inline="always")
+def _cm_record(cells, bk, t, n, conservative):
+    """``n`` more of topic ``t`` in the cells ``cells[r, bk[r], t]``: every row += n (plain), or
+    ``cell = max(cell, min_r cell_r + n)`` (conservative); saturating at 2**31 - 1."""
     d = cells.shape[0]
-    for i in range(words.shape[0]):
-        n = counts[i]
-        if n == 0:
-            continue
-        w, t = words[i], topics[i]
-        for r in range(d):
-            b = bucket(a[r], c[r], shift, w)
-            v = np.int64(cells[r, b, t]) + n
-            cells[r, b, t] = v if v < INT32_MAX else INT32_MAX
-        n_k[t] += n
-
-
-@njit(cache=True)
-def cm_add_conservative(cells, n_k, a, c, shift, words, topics, counts):
-    """Conservative (weighted) update: ``cell = max(cell, min_r cell_r + count)`` per row."""
-    d = cells.shape[0]
-    bk = np.empty(d, np.int64)
-    for i in range(words.shape[0]):
-        n = counts[i]
-        if n == 0:
-            continue
-        w, t = words[i], topics[i]
+    if conservative:
         m = INT32_MAX
         for r in range(d):
-            bk[r] = bucket(a[r], c[r], shift, w)
-            v = np.int64(cells[r, bk[r], t])
-            if v < m:
-                m = v
-        target = m + n
-        if target > INT32_MAX:
-            target = INT32_MAX
+            m = min(m, np.int64(cells[r, bk[r], t]))
+        target = min(m + n, INT32_MAX)
         for r in range(d):
             if cells[r, bk[r], t] < target:
                 cells[r, bk[r], t] = target
+    else:
+        for r in range(d):
+            v = np.int64(cells[r, bk[r], t]) + n
+            cells[r, bk[r], t] = v if v < INT32_MAX else INT32_MAX
+
+
+@njit(cache=True)
+def cm_add_records(cells, n_k, a, c, shift, words, topics, counts, conservative):
+    """Records ``(words[i], topics[i], counts[i])`` into integer cells; ``n_k[t] += count``.
+    Buckets are hashed once per run of one word."""
+    d = cells.shape[0]
+    bk = np.empty(d, np.int64)
+    last = np.int64(-1)
+    for i in range(words.shape[0]):
+        n = counts[i]
+        if n == 0:
+            continue
+        w, t = words[i], topics[i]
+        if w != last:
+            for r in range(d):
+                bk[r] = bucket(a[r], c[r], shift, w)
+            last = w
+        _cm_record(cells, bk, t, n, conservative)
         n_k[t] += n
+
+
+def cm_add(cells, n_k, a, c, shift, words, topics, counts):
+    """Plain count-min: every row's cell += count (saturating at 2**31 - 1); n_k += count."""
+    cm_add_records(cells, n_k, a, c, shift, words, topics, counts, False)
+
+
+def cm_add_conservative(cells, n_k, a, c, shift, words, topics, counts):
+    """Conservative (weighted) update: ``cell = max(cell, min_r cell_r + count)`` per row."""
+    cm_add_records(cells, n_k, a, c, shift, words, topics, counts, True)
+
+
+@njit(cache=True)
+def cm_add_runs(cells, n_k, a, c, shift, words, tok_ptr, z, conservative):
+    """Fused build: word ``words[i]`` gets the histogram of ``z[tok_ptr[i]:tok_ptr[i + 1]]``
+    (the records ``(words[i], k, count)``, topic ascending; :mod:`._cmm_kernels`). Returns -1, or
+    the first index of ``z`` holding a topic ``>= K``."""
+    d, _, K = cells.shape
+    bk = np.empty(d, np.int64)
+    hist = np.zeros(K, np.int64)
+    for i in range(words.shape[0]):
+        for slot in range(tok_ptr[i], tok_ptr[i + 1]):
+            k = np.int64(z[slot])
+            if k >= K:
+                return slot
+            hist[k] += 1
+        for r in range(d):
+            bk[r] = bucket(a[r], c[r], shift, words[i])
+        for t in range(K):
+            n = hist[t]
+            if n > 0:
+                hist[t] = 0
+                _cm_record(cells, bk, t, n, conservative)
+                n_k[t] += n
+    return -1
 
 
 @njit(cache=True, parallel=True)
@@ -84,22 +115,33 @@ def cm_estimate(cells, a, c, shift, words, out):
     """out[i, k] = min_r cells[r, bucket_r(words[i]), k] as float64. out (n, K); returns out.
 
     ``prange`` over blocks of ``ESTIMATE_BLOCK`` words; each word's row of ``out`` is written by
-    one thread only, so the result is the same for any thread count.
+    one thread only, so the result is the same for any thread count. The minimum is taken on
+    the integer cells into a small buffer with a branch-free ``min`` (vectorises), then
+    converted once.
     """
     d, _, K = cells.shape
     n = words.shape[0]
     for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
+        tmp = np.empty(K, cells.dtype)  # one small buffer per block, not per word
         for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
-            w = words[i]
-            row = cells[0, bucket(a[0], c[0], shift, w)]
+            _row_min(cells, a, c, shift, words[i], tmp)
             o = out[i]
             for k in range(K):
-                o[k] = row[k]
-            for r in range(1, d):
-                row = cells[r, bucket(a[r], c[r], shift, w)]
-                for k in range(K):
-                    o[k] = min(o[k], np.float64(row[k]))
+                o[k] = tmp[k]
     return out
+
+
+@njit(cache=True, inline="always")
+def _row_min(cells, a, c, shift, w, tmp):
+    """tmp[k] = min_r cells[r, bucket_r(w), k] (branch-free, so the loops vectorise)."""
+    d, _, K = cells.shape
+    row = cells[0, bucket(a[0], c[0], shift, w)]
+    for k in range(K):
+        tmp[k] = row[k]
+    for r in range(1, d):
+        row = cells[r, bucket(a[r], c[r], shift, w)]
+        for k in range(K):
+            tmp[k] = min(tmp[k], row[k])
 
 
 # ----------------------------------------------------------------------------- Morris cells
@@ -113,106 +155,13 @@ def cmm_estimate(cells, read, a, c, shift, words, out):
     d, _, K = cells.shape
     n = words.shape[0]
     for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
-        tmp = np.empty(K, cells.dtype)  # one small buffer per block, not per word
+        tmp = np.empty(K, cells.dtype)
         for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
-            w = words[i]
-            row = cells[0, bucket(a[0], c[0], shift, w)]
+            _row_min(cells, a, c, shift, words[i], tmp)
+            o = out[i]
             for k in range(K):
-                tmp[k] = row[k]
-            for r in range(1, d):
-                row = cells[r, bucket(a[r], c[r], shift, w)]
-                for k in range(K):
-                    if row[k] < tmp[k]:
-                        tmp[k] = row[k]
-            for k in range(K):
-                out[i, k] = read[tmp[k]]
+                o[k] = read[tmp[k]]
     return out
-
-
-@njit(cache=True)
-def cmm_add_independent(cells, n_k, a, c, shift, prob, log1m, key, words, topics, counts):
-    """Each of the record's ``d`` cells is its own Morris counter receiving ``count`` increments.
-
-    Row ``r`` of record ``i`` draws with ``derive(derive(key, i), r)``.
-    """
-    d = cells.shape[0]
-    for i in range(words.shape[0]):
-        n = counts[i]
-        if n == 0:
-            continue
-        w, t = words[i], topics[i]
-        rkey = derive(key, np.uint64(i))
-        for r in range(d):
-            b = bucket(a[r], c[r], shift, w)
-            cells[r, b, t] = morris_advance(cells[r, b, t], n, prob, log1m,
-                                            derive(rkey, np.uint64(r)))
-        n_k[t] += n
-
-
-@njit(cache=True)
-def cmm_add_correlated(cells, n_k, a, c, shift, prob, log1m, key, words, topics, counts,
-                       conservative):
-    """Correlated counters (one uniform per increment shared by the ``d`` cells), ``count`` at once.
-
-    Per increment the rule is: draw ``u``; row ``r`` moves iff ``u < b**-c_r`` (correlated), or,
-    with ``conservative``, iff ``c_r == c_min`` and ``u < b**-c_min``. Nothing moves unless
-    ``u < p = b**-c_min``, so the increments up to the next move are skipped as one
-    ``Geometric(p)`` draw; given a move, ``u`` is uniform on ``[0, p)`` and row ``r`` moves with
-    the conditional probability ``b**-c_r / p``. The last pending increment applies the plain
-    rule to one uniform on [0, 1). Exact in distribution; draws ``uniform(derive(key, i), j)``
-    for ``j = 0, 1, ...``.
-    """
-    d = cells.shape[0]
-    bk = np.empty(d, np.int64)
-    cur = np.empty(d, np.int64)
-    for i in range(words.shape[0]):
-        n = counts[i]
-        if n == 0:
-            continue
-        w, t = words[i], topics[i]
-        rkey = derive(key, np.uint64(i))
-        cmin = np.int64(1 << 62)
-        for r in range(d):
-            bk[r] = bucket(a[r], c[r], shift, w)
-            cur[r] = cells[r, bk[r], t]
-            if cur[r] < cmin:
-                cmin = cur[r]
-        remaining = n
-        j = 0
-        while remaining > 0:
-            p = prob[cmin]
-            if p == 0.0:  # the minimum is saturated: no row can move under either rule
-                break
-            if remaining == 1:  # last increment: the plain rule with one uniform on [0, 1)
-                u = uniform_small(rkey, j)
-                if u < p:
-                    for r in range(d):
-                        if (cur[r] == cmin) if conservative else (u < prob[cur[r]]):
-                            cur[r] += 1
-                break
-            if p < 1.0:
-                u = uniform_small(rkey, j)
-                j += 1
-                g = np.floor(np.log1p(-u) / log1m[cmin])
-                if g >= remaining:
-                    break
-                remaining -= np.int64(g) + 1
-            else:
-                remaining -= 1
-            if conservative:
-                for r in range(d):
-                    if cur[r] == cmin:
-                        cur[r] += 1
-            else:
-                v = uniform_small(rkey, j) * p
-                j += 1
-                for r in range(d):
-                    if v < prob[cur[r]]:
-                        cur[r] += 1
-            cmin += 1  # every row at the minimum moved (v < p), so the minimum rose by one
-        for r in range(d):
-            cells[r, bk[r], t] = cur[r]
-        n_k[t] += n
 
 
 # ----------------------------------------------------------------------------- count-mean-min

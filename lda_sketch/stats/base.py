@@ -121,6 +121,16 @@ class TopicWordStats(abc.ABC):
         Also adds to the exact topic totals ``n_k``. Randomized backends draw with ``key``.
         """
 
+    def add_runs(self, words: np.ndarray, tok_ptr: np.ndarray, z: np.ndarray, *,
+                 key=0) -> np.ndarray | None:
+        """Fused build from topic assignments: word ``words[i]`` (distinct, ascending) holds the
+        topics ``z[tok_ptr[i]:tok_ptr[i + 1]]``. Adds the same records as :meth:`add` of their
+        (word, topic, count) histogram (word-major, topic ascending) with the same ``key``, bit
+        for bit, without materialising them. Returns the topic totals added (int64 (K,)), or
+        ``None`` where the backend has no fused path for its configuration: then nothing was
+        added and the caller adds the records itself. Default: ``None``."""
+        return None
+
     @abc.abstractmethod
     def estimate_into(self, words: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Write estimates of ``n[words[i], k]`` into ``out`` (float64, shape (n, n_topics))."""

@@ -25,7 +25,7 @@ import numpy as np
 
 from ..exceptions import CorruptDataError, InvalidParameterError
 from . import register
-from ._cm_kernels import cm_add, cm_add_conservative, cm_estimate, saturating_add_into
+from ._cm_kernels import cm_add_records, cm_add_runs, cm_estimate, saturating_add_into
 from .countmin_layout import CountMinLayout
 
 _NO_READ = np.zeros(1, np.float64)
@@ -62,7 +62,6 @@ class CountMinStats(CountMinLayout):
         if self.estimator == "mean-min":  # it subtracts estimated noise: it can undercount
             self.guarantees = self.guarantees - {"never_underestimates"}
         self.guarantees = self._support_guarantees(self.guarantees)
-        self._add_kernel = cm_add_conservative if self.conservative else cm_add
 
     @classmethod
     def _check_extra(cls, *, conservative=False, estimator="min") -> dict:
@@ -78,7 +77,12 @@ class CountMinStats(CountMinLayout):
 
     def _add_into(self, cells, a, c, shift, w, t, n, key) -> None:
         """Exact integer add into ``cells`` hashed by ``(a, c, shift)`` (``key`` unused)."""
-        self._add_kernel(cells, self.n_k, a, c, shift, w, t, n)
+        cm_add_records(cells, self.n_k, a, c, shift, w, t, n, self.conservative)
+
+    def _add_runs_into(self, words, tok_ptr, z, key) -> int:
+        """The fused build into the hashed cells (``key`` unused); -1 or a bad index of z."""
+        return cm_add_runs(self._cells, self.n_k, self._a, self._c, self._shift, words, tok_ptr,
+                           z, self.conservative)
 
     def _estimate_rows(self, w, out):
         """The min over rows (``estimator="min"``, never below the true count) or the

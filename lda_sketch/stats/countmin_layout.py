@@ -8,7 +8,8 @@ support (:mod:`.support`, ``support = "exact"``) and the per-word totals (``resc
 ``head_words = H`` gives word ids below H (the most frequent words: ``lda-sketch prep`` numbers
 words by decreasing frequency) one collision-free counter per (word, topic), so the heaviest
 words neither collide nor pollute the hashed cells. Subclasses supply ``_add_into``,
-``_estimate_rows``, ``_estimate_head``, ``fold_cells`` and ``merge``.
+``_add_runs_into`` (the fused build), ``_estimate_rows``, ``_estimate_head``, ``fold_cells`` and
+``merge``. Input checks live in :mod:`._cm_inputs`.
 """
 from __future__ import annotations
 
@@ -23,7 +24,8 @@ from ..limits import (MAX_BUCKETS, MAX_CELL_BYTES, MAX_HASHES, MAX_SEED, MAX_TOP
 from ..exceptions import CorruptDataError, IncompatibleStatsError, InvalidParameterError
 from .. import rng
 from . import serialization
-from ._cm_kernels import first_bad_record, mean_min_estimate, row_totals
+from . import _cm_inputs as _inputs
+from ._cm_kernels import mean_min_estimate, row_totals
 from .base import TopicWordStats
 from .hashing import hash_params, seed_hash
 from .support import SUPPORTS, WordTotals
@@ -111,7 +113,8 @@ class CountMinLayout(TopicWordStats):
     # ----------------------------------------------------------------- updates and queries
     def add(self, words, topics, counts, *, key=0) -> None:
         """Add ``counts[i]`` of ``(words[i], topics[i])`` to the cells (and mark the support)."""
-        w, t, n = self._records(words, topics, counts)
+        w, t, n = _inputs.records(type(self).__name__, words, topics, counts, self.n_vocab,
+                                  self.n_topics)
         if self.head_words:
             h = w < self.head_words
             self._add_head(w[h], t[h], n[h], np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
@@ -125,10 +128,24 @@ class CountMinLayout(TopicWordStats):
             self._word_totals.add(w, n)
         self.cells_changed()
 
+    def add_runs(self, words, tok_ptr, z, *, key=0):
+        """Fused build (:meth:`TopicWordStats.add_runs`) of the hashed cells; ``None`` (nothing
+        added) with head words, a support or a rescale, which need the records."""
+        if self.head_words or self._support is not None or self._word_totals is not None:
+            return None
+        w, p, zz = _inputs.runs(type(self).__name__, words, tok_ptr, z, self.n_vocab)
+        before = self.n_k.copy()
+        bad = self._add_runs_into(w, p, zz, np.uint64(key))
+        self.cells_changed()
+        if bad >= 0:
+            raise ValueError(f"{type(self).__name__}.add_runs: z[{bad}] = {int(zz[bad])} is not "
+                             f"a topic in [0, {self.n_topics}); the cells are partly updated.")
+        return self.n_k - before
+
     def estimate_into(self, words, out):
         """Estimates into ``out`` (n, K): the backend's query, 0 off the support (if any)."""
-        w = self._words(words)
-        self._check_out(out, w.shape[0], self.n_topics)
+        w = _inputs.word_ids(type(self).__name__, words, self.n_vocab)
+        _inputs.check_out(out, w.shape[0], self.n_topics)
         h = w < self.head_words if self.head_words else None  # no mask on the plain hot path
         if h is None or not h.any():
             self._estimate_rows(w, out)
@@ -279,36 +296,6 @@ class CountMinLayout(TopicWordStats):
     def bound_confidence(self) -> float:
         """``1 - exp(-n_hashes)``: the per-query probability that :meth:`error_bound` holds."""
         return 1.0 - math.exp(-self.n_hashes)
-
-    # ----------------------------------------------------------------- input checks
-    def _records(self, words, topics, counts):
-        """Records as contiguous int64 arrays, checked against the sketch's ranges."""
-        w = np.ascontiguousarray(words, dtype=np.int64)
-        t = np.ascontiguousarray(topics, dtype=np.int64)
-        n = np.ascontiguousarray(counts, dtype=np.int64)
-        if not (w.ndim == t.ndim == n.ndim == 1 and w.shape == t.shape == n.shape):
-            raise ValueError(f"{type(self).__name__}.add needs words, topics and counts of one "
-                             f"shape (n,). Got {w.shape}, {t.shape}, {n.shape}.")
-        bad = first_bad_record(w, t, n, self.n_vocab, self.n_topics)
-        if bad >= 0:
-            raise ValueError(
-                f"{type(self).__name__}.add: record {bad} (word={w[bad]}, topic={t[bad]}, "
-                f"count={n[bad]}) is out of range; need 0 <= word < {self.n_vocab}, "
-                f"0 <= topic < {self.n_topics}, count >= 0.")
-        return w, t, n
-
-    def _words(self, words):
-        w = np.ascontiguousarray(words, dtype=np.int64)
-        if w.size and (w.min() < 0 or w.max() >= self.n_vocab):
-            raise ValueError(f"{type(self).__name__}.estimate: word ids must be in "
-                             f"[0, {self.n_vocab}). Got range [{w.min()}, {w.max()}].")
-        return w
-
-    @staticmethod
-    def _check_out(out, n, K):
-        if (not isinstance(out, np.ndarray) or out.dtype != np.float64 or out.shape != (n, K)
-                or not out.flags.c_contiguous):
-            raise ValueError(f"estimate_into needs a C-contiguous float64 out of shape {(n, K)}.")
 
     # ----------------------------------------------------------------- persistence
     def serialize(self) -> bytes:

@@ -18,7 +18,7 @@ Three ways to increment a record's ``d`` cells (``increment``):
 
 The query is ``read(min_r c_r)``. A record ``(w, k, count)`` is applied in O(levels) work by
 geometric skipping, exact in distribution
-(see :func:`~lda_sketch.stats._cm_kernels.cmm_add_correlated`).
+(see :mod:`~lda_sketch.stats._cmm_kernels`).
 Record ``i`` of an ``add`` call draws with ``derive(key, i)``: **use a fresh key per call**
 (e.g. ``derive(key, chunk)``) — two calls with one key reuse draws.
 
@@ -39,11 +39,14 @@ from .._validation import check_choice, check_float, param_error
 from .. import rng
 from ..limits import COUNTER_BITS, MAX_COUNTER_BASE
 from . import register
-from ._cm_kernels import cmm_add_correlated, cmm_add_independent, cmm_estimate
+from ._cm_kernels import cmm_estimate
+from ._cmm_kernels import (CONSERVATIVE, CORRELATED, INDEPENDENT, cmm_add_records,
+                           cmm_add_runs)
 from .countmin_layout import CountMinLayout
 from .morris import max_base, morris_merge_into, morris_round_add, morris_tables
 
 INCREMENTS = ("independent", "correlated", "conservative")
+_RULES = {"independent": INDEPENDENT, "correlated": CORRELATED, "conservative": CONSERVATIVE}
 _GUARANTEES = {
     "independent": frozenset({"unbiased_cells"}),
     "correlated": frozenset({"unbiased_cells", "mean_overestimates"}),
@@ -152,11 +155,13 @@ class CountMinMorrisStats(CountMinLayout):
     def _add_into(self, cells, a, c, shift, w, t, n, k) -> None:
         """Apply ``n[i]`` increments to ``(w[i], t[i])`` of ``cells`` hashed by ``(a, c, shift)``;
         draws keyed by ``derive(k, i)``."""
-        if self.increment == "independent":
-            cmm_add_independent(cells, self.n_k, a, c, shift, self._prob, self._log1m, k, w, t, n)
-        else:
-            cmm_add_correlated(cells, self.n_k, a, c, shift, self._prob,
-                               self._log1m, k, w, t, n, self.increment == "conservative")
+        cmm_add_records(cells, self.n_k, a, c, shift, self._prob, self._log1m, k, w, t, n,
+                        _RULES[self.increment])
+
+    def _add_runs_into(self, words, tok_ptr, z, key) -> int:
+        """The fused build into the hashed cells; -1 or a bad index of z."""
+        return cmm_add_runs(self._cells, self.n_k, self._a, self._c, self._shift, self._prob,
+                            self._log1m, key, words, tok_ptr, z, _RULES[self.increment])
 
     def _add_head(self, w, t, n, key) -> None:
         """Head cells are collision-free, so a record's whole count is encoded at once
