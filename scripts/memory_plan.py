@@ -5,10 +5,11 @@
 ``--ranks`` P and prints its bytes per token, per (doc, word) pair and per document, and the
 corpus ratios the formula needs. The plan then applies the formula of docs/DISTRIBUTED.md::
 
-    per rank  = 2 * stats_bytes                       (frozen + fresh statistics)
+    per rank  = stats_bytes                           (one copy, rebuilt in place)
               + (6 + 16 * pairs/token + 4) * N/P      (z + tok_perm, pair index, corpus memmap)
               + 6 * dk/token * N/P + 24 * trip/token * N/P + 40 * words_per_rank + 40 * D/P
-              + merge buffer + 24 * V                 (Morris receive buffer; word counts)
+              + min(stats_bytes, 64 MiB) if P > 1     (merge round buffer)
+              + 24 * V + 16 K min(4096, words) + 64 MiB  (word counts; estimate and eval buffers)
     stats_bytes: dense 4 V K, count-min 4 d w K, count-min-Morris (8-bit) d w K, + 8 K
     bytes sent per rank per merge = 2 (P - 1) / P * stats_bytes   (ring / owner-computes)
 
