@@ -139,9 +139,10 @@ class Engine:
         s = self.state
         initialize_topics(s, self.params.init, self._key(STREAM_INIT, 0))
         s.rebuild_doc_topics()
+        self.sync_state()  # the global word counts, which may fix the statistics' layout
+        self.stats.adapt(self._word_counts)
         self._build(self.stats, 0)
         self._merge(self.stats, 0)
-        self.sync_state()  # the global word counts
         self.iteration = 0
         self._model = None
         self._initialized = True
@@ -286,7 +287,7 @@ class Engine:
         elif not isinstance(raw, (bytes, bytearray)):  # a uint8 array: read in place, no copy
             raw = memoryview(np.ascontiguousarray(raw, np.uint8).reshape(-1))
         stats = type(self.stats).deserialize(raw)
-        self.stats.check_compatible(stats)
+        self.stats.check_same_config(stats)  # the loaded layout (adapt) is the run's own
         try:
             s.set_z_doc_major(z)
         except ValueError as exc:

@@ -151,29 +151,25 @@ class TopicWordStats(abc.ABC):
         Needed to normalise phi over the vocabulary (sketch estimates overcount, so their sum
         exceeds ``n_k``; normalising by ``n_k + V*beta`` would understate perplexity).
         """
-        K = self.n_topics
-        total = np.zeros(K, np.float64)
-        # Estimates are read 32 MiB at a time (not chunk x K float64: 500 MB at K = 1000). A
-        # (n, K >= 2) float64 sum over axis 0 adds rows in order, so carrying the partial sum
-        # into the next block as its first row gives the bits of one sum over the whole chunk.
-        rows = chunk if K == 1 else max(1, min(chunk, (1 << 25) // (8 * K)))
-        buf = np.empty((min(rows, self.n_vocab) + 1, K), np.float64)
+        total = np.zeros(self.n_topics, np.float64)
+        buf = np.empty((min(chunk, self.n_vocab), self.n_topics), np.float64)
         for start in range(0, self.n_vocab, chunk):
-            stop = min(start + chunk, self.n_vocab)
-            part = None
-            for lo in range(start, stop, rows):
-                hi = min(lo + rows, stop)
-                words = np.arange(lo, hi, dtype=np.int64)
-                buf[1:hi - lo + 1] = self.estimate_into(words, buf[1:hi - lo + 1])
-                if part is None:
-                    part = buf[1:hi - lo + 1].sum(axis=0)
-                else:
-                    buf[0] = part
-                    part = buf[:hi - lo + 1].sum(axis=0)
-            total += part
+            words = np.arange(start, min(start + chunk, self.n_vocab), dtype=np.int64)
+            est = self.estimate_into(words, buf[: words.shape[0]])
+            total += est.sum(axis=0)
         return total
 
     # ----------------------------------------------------------------- merging
+    def adapt(self, word_counts: np.ndarray) -> None:
+        """Hook, called once before the first :meth:`add` of a training run with the global
+        training word counts (int (n_vocab,), the same on every rank): a backend whose layout
+        depends on word frequencies fixes it here. Default: nothing."""
+
+    def check_same_config(self, other: "TopicWordStats") -> None:
+        """:meth:`check_compatible` minus state fixed by :meth:`adapt` (a fresh backend has not
+        seen the corpus yet). Default: :meth:`check_compatible`."""
+        self.check_compatible(other)
+
     def check_compatible(self, other: "TopicWordStats") -> None:
         """Raise :class:`IncompatibleStatsError` naming every differing field."""
         name = type(self).__name__

@@ -5,9 +5,9 @@ hash functions serve every topic, so a word's K estimates are the elementwise mi
 ``n_hashes`` contiguous K-vectors), the parameters and their checks, the hash functions, the
 compatibility check, (de)serialization, and the optional exact parts beside the cells: the topic
 support (:mod:`.support`, ``support = "exact"``) and the per-word totals (``rescale = True``).
-``head_words = H`` gives word ids below H (the most frequent words: ``lda-sketch prep`` numbers
-words by decreasing frequency) one collision-free counter per (word, topic), so the heaviest
-words neither collide nor pollute the hashed cells. Subclasses supply ``_add_into``,
+``head_words = H`` gives the H most frequent words one collision-free counter per (word, topic),
+so the heaviest words neither collide nor pollute the hashed cells; :mod:`.head` says which words
+those are (the id prefix until :meth:`CountMinLayout.adapt` sees the corpus's word counts). Subclasses supply ``_add_into``,
 ``_add_runs_into`` (the fused build), ``_estimate_rows``, ``_estimate_head``, ``fold_cells`` and
 ``merge``. Input checks live in :mod:`._cm_inputs`.
 """
@@ -21,13 +21,14 @@ import numpy as np
 from .._validation import check_choice, check_int, check_power_of_two, param_error
 from ..limits import (MAX_BUCKETS, MAX_CELL_BYTES, MAX_HASHES, MAX_SEED, MAX_TOPICS,
                       MAX_VOCAB_SKETCH, MIN_BUCKETS)
-from ..exceptions import CorruptDataError, IncompatibleStatsError, InvalidParameterError
+from ..exceptions import IncompatibleStatsError, InvalidParameterError
 from .. import rng
-from . import serialization
+from . import countmin_io
 from . import _cm_inputs as _inputs
 from ._cm_kernels import mean_min_estimate, row_totals
 from .base import TopicWordStats
 from .hashing import hash_params, seed_hash
+from .head import WordHead
 from .support import SUPPORTS, WordTotals
 from .suggest import suggest_n_buckets, suggest_n_hashes, suggest_sketch
 
@@ -70,6 +71,7 @@ class CountMinLayout(TopicWordStats):
         self._cells = self._storage[:n_hashed].reshape(self.n_hashes, self.n_buckets,
                                                        self.n_topics)
         self._head = self._storage[n_hashed:].reshape(1, self.head_words, self.n_topics)
+        self._head_words = WordHead(self.head_words, self.n_vocab)  # which words own the head
         self._totals = None  # (n_hashes, n_topics) row totals for the mean-min estimator
         self.support = p["support"]
         kind = SUPPORTS[self.support]
@@ -116,8 +118,8 @@ class CountMinLayout(TopicWordStats):
         w, t, n = _inputs.records(type(self).__name__, words, topics, counts, self.n_vocab,
                                   self.n_topics)
         if self.head_words:
-            h = w < self.head_words
-            self._add_head(w[h], t[h], n[h], np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
+            h, slots = self._head_words.split(w)
+            self._add_head(slots, t[h], n[h], np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
             self._add_into(self._cells, self._a, self._c, self._shift, w[~h], t[~h], n[~h],
                            np.uint64(key))
         else:
@@ -146,15 +148,15 @@ class CountMinLayout(TopicWordStats):
         """Estimates into ``out`` (n, K): the backend's query, 0 off the support (if any)."""
         w = _inputs.word_ids(type(self).__name__, words, self.n_vocab)
         _inputs.check_out(out, w.shape[0], self.n_topics)
-        h = w < self.head_words if self.head_words else None  # no mask on the plain hot path
+        h, slots = self._head_words.split(w) if self.head_words else (None, None)
         if h is None or not h.any():
             self._estimate_rows(w, out)
         elif h.all():
-            self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, w, out)
-        else:  # a chunk straddling the head's end: estimate both parts, then scatter
+            self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, slots, out)
+        else:  # a chunk of head and hashed words: estimate both parts, then scatter
             head = np.empty((int(h.sum()), self.n_topics), np.float64)
             tail = np.empty((w.shape[0] - head.shape[0], self.n_topics), np.float64)
-            self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, w[h], head)
+            self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, slots, head)
             self._estimate_rows(w[~h], tail)
             out[h], out[~h] = head, tail
         if self._support is not None:
@@ -163,8 +165,15 @@ class CountMinLayout(TopicWordStats):
             self._word_totals.rescale(w, out)
         return out
 
+    def adapt(self, word_counts) -> None:
+        """Give the head to the ``head_words`` most frequent words of ``word_counts`` (int
+        (n_vocab,), the global training counts). Call before the first :meth:`add`."""
+        if self.head_words:
+            self._head_words.choose(word_counts)
+
     def _add_head(self, w, t, n, key) -> None:
-        """Add records of head words to their collision-free cells (override to encode)."""
+        """Add records of head words (``w``: head slots) to their collision-free cells
+        (override to encode)."""
         self._add_into(self._head, _ID_A, _ID_C, _ID_SHIFT, w, t, n, key)
 
     def _merge_support(self, other) -> None:
@@ -190,8 +199,10 @@ class CountMinLayout(TopicWordStats):
 
     @property
     def nbytes(self) -> int:
-        """Bytes of the cells, the exact topic totals, the support and the word totals."""
-        extra = sum(x.nbytes for x in (self._support, self._word_totals) if x is not None)
+        """Bytes of the cells, the exact topic totals, the support, the word totals and the
+        head's word ids (none for a frequency-ordered vocabulary)."""
+        extra = sum(x.nbytes for x in (self._support, self._word_totals, self._head_words)
+                    if x is not None)
         return int(self._storage.nbytes + self.n_k.nbytes + extra)
 
     # ----------------------------------------------------------------- parameters
@@ -261,7 +272,17 @@ class CountMinLayout(TopicWordStats):
                 "n_buckets": self.n_buckets, "seed": self.seed, **sup}
 
     def check_compatible(self, other: TopicWordStats) -> None:
-        """Raise :class:`IncompatibleStatsError` naming every differing field, seed_hash too."""
+        """Raise :class:`IncompatibleStatsError` naming every differing field, seed_hash and the
+        head's words too."""
+        self.check_same_config(other)
+        if not self._head_words.same(other._head_words):
+            raise IncompatibleStatsError(
+                f"Cannot merge {type(self).__name__}: the head words differ (chosen from different "
+                f"word counts; build both from the same corpus).")
+
+    def check_same_config(self, other: TopicWordStats) -> None:
+        """Like :meth:`check_compatible`, but the head's words may differ (a fresh backend
+        has not seen the corpus yet)."""
         name = type(self).__name__
         if type(other) is not type(self):
             raise IncompatibleStatsError(
@@ -277,7 +298,9 @@ class CountMinLayout(TopicWordStats):
             raise IncompatibleStatsError(f"Cannot merge {name}: " + "; ".join(diffs) + ".")
 
     def empty_like(self):
-        return type(self)(**self.params())
+        out = type(self)(**self.params())
+        out._head_words.copy_from(self._head_words)
+        return out
 
     @property
     def cells(self) -> np.ndarray:
@@ -298,82 +321,15 @@ class CountMinLayout(TopicWordStats):
         return 1.0 - math.exp(-self.n_hashes)
 
     # ----------------------------------------------------------------- persistence
-    def serialize(self) -> bytes:
-        """LDSK container (:mod:`~lda_sketch.stats.serialization`), arrays ``cells``, ``n_k``."""
-        arrays = {"cells": self._cells, "n_k": self.n_k}
-        if self._support is not None:
-            arrays.update(self._support.arrays())
-        if self._word_totals is not None:
-            arrays["word_totals"] = self._word_totals.totals
-        if self.head_words:
-            arrays["head"] = self._head[0]
-        return serialization.pack(self.backend_id, self.params(), self.seed_hash, arrays,
-                                  version=1 if len(arrays) == 2 else 2)
+    def serialize(self) -> bytearray:
+        """LDSK container (:mod:`.countmin_io`), arrays ``cells``, ``n_k`` and the exact parts."""
+        return countmin_io.serialize(self)
 
     @classmethod
-    def deserialize(cls, data: bytes, *, seed: int | None = None):
-        """Inverse of :meth:`serialize`. Recomputes the hash functions from the stored seed and
-        checks the stored ``seed_hash`` against them; with ``seed`` given, also requires it to be
-        the stored seed. Sizes are checked before anything is allocated. Raises
-        :class:`CorruptDataError`.
-        """
-        _, params, stored_hash, arrays = serialization.unpack(data, expect_backend=cls.backend_id)
-        name = cls.__name__
-        try:
-            if not isinstance(params, dict):
-                raise TypeError("params is not an object")
-            p = cls._check_params(**params)
-        except (TypeError, ValueError) as exc:
-            raise CorruptDataError(f"Serialized {name} has bad parameters: {exc}") from None
-        if seed_hash(p["seed"]) != stored_hash:
-            raise CorruptDataError(
-                f"Serialized {name}: stored seed_hash 0x{stored_hash:016x} does not match the "
-                f"hash functions of seed {p['seed']} (0x{seed_hash(p['seed']):016x}).")
-        if seed is not None and int(seed) != p["seed"]:
-            raise CorruptDataError(f"Serialized {name} was built with seed {p['seed']}, "
-                                   f"not the expected seed {seed}.")
-        shape = (p["n_hashes"], p["n_buckets"], p["n_topics"])
-        dtype = cls._dtype_for(p)
-        kind = SUPPORTS[p["support"]]
-        expected = ({"cells", "n_k"} | (set(kind.ARRAYS) if kind is not None else set())
-                    | ({"word_totals"} if p["rescale"] else set())
-                    | ({"head"} if p["head_words"] else set()))
-        if set(arrays) != expected:
-            raise CorruptDataError(f"Serialized {name} must hold arrays "
-                                   + " and ".join(map(repr, sorted(expected)))
-                                   + f". Got {sorted(arrays)}.")
-        cells, n_k = arrays["cells"], arrays["n_k"]
-        if cells.shape != shape or cells.dtype != dtype:
-            raise CorruptDataError(f"Serialized {name}: cells are {cells.dtype}{cells.shape}, "
-                                   f"parameters need {dtype}{shape}.")
-        if n_k.shape != (p["n_topics"],) or n_k.dtype != np.int64 or (n_k < 0).any():
-            raise CorruptDataError(f"Serialized {name}: n_k must be non-negative int64 of shape "
-                                   f"({p['n_topics']},).")
-        obj = cls(**p)
-        if obj.head_words:
-            head = arrays["head"]
-            if head.shape != obj._head.shape[1:] or head.dtype != dtype:
-                raise CorruptDataError(f"Serialized {name}: head is {head.dtype}{head.shape}, "
-                                       f"parameters need {dtype}{obj._head.shape[1:]}.")
-            obj._cells[...] = cells
-            obj._head[0] = head
-        else:
-            obj._cells = np.ascontiguousarray(cells)
-            obj._storage = obj._cells.reshape(-1)
-        obj.n_k = np.ascontiguousarray(n_k)
-        if obj._support is not None:
-            try:
-                obj._support.load_arrays(arrays)
-            except ValueError as exc:
-                raise CorruptDataError(f"Serialized {name}: {exc}.") from None
-        if obj._word_totals is not None:
-            try:
-                obj._word_totals.load(arrays["word_totals"])
-            except ValueError as exc:
-                raise CorruptDataError(f"Serialized {name}: {exc}.") from None
-        obj.cells_changed()
-        obj._check_loaded()
-        return obj
+    def deserialize(cls, data, *, seed: int | None = None):
+        """Inverse of :meth:`serialize` (:func:`.countmin_io.deserialize`); raises
+        :class:`CorruptDataError`. With ``seed`` given, the stored seed must equal it."""
+        return countmin_io.deserialize(cls, data, seed=seed)
 
     def _check_loaded(self) -> None:
         """Backend-specific checks of loaded cells (override)."""

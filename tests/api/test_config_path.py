@@ -117,7 +117,13 @@ def test_exact_parts_train_save_and_load_end_to_end(split, tmp_path):
     full = LDASketch(6, support="exact", head_words=50, rescale=True, **kw).fit(train,
                                                                               heldout=held)
     V = train.n_vocab
-    assert full.stats_.nbytes == plain.stats_.nbytes + 50 * 6 + V * 1 + 4 * V
+    # The head goes to the 50 most frequent training words; their ids are stored (4 bytes each)
+    # unless they are the ids 0..49.
+    counts = np.bincount(train.word_ids, minlength=V)
+    top = np.sort(np.argsort(-counts, kind="stable")[:50])
+    head = full.stats_._head_words
+    assert (head.is_prefix and top[-1] == 49) or head.ids.tolist() == top.tolist()
+    assert full.stats_.nbytes == plain.stats_.nbytes + 50 * 6 + V * 1 + 4 * V + head.nbytes
     assert {"exact_zeros"} <= full.stats_.guarantees
     ppl_dense = LDASketch(6, backend="dense", **{k: v for k, v in kw.items()
                                                  if k not in ("backend", "n_buckets")}

@@ -19,7 +19,8 @@ PARAMS = {"dense": {}, "countmin": {"n_hashes": 3, "n_buckets": 64},
           "countmin-morris": {"n_hashes": 3, "n_buckets": 64, "increment": "correlated"},
           "countmin+support": {"n_hashes": 3, "n_buckets": 64, "support": "exact"},
           "countmin-morris+support": {"n_hashes": 3, "n_buckets": 64, "increment": "correlated",
-                                      "support": "exact"}}
+                                      "support": "exact"},
+          "countmin+head": {"n_hashes": 3, "n_buckets": 64, "head_words": 12}}
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,7 @@ def run(comm, corpus, held, backend, n_iter=3):
 
 
 @pytest.mark.parametrize("backend", sorted(b for b in BACKENDS if "exact_merge" in BACKENDS[b].guarantees)
-                         + ["countmin+support"])
+                         + ["countmin+support", "countmin+head"])
 def test_exact_backends_equal_one_rank_bitwise(comm, data, backend):
     corpus, held = data
     z, stats, trace = run(comm, corpus, held, backend)
@@ -103,3 +104,14 @@ def test_support_is_the_union_of_the_ranks_assignments(comm, data):
     truth[w, z] = True
     unpacked = np.unpackbits(bits, axis=1, bitorder="little")[:, :5].astype(bool)
     assert np.array_equal(unpacked, truth)
+
+
+def test_head_is_chosen_from_the_global_word_counts(comm, data):
+    """Every rank gives the head to the same words: the most frequent of the whole corpus (the
+    planted corpus's ids are not ordered by frequency), as one rank does."""
+    corpus, held = data
+    _, stats, _ = run(comm, corpus, held, "countmin+head", n_iter=1)
+    s = BACKENDS["countmin"].deserialize(stats)
+    counts = np.bincount(corpus.word_ids, minlength=corpus.n_vocab)
+    top = np.sort(np.argsort(-counts, kind="stable")[:12])
+    assert not s._head_words.is_prefix and s._head_words.ids.tolist() == top.tolist()
