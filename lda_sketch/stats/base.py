@@ -151,12 +151,26 @@ class TopicWordStats(abc.ABC):
         Needed to normalise phi over the vocabulary (sketch estimates overcount, so their sum
         exceeds ``n_k``; normalising by ``n_k + V*beta`` would understate perplexity).
         """
-        total = np.zeros(self.n_topics, np.float64)
-        buf = np.empty((min(chunk, self.n_vocab), self.n_topics), np.float64)
+        K = self.n_topics
+        total = np.zeros(K, np.float64)
+        # Estimates are read 32 MiB at a time (not chunk x K float64: 500 MB at K = 1000). A
+        # (n, K >= 2) float64 sum over axis 0 adds rows in order, so carrying the partial sum
+        # into the next block as its first row gives the bits of one sum over the whole chunk.
+        rows = chunk if K == 1 else max(1, min(chunk, (1 << 25) // (8 * K)))
+        buf = np.empty((min(rows, self.n_vocab) + 1, K), np.float64)
         for start in range(0, self.n_vocab, chunk):
-            words = np.arange(start, min(start + chunk, self.n_vocab), dtype=np.int64)
-            est = self.estimate_into(words, buf[: words.shape[0]])
-            total += est.sum(axis=0)
+            stop = min(start + chunk, self.n_vocab)
+            part = None
+            for lo in range(start, stop, rows):
+                hi = min(lo + rows, stop)
+                words = np.arange(lo, hi, dtype=np.int64)
+                buf[1:hi - lo + 1] = self.estimate_into(words, buf[1:hi - lo + 1])
+                if part is None:
+                    part = buf[1:hi - lo + 1].sum(axis=0)
+                else:
+                    buf[0] = part
+                    part = buf[:hi - lo + 1].sum(axis=0)
+            total += part
         return total
 
     # ----------------------------------------------------------------- merging
