@@ -184,6 +184,8 @@ def run(args, mpiexec: str, backend: str, P: int, train_dir: Path, held_dir: Pat
            str(rank_dir), "--", *train_args]
     env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
            "PYTHONUNBUFFERED": "1"}
+    if args.code is not None:  # the ranks import lda_sketch from there (an older commit)
+        env["PYTHONPATH"] = str(args.code.resolve())
     load0, t0 = os.getloadavg(), time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env, start_new_session=True)
@@ -273,6 +275,10 @@ def main(argv=None) -> int:
     ap.add_argument("--fold-in-iters", type=int, default=20)
     ap.add_argument("--timeout", type=float, default=3600)
     ap.add_argument("--mpiexec")
+    ap.add_argument("--code", type=Path,
+                    help="the ranks import lda_sketch from this directory (e.g. `git archive "
+                         "OLD | tar -x -C DIR`): measure older code against the current plan")
+    ap.add_argument("--note", default="", help="free text stored with the results")
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "scale_memory.json")
     args = ap.parse_args(argv)
     params = {"tokens": args.tokens, "vocab": args.vocab, "topics": args.topics,
@@ -285,6 +291,7 @@ def main(argv=None) -> int:
     out = {"command": shlex.join(["python", "scripts/scale_memory.py", *argv]),
            "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": machine_info(mpiexec), "memory_total_bytes": _meminfo("MemTotal"),
+           "note": args.note, "code": str(args.code) if args.code else None,
            "corpus": corpus, "iters": args.iters, "results": []}
     failed = False
     with tempfile.TemporaryDirectory(prefix="scale_memory_") as tmp:
