@@ -11,10 +11,12 @@ the batch and the key, never on the thread count.
 import numpy as np
 from numba import njit, prange
 
+from ._prefetch import prefetch_row
 from .hashing import bucket
 
 INT32_MAX = np.int64(2**31 - 1)
 ESTIMATE_BLOCK = 64  # words per parallel work item of the estimate kernels
+AHEAD = 4  # the estimate kernels prefetch the rows of the word this many places ahead
 
 
 @njit(cache=True)
@@ -94,6 +96,8 @@ def cm_add_runs(cells, n_k, a, c, shift, words, tok_ptr, z, conservative):
     bk = np.empty(d, np.int64)
     hist = np.zeros(K, np.int64)
     for i in range(words.shape[0]):
+        if i + 1 < words.shape[0]:
+            prefetch_word(cells, a, c, shift, words[i + 1])
         for slot in range(tok_ptr[i], tok_ptr[i + 1]):
             k = np.int64(z[slot])
             if k >= K:
@@ -124,11 +128,20 @@ def cm_estimate(cells, a, c, shift, words, out):
     for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
         tmp = np.empty(K, cells.dtype)  # one small buffer per block, not per word
         for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
+            if i + AHEAD < n:
+                prefetch_word(cells, a, c, shift, words[i + AHEAD])
             _row_min(cells, a, c, shift, words[i], tmp)
             o = out[i]
             for k in range(K):
                 o[k] = tmp[k]
     return out
+
+
+@njit(cache=True, inline="always")
+def prefetch_word(cells, a, c, shift, w):
+    """Prefetch the ``d`` hashed K-vectors of word ``w`` (a hint: results never change)."""
+    for r in range(cells.shape[0]):
+        prefetch_row(cells, r, bucket(a[r], c[r], shift, w))
 
 
 @njit(cache=True, inline="always")
@@ -157,6 +170,8 @@ def cmm_estimate(cells, read, a, c, shift, words, out):
     for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
         tmp = np.empty(K, cells.dtype)
         for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
+            if i + AHEAD < n:
+                prefetch_word(cells, a, c, shift, words[i + AHEAD])
             _row_min(cells, a, c, shift, words[i], tmp)
             o = out[i]
             for k in range(K):

@@ -27,6 +27,7 @@ import numpy as np
 from numba import njit
 
 from ..rng import derive
+from ._cm_kernels import prefetch_word
 from .hashing import bucket
 from .morris import morris_advance, uniform_small
 
@@ -191,6 +192,8 @@ def cmm_add_runs(cells, n_k, a, c, shift, prob, log1m, key, words, tok_ptr, z, r
     fast = rule == CORRELATED and d == 3
     rec = 0
     for i in range(words.shape[0]):
+        if i + 1 < words.shape[0]:
+            prefetch_word(cells, a, c, shift, words[i + 1])
         for slot in range(tok_ptr[i], tok_ptr[i + 1]):
             k = np.int64(z[slot])
             if k >= K:

@@ -85,7 +85,7 @@ def test_no_module_over_the_line_limit():
 
 # The bottom layer: jitted kernels and the counter-based RNG take arrays and return arrays.
 KERNELS = ("lda_sketch.rng", "lda_sketch.sampler._kernels", "lda_sketch.stats._cm_kernels",
-           "lda_sketch.stats._cmm_kernels",
+           "lda_sketch.stats._cmm_kernels", "lda_sketch.stats._prefetch",
            "lda_sketch.stats._dense_kernels", "lda_sketch.evaluation._kernels",
            "lda_sketch.stats.hashing", "lda_sketch.io._text_kernels")
 # The top layer: nothing below may import these.
