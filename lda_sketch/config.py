@@ -90,8 +90,9 @@ class SketchConfig:
                        "count-min only: keep each word's exact token count (4*V bytes) and scale "
                        "its estimates to sum to it")
     head_words: int = _f(0, Constraint("int", 0, limits.MAX_VOCAB_SKETCH),
-                         "count-min only: word ids below this (the most frequent words; `prep` "
-                         "numbers words by frequency) get collision-free counters, K each")
+                         "count-min only: this many of the most frequent training words get "
+                         "collision-free counters, K each (any vocabulary order; see "
+                         "docs/SKETCHES.md)")
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,8 @@ class LDASketch(EstimatorParams):
         Count-min backends: keep each word's exact token count (``4 * n_vocab`` bytes) and
         scale its estimates to sum to it.
     head_words : int, default 0
-        Count-min backends: word ids below this (the most frequent words) get collision-free
-        counters (``head_words * n_topics`` cells).
+        Count-min backends: the ``head_words`` most frequent training words, whatever their
+        ids, get collision-free counters (``head_words * n_topics`` cells).
     sampler : {"sca", "sem"}, default "sca"
         Fast word-major SCA kernel, or the plain O(K)-per-token reference.
     init : {"sparse", "uniform"}, default "sparse"
