@@ -83,8 +83,9 @@ class LDASketch(EstimatorParams):
     head_words : int, default 0
         Count-min backends: the ``head_words`` most frequent training words, whatever their
         ids, get collision-free counters (``head_words * n_topics`` cells).
-    sampler : {"sca", "sem"}, default "sca"
-        Fast word-major SCA kernel, or the plain O(K)-per-token reference.
+    sampler : {"sca", "sca-rejection", "sem"}, default "sca"
+        Exact word-major SCA kernel; the same exact transition walking only each document's
+        head topics (the rest by rejection); or the plain O(K)-per-token reference.
     init : {"sparse", "uniform"}, default "sparse"
         Initial topic assignment.
     n_iter : int, default 100

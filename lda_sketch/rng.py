@@ -68,6 +68,18 @@ def uniform(key, index):
     return float(bits(key, index) >> _S11) * _INV53
 
 
+@njit(cache=True, inline="always")
+def substream_bits(b, j):
+    """Draw ``j >= 1`` of the SplitMix64 sequence seeded by the 64 bits ``b``: ``mix64(b + j g)``
+    (``g`` the golden-ratio increment).
+
+    A token whose draw may need several uniforms takes ``b = bits(key, index)`` as its first and
+    ``substream_bits(b, j)`` as its ``j``-th: one mix per extra draw, still a pure function of
+    ``(key, index, j)``.
+    """
+    return mix64(np.uint64(b) + np.uint64(j) * _GOLDEN)
+
+
 @njit(cache=True)
 def uniforms(key, start, n):
     """Array of ``n`` uniforms for indices ``start .. start+n-1`` under ``key``. Shape (n,)."""

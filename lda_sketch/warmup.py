@@ -26,12 +26,14 @@ def run() -> None:
 
 
 def _sampler_and_evaluation() -> None:
-    """Compile the sampler, rebuild and evaluation kernels (SCA and SEM) on a 2-document corpus."""
+    """Compile every registered sampler's kernels, the rebuild and the evaluation kernels on a
+    2-document corpus."""
     from .engine import Engine, EngineParams
     from .io.corpus import Corpus
+    from .sampler import SAMPLERS
 
     corpus = Corpus.from_documents([np.array([0, 1, 1, 2]), np.array([3, 0])], 4)
-    for sampler in ("sca", "sem"):
+    for sampler in SAMPLERS:
         eng = Engine(EngineParams(n_topics=2, sampler=sampler, fold_in_iters=2), corpus, 4,
                      heldout=corpus)
         eng.initialize()

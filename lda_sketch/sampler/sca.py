@@ -11,6 +11,8 @@ import numba
 import numpy as np
 
 from ._kernels import sca_sweep_words
+from ._rejection_kernels import (C_ATTEMPTS, C_HEAD, C_PAIRS, C_TAIL, C_TOKENS, N_COUNTERS,
+                                 build_doc_hash, sca_sweep_words_rejection)
 from .state import ShardState
 
 # Zipfian word frequencies make per-word work very uneven; small dynamic chunks balance threads.
@@ -50,3 +52,67 @@ class SCASampler:
                                 s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.dk_ptr, s.dk_len,
                                 s.dk_topic, s.dk_count, key, s.token_offset, s.z,
                                 self._scratch_f, self._scratch_i)
+
+
+
+
+class SCARejectionSampler(SCASampler):
+    """The same exact SCA transition, walking only each document's head topics (docs/SAMPLER.md).
+
+    Per (doc, word) pair the sparse sum walks the document's topics (largest count first, in
+    blocks of ``block``) and stops at the first topic whose count ``c`` satisfies
+    ``c * Phi_w <= eps * (sum so far + alpha * Phi_w)``; the rest is drawn by rejection from the
+    word's ``phi`` (acceptance at least ``1/(1 + eps)``); ``eps = 0`` never stops early.
+    ``counters`` accumulates work and acceptance statistics (see
+    :mod:`~lda_sketch.sampler._rejection_kernels`).
+    """
+
+    name = "sca-rejection"
+
+    def __init__(self, state: ShardState, alpha: float, beta: float, *, chunk_words: int = 4096,
+                 eps: float = 0.25, block: int = 16, alias_min_tokens: int | None = None):
+        super().__init__(state, alpha, beta, chunk_words=chunk_words)
+        K = state.n_topics
+        nt = numba.config.NUMBA_NUM_THREADS
+        self.eps = float(eps)
+        self.block = int(block)
+        self.alias_min_tokens = int(max(K // 8, 1) if alias_min_tokens is None
+                                    else alias_min_tokens)
+        self._scratch_f = np.empty((nt, 4, K), np.float64)
+        self.counters = np.zeros((nt, N_COUNTERS), np.int64)
+        cap = np.minimum(state.doc_len, K)
+        size = np.left_shift(1, np.ceil(np.log2(np.maximum(2 * cap, 2))).astype(np.int64))
+        self._h_ptr = np.zeros(state.n_docs + 1, np.int64)
+        np.cumsum(size, out=self._h_ptr[1:])
+        self._h_tab = np.zeros(int(self._h_ptr[-1]), np.uint64)
+        self._h_mask = np.zeros(state.n_docs, np.int64)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the per-document topic tables."""
+        return int(self._h_tab.nbytes + self._h_ptr.nbytes + self._h_mask.nbytes)
+
+    def sweep(self, stats, key) -> None:
+        s = self.state
+        inv_nk = 1.0 / (stats.topic_totals().astype(np.float64) + s.n_vocab * self.beta)
+        key = np.uint64(key)
+        build_doc_hash(s.dk_ptr, s.dk_len, s.dk_topic, s.dk_count, self._h_ptr, self._h_tab,
+                       self._h_mask)
+        with numba.parallel_chunksize(_PRANGE_CHUNK):
+            for lo in range(0, s.n_words, self.chunk_words):
+                hi = min(lo + self.chunk_words, s.n_words)
+                est = stats.estimate_into(s.words[lo:hi], self._est[: hi - lo])
+                sca_sweep_words_rejection(
+                    lo, est, inv_nk, self.alpha, self.beta, self.eps, self.block, s.word_pair_ptr,
+                    s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.dk_ptr, s.dk_len, s.dk_topic,
+                    s.dk_count, self._h_ptr, self._h_tab, self._h_mask, key, s.token_offset, s.z,
+                    self.alias_min_tokens, self._scratch_f, self._scratch_i, self.counters)
+
+    def acceptance(self) -> dict:
+        """Statistics accumulated since construction (or ``counters[:] = 0``)."""
+        c = self.counters.sum(axis=0)
+        tok = max(int(c[C_TOKENS]), 1)
+        return {"tokens": int(c[C_TOKENS]),
+                "acceptance": int(c[C_TOKENS]) / max(int(c[C_ATTEMPTS]), 1),
+                "head_topics_per_pair": int(c[C_HEAD]) / max(int(c[C_PAIRS]), 1),
+                "word_proposals_per_token": int(c[C_TAIL]) / tok}
