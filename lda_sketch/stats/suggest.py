@@ -80,7 +80,8 @@ def suggest_sketch(byte_budget: int, n_topics: int, counter_bytes: int,
 
 
 def suggest_head_sketch(byte_budget: int, n_topics: int, n_vocab: int, counter_bytes: int = 1,
-                        confidence: float = 0.95) -> tuple[int, int, int]:
+                        confidence: float = 0.95, *,
+                        frequency_ordered: bool = True) -> tuple[int, int, int]:
     """``(n_hashes, n_buckets, head_words)`` for a count-min sketch with a collision-free head.
 
     The measured rule behind docs/RESULTS.md's recommended layout: about half the budget to the
@@ -88,13 +89,16 @@ def suggest_head_sketch(byte_budget: int, n_topics: int, n_vocab: int, counter_b
     counter_bytes <= byte_budget / 2``), the rest to the head (one counter per topic for each of
     the ``head_words`` most frequent words), every structure counted (``8 * n_topics`` for
     ``n_k``). With ``V = 74,829``, ``K = 100`` and 0.085x the dense bytes: ``(3, 4096, 13230)``.
+    ``frequency_ordered=False`` (ids not numbered by decreasing frequency: a ``CountVectorizer``
+    vocabulary, feature hashing) also counts the head's stored word ids, 4 bytes each.
     """
     owner = "suggest_head_sketch"
     budget = check_int(byte_budget, "byte_budget", owner, lo=1)
     K = check_int(n_topics, "n_topics", owner, lo=1)
     V = check_int(n_vocab, "n_vocab", owner, lo=1)
     d, w = suggest_sketch(budget // 2, K, counter_bytes, confidence)
-    head = (budget - d * w * K * int(counter_bytes) - 8 * K) // (K * int(counter_bytes))
+    per_word = K * int(counter_bytes) + (0 if frequency_ordered else 4)
+    head = (budget - d * w * K * int(counter_bytes) - 8 * K) // per_word
     return d, w, int(min(max(head, 0), V))
 
 

@@ -168,6 +168,12 @@ def test_suggest_head_sketch_fills_the_budget_with_a_head():
     s = CountMinMorrisStats(K, V, n_hashes=d, n_buckets=w, head_words=head)
     assert s.nbytes <= budget < s.nbytes + K  # one more head word would not fit
     assert suggest_head_sketch(10**9, K, V)[2] == V  # never more head words than words
+    # Ids not in frequency order: the head's ids are stored too (4 bytes a word), and counted.
+    d, w, head = suggest_head_sketch(budget, K, V, frequency_ordered=False)
+    s = CountMinMorrisStats(K, V, n_hashes=d, n_buckets=w, head_words=head)
+    s.adapt(np.arange(V) % 7)  # any order but the ids' own
+    assert not s._head_words.is_prefix
+    assert s.nbytes <= budget < s.nbytes + K + 4
 
 
 def test_suggest_counter_base_reads_past_the_largest_count():
