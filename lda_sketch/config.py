@@ -85,7 +85,9 @@ class SketchConfig:
                         "not recommended for training, see docs/RESULTS.md)")
     support: str = _f("none", Constraint("choice", choices=tuple(SUPPORTS)),
                       "count-min only: `exact` keeps one bit per (word, topic) so estimates are 0 "
-                      "where no token holds the topic (V*K/8 bytes; see docs/SKETCHES.md)")
+                      "where no token holds the topic (V*K/8 bytes); `filter` a Bloom filter of "
+                      "the words with tokens, for hashed ids (~1.25 bytes a word; see "
+                      "docs/SKETCHES.md)")
     rescale: bool = _f(False, Constraint("bool"),
                        "count-min only: keep each word's exact token count (4*V bytes) and scale "
                        "its estimates to sum to it")

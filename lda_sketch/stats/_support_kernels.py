@@ -1,4 +1,5 @@
-"""Kernels of the topic-support bitmap: one bit per (word, topic), packed 8 topics a byte.
+"""Kernels of the topic support: the bitmap, one bit per (word, topic), packed 8 topics a byte;
+the word filter (a Bloom filter of the words that have tokens); the per-word totals.
 
 ``bits`` is uint8 of shape (n_vocab, ceil(K / 8)); bit ``k & 7`` of byte ``bits[w, k >> 3]``
 says "some token of word w holds topic k". Arrays in, arrays out.
@@ -7,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit, prange
+
+from ..rng import bits as mix_bits
 
 
 @njit(cache=True)
@@ -63,3 +66,36 @@ def rescale_rows(totals, words, out):
             f = totals[words[i]] / s
             for k in range(K):
                 out[i, k] *= f
+
+
+# ----------------------------------------------------------------------------- word filter
+@njit(cache=True, inline="always")
+def _probe(key, w, i, mask):
+    h = mix_bits(key, np.uint64(w))
+    h1 = h & np.uint64(0xFFFFFFFF)
+    h2 = (h >> np.uint64(32)) | np.uint64(1)
+    return np.int64((h1 + np.uint64(i) * h2) & mask)
+
+
+@njit(cache=True)
+def bloom_add(filt, key, n_probes, words):
+    """Insert every word of ``words`` (int64) into the Bloom filter ``filt`` (uint64 words,
+    a power-of-two count): ``n_probes`` bits by double hashing of ``bits(key, w)``."""
+    mask = np.uint64(filt.shape[0] * 64 - 1)
+    for j in range(words.shape[0]):
+        for i in range(n_probes):
+            b = _probe(key, words[j], i, mask)
+            filt[b >> 6] |= np.uint64(1) << np.uint64(b & 63)
+
+
+@njit(cache=True, parallel=True)
+def bloom_mask(filt, key, n_probes, words, out):
+    """Zero row ``i`` of ``out`` (n, K) when ``words[i]`` is not in the filter (no false
+    negatives: a member's row is never touched)."""
+    mask = np.uint64(filt.shape[0] * 64 - 1)
+    for j in prange(words.shape[0]):
+        for i in range(n_probes):
+            b = _probe(key, words[j], i, mask)
+            if (filt[b >> 6] >> np.uint64(b & 63)) & np.uint64(1) == 0:
+                out[j, :] = 0.0
+                break

@@ -167,9 +167,12 @@ class CountMinLayout(TopicWordStats):
 
     def adapt(self, word_counts) -> None:
         """Give the head to the ``head_words`` most frequent words of ``word_counts`` (int
-        (n_vocab,), the global training counts). Call before the first :meth:`add`."""
+        (n_vocab,), the global training counts) and build the word filter, if any. Call before
+        the first :meth:`add`."""
         if self.head_words:
             self._head_words.choose(word_counts)
+        if self._support is not None:
+            self._support.adapt(word_counts)
 
     def _add_head(self, w, t, n, key) -> None:
         """Add records of head words (``w``: head slots) to their collision-free cells
@@ -191,7 +194,7 @@ class CountMinLayout(TopicWordStats):
     def _support_guarantees(self, guarantees: frozenset) -> frozenset:
         """``guarantees`` as changed by the support (exact zeros) and the rescale (estimates may
         fall below the count, in expectation too)."""
-        if self._support is not None:
+        if self.support == "exact":  # the word filter zeroes only words without tokens
             guarantees = guarantees | {"exact_zeros"}
         if self._word_totals is not None:
             guarantees = guarantees - {"never_underestimates", "mean_overestimates"}

@@ -47,19 +47,21 @@ def suggest_sketch(byte_budget: int, n_topics: int, counter_bytes: int,
     ``n_hashes * n_buckets * n_topics * counter_bytes + 8 * n_topics + support_bytes <=
     byte_budget``. ``counter_bytes`` is 4 (int32 count-min), 1 (8-bit Morris) or 2 (16-bit
     Morris). ``support="exact"`` (needs ``n_vocab``) first sets aside the support bitmap's
-    ``n_vocab * ceil(n_topics / 8)`` bytes: the budget is split between support and cells.
+    ``n_vocab * ceil(n_topics / 8)`` bytes, ``support="filter"`` the word filter's (at most
+    ``10 * n_vocab`` bits, rounded up to a power of two): the budget is split between support and
+    cells.
     """
-    from .support import SUPPORTS, ExactSupport
+    from .support import SUPPORTS
 
     owner = "suggest_sketch"
     budget = check_int(byte_budget, "byte_budget", owner, lo=1)
     K = check_int(n_topics, "n_topics", owner, lo=1)
     if support not in SUPPORTS:
         raise param_error("support", owner, "one of " + ", ".join(map(repr, SUPPORTS)), support)
-    if support == "exact":
+    if support != "none":
         if n_vocab is None:
-            raise param_error("n_vocab", owner, "an int >= 1 with support='exact'", n_vocab)
-        reserved = ExactSupport.nbytes_for(check_int(n_vocab, "n_vocab", owner, lo=1), K)
+            raise param_error("n_vocab", owner, f"an int >= 1 with support={support!r}", n_vocab)
+        reserved = SUPPORTS[support].nbytes_for(check_int(n_vocab, "n_vocab", owner, lo=1), K)
     else:
         reserved = 0
     budget -= reserved
