@@ -16,6 +16,11 @@ from .support import SUPPORTS
 
 def serialize(stats) -> bytearray:
     """The bytes of ``stats`` (a CountMinLayout): arrays ``cells``, ``n_k`` and its exact parts."""
+    return packed(stats).to_bytearray()
+
+
+def packed(stats) -> serialization.Packed:
+    """:func:`serialize`'s bytes over the live arrays (streamed to a file without a copy)."""
     arrays = {"cells": stats._cells, "n_k": stats.n_k}
     if stats._support is not None:
         arrays.update(stats._support.arrays())
@@ -25,8 +30,8 @@ def serialize(stats) -> bytearray:
         arrays["head"] = stats._head[0]
     if not stats._head_words.is_prefix:
         arrays["head_ids"] = stats._head_words.ids
-    return serialization.pack(stats.backend_id, stats.params(), stats.seed_hash, arrays,
-                              version=1 if len(arrays) == 2 else 2)
+    return serialization.packed(stats.backend_id, stats.params(), stats.seed_hash, arrays,
+                                version=1 if len(arrays) == 2 else 2)
 
 
 def deserialize(cls, data, *, seed: int | None = None):

@@ -328,6 +328,10 @@ class CountMinLayout(TopicWordStats):
         """LDSK container (:mod:`.countmin_io`), arrays ``cells``, ``n_k`` and the exact parts."""
         return countmin_io.serialize(self)
 
+    def packed(self):
+        """:meth:`serialize`'s bytes streamed from the arrays (checkpoints, model save)."""
+        return countmin_io.packed(self)
+
     @classmethod
     def deserialize(cls, data, *, seed: int | None = None):
         """Inverse of :meth:`serialize` (:func:`.countmin_io.deserialize`); raises
