@@ -91,7 +91,8 @@ class DenseStats(TopicWordStats):
         if (cells.shape != (p["n_vocab"], p["n_topics"]) or cells.dtype != np.int32
                 or n_k.shape != (p["n_topics"],) or n_k.dtype != np.int64):
             raise CorruptDataError("Dense statistics arrays do not match their parameters.")
-        if (cells < 0).any() or (n_k < 0).any():
+        # min() reduces without the V x K boolean temporary that (cells < 0).any() makes
+        if (cells.size and int(cells.min()) < 0) or (n_k < 0).any():
             raise CorruptDataError("Dense statistics hold negative counts.")
         obj = cls(**p)  # its zeros are replaced, never touched
         obj._cells = np.ascontiguousarray(cells)  # unpack returned a fresh copy
