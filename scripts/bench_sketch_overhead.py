@@ -8,7 +8,13 @@ correlated, base 1.08) 3 x 2^13 and 3 x 2^15 -- train in ONE process on the same
 same seed, in round robin (each round runs one iteration of every engine, in a rotated order),
 one numba thread. Per configuration: medians over rounds (the first ``--skip`` left out) of the
 wall seconds per iteration, of its CPU seconds (``time.process_time``: robust to other
-processes taking the core) and of its sample / build phases, and the ratios to dense.
+processes taking the core) and of its sample / build phases, and the ratios to dense (also
+"paired": the median over rounds of CPU seconds / the same round's dense CPU seconds).
+
+``--components`` times the phases instead, on ONE shared z (a dense run's, after a few
+iterations) so every configuration does the same work: the statistics build from z
+(``Engine._build``), the estimates of every distinct word in the sampler's chunks, and the whole
+sample phase (estimates + SCA draws, z restored each time); CPU seconds, min over repeats.
 
 ``--baseline-src DIR`` adds the same configurations run by the ``lda_sketch`` package of another
 checkout (e.g. ``git worktree add /tmp/before <commit>``), imported under another name in the
@@ -50,6 +56,20 @@ def load_package(src: Path, name: str):
     return mod
 
 
+def git_commit(src: Path) -> str | None:
+    """The checkout's HEAD commit (None outside git); '+dirty' when tracked files differ."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "-C", str(src), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(src), "diff", "--quiet", "HEAD", "--",
+                                "lda_sketch"]).returncode != 0
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("+dirty" if dirty else "")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -62,8 +82,14 @@ def main(argv=None) -> int:
                     "(dense is always run: the ratios need it)")
     ap.add_argument("--baseline-src", type=Path, help="a checkout whose lda_sketch runs the "
                     "same configurations in the same rounds (labels prefixed 'before: ')")
-    ap.add_argument("--json", type=Path, default=REPO / "docs/results/sketch_overhead.json")
+    ap.add_argument("--components", action="store_true",
+                    help="time build / estimate / sample on one shared z (min over --rounds)")
+    ap.add_argument("--json", type=Path, default=None, help="output (default "
+                    "docs/results/sketch_overhead.json, or sketch_overhead_components.json)")
     args = ap.parse_args(argv)
+    if args.json is None:
+        args.json = REPO / "docs/results" / ("sketch_overhead_components.json"
+                                             if args.components else "sketch_overhead.json")
     if args.rounds <= args.skip:
         sys.exit(f"--rounds ({args.rounds}) must exceed --skip ({args.skip})")
     sys.path.insert(0, str(REPO))
@@ -94,6 +120,8 @@ def main(argv=None) -> int:
             eng.initialize()
             engines.append({"label": prefix + label, "backend": backend, "params": params,
                             "engine": eng, "wall": [], "cpu": [], "sample": [], "build": []})
+    if args.components:
+        return components(args, argv, engines, corpus, facts_before, write_text_atomic)
     for r in range(args.rounds):
         k = r % len(engines)
         for e in engines[k:] + engines[:k]:  # rotated: no engine always runs first
@@ -119,10 +147,14 @@ def main(argv=None) -> int:
                      "median_t_build_s": med(e["build"]),
                      "vs_dense_wall": med(e["wall"]) / med(base["wall"]),
                      "vs_dense_cpu": med(e["cpu"]) / med(base["cpu"]),
+                     # the same round's dense as the reference: robust to load drift
+                     "vs_dense_cpu_paired": med([x / y for x, y in zip(e["cpu"], base["cpu"])]),
                      "stats_nbytes": int(e["engine"].stats.nbytes)})
     doc = {"command": "NUMBA_NUM_THREADS=1 python scripts/bench_sketch_overhead.py " + " ".join(
                argv if argv is not None else sys.argv[1:]),
            "machine": facts_before, "loadavg_after": list(os.getloadavg()),
+           "commit": git_commit(REPO),
+           "baseline_commit": git_commit(args.baseline_src) if args.baseline_src else None,
            "corpus": str(args.corpus or "built-in"), "n_tokens": int(corpus.n_tokens),
            "n_vocab": int(corpus.n_vocab), "K": args.topics, "rounds": args.rounds,
            "skip": args.skip, "medians_of_rounds": f"{args.skip + 1}-{args.rounds}",
@@ -132,14 +164,68 @@ def main(argv=None) -> int:
     print(f"{corpus.n_tokens:,} tokens, V = {corpus.n_vocab:,}, K = {args.topics}, one thread, "
           f"medians of rounds {args.skip + 1}-{args.rounds}, load {facts_before['loadavg'][0]:.2f}"
           f" -> {doc['loadavg_after'][0]:.2f}")
-    print("| statistics | s / iter (wall) | vs dense | CPU s / iter | vs dense | sample s | "
-          "build s | MB |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| statistics | s / iter (wall) | vs dense | CPU s / iter | vs dense | paired | "
+          "sample s | build s | MB |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(f"| {r['label']} | {r['median_t_step_s']:.3f} | {r['vs_dense_wall']:.3f}× "
               f"| {r['median_cpu_s']:.3f} | {r['vs_dense_cpu']:.3f}× "
+              f"| {r['vs_dense_cpu_paired']:.3f}× "
               f"| {r['median_t_sample_s']:.3f} | {r['median_t_build_s']:.3f} "
               f"| {r['stats_nbytes'] / 1e6:.1f} |")
+    print(f"wrote {args.json}")
+    return 0
+
+
+def components(args, argv, engines, corpus, facts, write_text_atomic) -> int:
+    """Build, estimate and sample phases on one shared z; CPU seconds, min over rounds."""
+    import numpy as np
+
+    ref = next(e["engine"] for e in engines if e["label"] == "dense")
+    for _ in range(3):
+        ref.step()
+    z = ref.state.z.copy()
+    rows = []
+    for e in engines:
+        eng = e["engine"]
+        eng.state.z[:] = z
+        eng.state.rebuild_doc_topics()
+        t = {"build": [], "estimate": [], "sample": []}
+        s = eng.state
+        buf = np.empty((min(4096, s.n_words), args.topics))
+        for _ in range(args.rounds):
+            c0 = time.process_time()
+            eng._build(eng.stats, 1)
+            t["build"].append(time.process_time() - c0)
+            c0 = time.process_time()
+            for lo in range(0, s.n_words, 4096):
+                hi = min(lo + 4096, s.n_words)
+                eng.stats.estimate_into(s.words[lo:hi], buf[:hi - lo])
+            t["estimate"].append(time.process_time() - c0)
+            c0 = time.process_time()
+            eng._sampler.sweep(eng.stats, np.uint64(12345))
+            t["sample"].append(time.process_time() - c0)
+            s.z[:] = z
+        rows.append({"label": e["label"], "backend": e["backend"], "params": e["params"],
+                     **{f"{k}_cpu_s": v for k, v in t.items()},
+                     **{f"min_{k}_cpu_s": min(v) for k, v in t.items()}})
+        print(f"  {e['label']}: " + ", ".join(f"{k} {min(v):.3f}" for k, v in t.items()),
+              file=sys.stderr)
+    doc = {"command": "NUMBA_NUM_THREADS=1 python scripts/bench_sketch_overhead.py " + " ".join(
+               argv if argv is not None else sys.argv[1:]),
+           "commit": git_commit(REPO),
+           "baseline_commit": git_commit(args.baseline_src) if args.baseline_src else None,
+           "machine": facts, "loadavg_after": list(os.getloadavg()),
+           "corpus": str(args.corpus or "built-in"), "K": args.topics, "repeats": args.rounds,
+           "z": "a dense run's after 4 iterations, shared by every configuration",
+           "results": rows}
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(args.json, json.dumps(doc, indent=2))
+    print("| statistics | build CPU s | estimate CPU s | sample CPU s (incl. estimate) |")
+    print("|---|---:|---:|---:|")
+    for r in rows:
+        print(f"| {r['label']} | {r['min_build_cpu_s']:.3f} | {r['min_estimate_cpu_s']:.3f} "
+              f"| {r['min_sample_cpu_s']:.3f} |")
     print(f"wrote {args.json}")
     return 0
 
