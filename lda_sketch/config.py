@@ -101,8 +101,8 @@ class SketchConfig:
 class SamplerConfig:
     sampler: str = _f("sca", Constraint("choice", choices=SAMPLER_NAMES),
                       "sca (exact word-major kernel), sca-rejection (exact; sums each "
-                      "document's head topics, the rest by rejection: docs/SAMPLER.md) or sem "
-                      "(plain reference)")
+                      "document's head topics, the rest by rejection; experimental, slower so "
+                      "far: docs/SAMPLER.md) or sem (plain reference)")
     init: str = _f("sparse", Constraint("choice", choices=INITS),
                    "initial topic assignment: sparse (20 topics per document), window, uniform")
     n_iter: int = _f(100, Constraint("int", 0, 10**7), "SCA iterations")

@@ -96,6 +96,57 @@ def _lookup(h_tab, lo, mask, k):
         i = (i + np.uint64(1)) & mask
 
 
+@njit(cache=True, inline="always")
+def _word_draw(v, K, use_alias, prob, alias, cum):
+    """``k ~ phi_w`` from ``v`` uniform on [0, 1): alias table, or bisection of the prefix sum
+    ``cum`` (whose last entry is ``Phi_w``)."""
+    if use_alias:
+        x = v * K
+        k = int(x)
+        if k >= K:
+            k = K - 1
+        if x - k >= prob[k]:
+            k = alias[k]
+        return k
+    x = v * cum[K - 1]
+    lo = 0
+    hi = K - 1
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if cum[mid] > x:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+@njit(cache=True)
+def _rejection(b0, u, S, E, alpha, top_a, scale, m, base, dk_topic, scum, K, use_alias, prob,
+               alias, cum, h_tab, hlo, hmask):
+    """Attempts from the first one (``u`` = its point in [0, E), already past the head) until
+    one is accepted. Returns (topic, attempts, word proposals)."""
+    att = 1
+    tail = 0
+    j = 1
+    while True:
+        if u < S:
+            q = 0
+            while q < m - 1 and scum[q] <= u:
+                q += 1
+            return int(dk_topic[base + q]), att, tail
+        tail += 1
+        k = _word_draw((u - S) * scale, K, use_alias, prob, alias, cum)
+        e = _lookup(h_tab, hlo, hmask, k)
+        n_rest = 0
+        if int((e >> _S16) & _M16) >= m:  # in the tail (absent: count 0)
+            n_rest = int(e >> _S32)
+        if _u53(substream_bits(b0, np.uint64(j))) * top_a < n_rest + alpha:
+            return k, att, tail
+        u = _u53(substream_bits(b0, np.uint64(j + 1))) * E
+        j += 2
+        att += 1
+
+
 @njit(cache=True, parallel=True)
 def sca_sweep_words_rejection(w_lo, est, inv_nk, alpha, beta, eps, block, word_pair_ptr,
                               pair_doc, pair_tok_ptr, tok_perm, dk_ptr, dk_len, dk_topic,
@@ -136,6 +187,7 @@ def sca_sweep_words_rejection(w_lo, est, inv_nk, alpha, beta, eps, block, word_p
         if use_alias:
             _build_alias(cum, prob, alias, scratch_i[tid, 1], scratch_i[tid, 2])
         aPhi = alpha * Phi
+        inv_phi = 1.0 / Phi
         for p in range(p_lo, p_hi):
             d = pair_doc[p]
             base = dk_ptr[d]
@@ -143,17 +195,18 @@ def sca_sweep_words_rejection(w_lo, est, inv_nk, alpha, beta, eps, block, word_p
             S = 0.0
             m = 0
             # walk blocks of `block` topics; test the stopping rule between blocks only
-            while m < nz:
-                if eps > 0.0 and dk_count[base + m] * Phi <= eps * (S + aPhi):
-                    break
-                b_hi = min(m + block, nz)
+            b_hi = nz if eps == 0.0 else 0  # eps > 0: the rule is tested at m = 0 too
+            while True:
                 for q in range(m, b_hi):
                     S += dk_count[base + q] * phi[dk_topic[base + q]]
                     scum[q] = S
                 m = b_hi
+                if m == nz or dk_count[base + m] * Phi <= eps * (S + aPhi):
+                    break
+                b_hi = min(m + block, nz)
             top = dk_count[base + m] if m < nz else 0
-            R = (top + alpha) * Phi  # envelope mass of the rest
-            E = S + R
+            E = S + (top + alpha) * Phi  # the envelope's mass: head + rest bound
+            scale = inv_phi / (top + alpha)  # (u - S) * scale is uniform on [0, 1)
             hlo = h_ptr[d]
             hmask = np.uint64(h_mask[d])
             t_lo = pair_tok_ptr[p]
@@ -162,50 +215,24 @@ def sca_sweep_words_rejection(w_lo, est, inv_nk, alpha, beta, eps, block, word_p
             n_head += m
             for slot in range(t_lo, t_hi):
                 b0 = bits(key, np.uint64(token_offset + tok_perm[slot]))
-                b = b0
-                j = 1
-                while True:
+                u = _u53(b0) * E
+                if u < S:  # the head: exact, accepted
+                    q = 0
+                    while q < m - 1 and scum[q] <= u:
+                        q += 1
+                    z[slot] = dk_topic[base + q]
                     n_att += 1
-                    u = _u53(b) * E
-                    if u < S:
-                        q = 0
-                        while q < m - 1 and scum[q] <= u:
-                            q += 1
-                        z[slot] = dk_topic[base + q]
-                        break
+                elif top == 0:  # no tail: the rest is alpha phi_w exactly, accepted
+                    z[slot] = _word_draw((u - S) * scale, K, use_alias, prob, alias, cum)
+                    n_att += 1
                     n_tail += 1
-                    x = (u - S) / (top + alpha)  # uniform on [0, Phi)
-                    if use_alias:
-                        v = x / Phi * K
-                        k = int(v)
-                        if k >= K:
-                            k = K - 1
-                        if v - k >= prob[k]:
-                            k = alias[k]
-                    else:
-                        lo = 0
-                        hi = K - 1
-                        while lo < hi:
-                            mid = (lo + hi) >> 1
-                            if cum[mid] > x:
-                                hi = mid
-                            else:
-                                lo = mid + 1
-                        k = lo
-                    if top == 0:
-                        z[slot] = k
-                        break
-                    e = _lookup(h_tab, hlo, hmask, k)
-                    n_rest = 0
-                    if int((e >> _S16) & _M16) >= m:  # in the tail (absent: count 0)
-                        n_rest = int(e >> _S32)
-                    b = substream_bits(b0, np.uint64(j))
-                    j += 1
-                    if _u53(b) * (top + alpha) < n_rest + alpha:
-                        z[slot] = k
-                        break
-                    b = substream_bits(b0, np.uint64(j))
-                    j += 1
+                else:
+                    k, a, t = _rejection(b0, u, S, E, alpha, top + alpha, scale, m, base, dk_topic,
+                                         scum, K, use_alias, prob, alias, cum, h_tab, hlo,
+                                         hmask)
+                    z[slot] = k
+                    n_att += a
+                    n_tail += t
         cnt = counters[tid]
         cnt[0] += n_tok
         cnt[1] += n_head
