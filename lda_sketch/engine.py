@@ -258,12 +258,14 @@ class Engine:
                 "token_offset": int(s.token_offset), "n_tokens": int(s.n_tokens),
                 "z": s.z_doc_major(), "stats": stats}
 
-    def load_state_dict(self, d: dict, *, sync: bool = True) -> None:
+    def load_state_dict(self, d: dict, *, sync: bool = True, consume: bool = False) -> None:
         """Restore :meth:`state_dict` output (same shard and params); :meth:`step` continues.
 
         Collective. With ``sync=False`` only the local part runs (every check that can fail);
         every rank must then call :meth:`sync_state`, so a bad state on one rank can be reported
-        on all ranks before anyone enters a collective."""
+        on all ranks before anyone enters a collective. ``consume=True``: ``d["stats"]`` (a
+        writable uint8 array, e.g. from :func:`~lda_sketch.io.checkpoint.load_checkpoint`) may
+        become the statistics' memory (no copy; the caller must not use it again)."""
         s = self.state
         try:
             version = int(d["format_version"])
@@ -282,11 +284,15 @@ class Engine:
         if bad:
             raise CorruptDataError("Engine state does not match this engine: " + "; ".join(bad)
                                    + ". Resume with the same corpus, sharding and parameters.")
+        backend, kw = type(self.stats), {}
         if hasattr(raw, "to_bytearray"):  # a streamed state_dict's Packed
             raw = raw.to_bytearray()
         elif not isinstance(raw, (bytes, bytearray)):  # a uint8 array: read in place, no copy
-            raw = memoryview(np.ascontiguousarray(raw, np.uint8).reshape(-1))
-        stats = type(self.stats).deserialize(raw)
+            raw = np.ascontiguousarray(raw, np.uint8).reshape(-1)
+            if consume and raw.flags.writeable and backend.deserializes_in_place:
+                kw = {"copy": False}  # the cells stay in the loaded buffer
+            raw = memoryview(raw)
+        stats = backend.deserialize(raw, **kw)
         self.stats.check_same_config(stats)  # the loaded layout (adapt) is the run's own
         try:
             s.set_z_doc_major(z)

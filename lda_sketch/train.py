@@ -327,9 +327,10 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
 
 
 def load_engine_state(engine, ckpt, state: dict, *, sync: bool = True) -> None:
-    """``engine.load_state_dict(state, sync=sync)``, errors naming checkpoint ``ckpt``."""
+    """``engine.load_state_dict(state, sync=sync)``, errors naming checkpoint ``ckpt``. The
+    state's statistics bytes are handed over (``consume``): no second copy while resuming."""
     try:
-        engine.load_state_dict(state, sync=sync)
+        engine.load_state_dict(state, sync=sync, consume=True)
     except (CorruptDataError, IncompatibleStatsError) as exc:
         raise CorruptDataError(f"{ckpt}: {str(exc).rstrip('.')}; {REMEDY_CHECKPOINT}.") from None
 

@@ -20,7 +20,6 @@ remedy (the ``REMEDY_*`` constants).
 """
 from __future__ import annotations
 
-import io
 import json
 import os
 import stat
@@ -265,7 +264,12 @@ def _read_npy_stream(f, size: int, path, error, remedy, mmap: bool = False):
         return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=shape, order=order)
     out = np.empty(shape, dtype, order=order)
     view = memoryview(out.reshape(-1, order="A")).cast("B") if nbytes else memoryview(b"")
-    got = f.readinto(view) if nbytes else 0
+    got = 0
+    while got < nbytes:  # in pieces: a zip member's readinto reads through a temporary
+        n = f.readinto(view[got:got + (1 << 26)])
+        if not n:
+            break
+        got += n
     if got != nbytes:
         raise _fail(error, path, f"truncated: expected {nbytes:,} bytes of data, read {got:,}",
                     remedy)
@@ -304,10 +308,9 @@ def load_npz(path, *, max_bytes: int, error=CorruptDataError, remedy: str = "") 
                                                  f"bytes (compressed or larger than the archive)",
                                     remedy)
                     member = f"{path}[{name}]"
-                    with zf.open(info) as mf:
-                        buf = io.BytesIO(read_exactly(mf, info.file_size, member, error=error,
-                                                      remedy=remedy))
-                    out[name[:-4]] = _read_npy_stream(buf, info.file_size, member, error, remedy)
+                    with zf.open(info) as mf:  # read into the array: no bytes copy
+                        out[name[:-4]] = _read_npy_stream(mf, info.file_size, member, error,
+                                                          remedy)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
                 NotImplementedError, UnicodeDecodeError, OverflowError) as exc:
             if isinstance(exc, error):

@@ -45,6 +45,9 @@ class TopicWordStats(abc.ABC):
 
     backend_id: ClassVar[str] = ""
     guarantees: ClassVar[frozenset] = frozenset()
+    #: ``deserialize(data, copy=False)`` may keep views into ``data`` (a writable buffer its
+    #: caller hands over, e.g. a loaded checkpoint) instead of copying the arrays.
+    deserializes_in_place: ClassVar[bool] = False
     #: The ``[sketch]`` config keys this backend reads: exactly its constructor's keywords
     #: besides ``n_topics``, ``n_vocab`` and ``seed``.
     config_keys: ClassVar[tuple[str, ...]] = ()

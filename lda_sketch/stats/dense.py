@@ -80,9 +80,14 @@ class DenseStats(TopicWordStats):
         return serialization.packed(self.backend_id, self.params(), 0,
                                     {"cells": self._cells, "n_k": self.n_k})
 
+    deserializes_in_place = True
+
     @classmethod
-    def deserialize(cls, data: bytes) -> "DenseStats":
-        _, params, _, arrays = serialization.unpack(data, expect_backend=cls.backend_id)
+    def deserialize(cls, data: bytes, *, copy: bool = True) -> "DenseStats":
+        """Inverse of :meth:`serialize`; ``copy=False`` keeps the cells as a view into ``data``
+        (which the caller hands over: no second V x K copy while loading a checkpoint)."""
+        _, params, _, arrays = serialization.unpack(data, expect_backend=cls.backend_id,
+                                                    copy=copy)
         try:  # parameters and shapes are checked before the V x K array is allocated
             p = cls.check_params(**params)
             cells, n_k = arrays["cells"], arrays["n_k"]
@@ -95,6 +100,6 @@ class DenseStats(TopicWordStats):
         if (cells.size and int(cells.min()) < 0) or (n_k < 0).any():
             raise CorruptDataError("Dense statistics hold negative counts.")
         obj = cls(**p)  # its zeros are replaced, never touched
-        obj._cells = np.ascontiguousarray(cells)  # unpack returned a fresh copy
+        obj._cells = np.ascontiguousarray(cells)  # unpack's copy, or the caller's buffer
         obj.n_k = np.ascontiguousarray(n_k)
         return obj

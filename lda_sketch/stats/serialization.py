@@ -112,8 +112,11 @@ class Packed:
         return out
 
 
-def unpack(data: bytes, *, expect_backend: str | None = None):
-    """Inverse of :func:`pack`. Returns ``(backend, params, seed_hash, arrays)``."""
+def unpack(data: bytes, *, expect_backend: str | None = None, copy: bool = True):
+    """Inverse of :func:`pack`. Returns ``(backend, params, seed_hash, arrays)``.
+
+    ``copy=False``: arrays in native byte order are views into ``data`` (writable if ``data``
+    is), not copies; for a caller that hands its buffer over (a multi-GB checkpoint)."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"Serialized statistics must be bytes. Got {type(data).__name__}.")
     data = memoryview(data).cast("B")  # no copy of a multi-GB buffer
@@ -140,7 +143,8 @@ def unpack(data: bytes, *, expect_backend: str | None = None):
         if pos + n > end:
             raise CorruptDataError(f"Array {name!r} ({n} bytes) runs past the end of the data.")
         arrays[name] = np.frombuffer(data, dtype=dtype, count=n // np.dtype(dtype).itemsize,
-                                     offset=pos).reshape(shape).astype(np.dtype(dtype).newbyteorder("="))
+                                     offset=pos).reshape(shape).astype(
+                                         np.dtype(dtype).newbyteorder("="), copy=copy)
         pos += n
     if pos != end:
         raise CorruptDataError(f"{end - pos} unexpected trailing bytes after the arrays.")

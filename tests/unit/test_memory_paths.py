@@ -5,6 +5,7 @@
 * held-out documents scored in blocks == one block (and == the phi-columns path);
 * column sums read 32 MiB at a time == one sum per 65,536-word chunk;
 * statistics streamed to the checkpoint and the model == their ``serialize()`` bytes;
+* a resumed engine keeps the loaded checkpoint bytes as its statistics (no copy), bitwise;
 * (slow) peak RSS of a training run stays within 1.5x the arrays ``plan_rank`` counts.
 """
 from __future__ import annotations
@@ -161,6 +162,40 @@ def test_checkpoint_streams_the_statistics(small, tmp_path):
     other = _engine(small[0], "dense")
     other.load_state_dict(state)
     assert other.stats.serialize() == eng.stats.serialize()
+
+
+def test_resume_keeps_the_loaded_bytes_as_the_statistics(small, tmp_path):
+    """load_state_dict(consume=True) (train's resume) deserializes dense statistics in place:
+    the cells are a view into the checkpoint's loaded bytes, and the run continues bitwise."""
+    eng = _engine(small[0], "dense")
+    eng.initialize()
+    eng.step()
+    save_checkpoint(tmp_path / "run", 1, eng.state_dict(stream=True), {"history": [],
+                                                                      "elapsed": 0.0})
+    state, _ = load_checkpoint(tmp_path / "run" / "checkpoints" / "iter-000001")
+    raw = state["stats"]
+    a, b = _engine(small[0], "dense"), _engine(small[0], "dense")
+    a.load_state_dict(state, consume=True)
+    assert np.shares_memory(a.stats.cells, raw)
+    b.load_state_dict(load_checkpoint(tmp_path / "run" / "checkpoints" / "iter-000001")[0])
+    assert not np.shares_memory(b.stats.cells, raw)
+    for e in (a, b, eng):
+        e.step()
+    assert a.stats.serialize() == b.stats.serialize() == eng.stats.serialize()
+    np.testing.assert_array_equal(a.state.z_doc_major(), eng.state.z_doc_major())
+
+
+def test_unpack_without_copy_returns_views():
+    from lda_sketch.stats import serialization
+
+    s = make_stats("dense", n_topics=3, n_vocab=10)
+    s.add(np.arange(10), np.arange(10) % 3, np.ones(10, np.int64))
+    buf = np.frombuffer(s.serialize(), np.uint8).copy()
+    _, _, _, views = serialization.unpack(memoryview(buf), copy=False)
+    _, _, _, copies = serialization.unpack(memoryview(buf))
+    for name in views:
+        np.testing.assert_array_equal(views[name], copies[name])
+        assert np.shares_memory(views[name], buf) and not np.shares_memory(copies[name], buf)
 
 
 def test_model_save_streams_the_statistics(small, tmp_path):
