@@ -87,29 +87,67 @@ def cm_add_conservative(cells, n_k, a, c, shift, words, topics, counts):
     cm_add_records(cells, n_k, a, c, shift, words, topics, counts, True)
 
 
+@njit(cache=True, inline="always")
+def head_slot(head_ids, n_head, w):
+    """Head slot of word ``w`` (:meth:`.head.WordHead.split`), or -1: ``w`` itself below
+    ``n_head`` when ``head_ids`` is empty (the id prefix), else its index in the sorted ids."""
+    if head_ids.shape[0] == 0:
+        return w if w < n_head else np.int64(-1)
+    lo, hi = np.int64(0), np.int64(head_ids.shape[0])
+    while lo < hi:  # the first id >= w
+        mid = (lo + hi) >> 1
+        if np.int64(head_ids[mid]) < w:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo if lo < head_ids.shape[0] and np.int64(head_ids[lo]) == w else np.int64(-1)
+
+
+@njit(cache=True, inline="always")
+def prefetch_next(cells, head, a, c, shift, head_ids, words, i):
+    """Head slot of ``words[i]`` (-1: hashed; -2: past the end), its cells prefetched."""
+    if i >= words.shape[0]:
+        return np.int64(-2)
+    slot = head_slot(head_ids, head.shape[1], words[i])
+    if slot >= 0:
+        prefetch_row(head, 0, slot)
+    else:
+        prefetch_word(cells, a, c, shift, words[i])
+    return slot
+
+
 @njit(cache=True)
-def cm_add_runs(cells, n_k, a, c, shift, words, tok_ptr, z, conservative):
+def cm_add_runs(cells, head, n_k, a, c, shift, head_ids, words, tok_ptr, z, conservative):
     """Fused build: word ``words[i]`` gets the histogram of ``z[tok_ptr[i]:tok_ptr[i + 1]]``
-    (the records ``(words[i], k, count)``, topic ascending; :mod:`._cmm_kernels`). Returns -1, or
-    the first index of ``z`` holding a topic ``>= K``."""
+    (the records ``(words[i], k, count)``, topic ascending; :mod:`._cmm_kernels`), into its
+    ``head`` (1, H, K) row if it is a head word (``head_slot``), else the hashed cells. Returns
+    -1, or the first index of ``z`` holding a topic ``>= K``."""
     d, _, K = cells.shape
     bk = np.empty(d, np.int64)
+    hb = np.empty(1, np.int64)
     hist = np.zeros(K, np.int64)
+    nxt = prefetch_next(cells, head, a, c, shift, head_ids, words, 0)
     for i in range(words.shape[0]):
-        if i + 1 < words.shape[0]:
-            prefetch_word(cells, a, c, shift, words[i + 1])
-        for slot in range(tok_ptr[i], tok_ptr[i + 1]):
-            k = np.int64(z[slot])
+        slot = nxt
+        nxt = prefetch_next(cells, head, a, c, shift, head_ids, words, i + 1)
+        for s in range(tok_ptr[i], tok_ptr[i + 1]):
+            k = np.int64(z[s])
             if k >= K:
-                return slot
+                return s
             hist[k] += 1
-        for r in range(d):
-            bk[r] = bucket(a[r], c[r], shift, words[i])
+        if slot >= 0:
+            hb[0] = slot
+        else:
+            for r in range(d):
+                bk[r] = bucket(a[r], c[r], shift, words[i])
         for t in range(K):
             n = hist[t]
             if n > 0:
                 hist[t] = 0
-                _cm_record(cells, bk, t, n, conservative)
+                if slot >= 0:
+                    _cm_record(head, hb, t, n, conservative)
+                else:
+                    _cm_record(cells, bk, t, n, conservative)
                 n_k[t] += n
     return -1
 

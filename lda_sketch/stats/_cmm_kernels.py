@@ -27,9 +27,9 @@ import numpy as np
 from numba import njit
 
 from ..rng import derive
-from ._cm_kernels import prefetch_word
+from ._cm_kernels import prefetch_next
 from .hashing import bucket
-from .morris import morris_advance, uniform_small
+from .morris import morris_advance, morris_round_one, uniform_small
 
 INDEPENDENT, CORRELATED, CONSERVATIVE = 0, 1, 2  # the ``rule`` argument
 
@@ -176,10 +176,15 @@ def cmm_add_independent(cells, n_k, a, c, shift, prob, log1m, key, words, topics
 
 
 @njit(cache=True)
-def cmm_add_runs(cells, n_k, a, c, shift, prob, log1m, key, words, tok_ptr, z, rule):
+def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key, head_ids,
+                 words, tok_ptr, z, rule):
     """Fused build: the topic runs' records (module docstring) under ``rule``, without
     materialising them. Returns -1, or the first index of ``z`` holding a topic ``>= K`` (then
     the cells are partly updated).
+
+    A head word's records (``head_slot``) are rounded into its ``head`` (1, H, K) row instead
+    (:func:`.morris.morris_round_add`, keyed by ``head_key``); as in ``add``, the head's and the
+    hashed records are numbered apart, each from 0 in the records' order.
 
     The correlated rule at ``d = 3`` is written out here rather than inlined from
     :func:`_correlated3` (numba's inlining costs a third of the kernel's time); the two are
@@ -191,14 +196,25 @@ def cmm_add_runs(cells, n_k, a, c, shift, prob, log1m, key, words, tok_ptr, z, r
     hist = np.zeros(K, np.int64)
     fast = rule == CORRELATED and d == 3
     rec = 0
+    head_rec = 0
+    nxt = prefetch_next(cells, head, a, c, shift, head_ids, words, 0)
     for i in range(words.shape[0]):
-        if i + 1 < words.shape[0]:
-            prefetch_word(cells, a, c, shift, words[i + 1])
-        for slot in range(tok_ptr[i], tok_ptr[i + 1]):
-            k = np.int64(z[slot])
+        slot = nxt
+        nxt = prefetch_next(cells, head, a, c, shift, head_ids, words, i + 1)
+        for s in range(tok_ptr[i], tok_ptr[i + 1]):
+            k = np.int64(z[s])
             if k >= K:
-                return slot
+                return s
             hist[k] += 1
+        if slot >= 0:
+            for t in range(K):
+                n = hist[t]
+                if n > 0:
+                    hist[t] = 0
+                    n_k[t] += n
+                    morris_round_one(head, read, head_key, head_rec, slot, t, n)
+                    head_rec += 1
+            continue
         w = words[i]
         for r in range(d):
             bk[r] = bucket(a[r], c[r], shift, w)

@@ -21,6 +21,17 @@ def support_set(bits, words, topics, counts):
             bits[words[i], k >> 3] |= np.uint8(1 << (k & 7))
 
 
+@njit(cache=True)
+def support_set_runs(bits, words, tok_ptr, z):
+    """Set the bit of every topic ``z[tok_ptr[i]:tok_ptr[i + 1]]`` of word ``words[i]`` (the
+    records of the runs' histograms, as :func:`support_set`; z below K)."""
+    for i in range(words.shape[0]):
+        row = bits[words[i]]
+        for s in range(tok_ptr[i], tok_ptr[i + 1]):
+            k = np.int64(z[s])
+            row[k >> 3] |= np.uint8(1 << (k & 7))
+
+
 @njit(cache=True, parallel=True)
 def support_mask(bits, words, out):
     """Zero ``out[i, k]`` wherever word ``words[i]`` does not hold topic ``k``, and raise it to

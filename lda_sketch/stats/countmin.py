@@ -79,10 +79,11 @@ class CountMinStats(CountMinLayout):
         """Exact integer add into ``cells`` hashed by ``(a, c, shift)`` (``key`` unused)."""
         cm_add_records(cells, self.n_k, a, c, shift, w, t, n, self.conservative)
 
-    def _add_runs_into(self, words, tok_ptr, z, key) -> int:
-        """The fused build into the hashed cells (``key`` unused); -1 or a bad index of z."""
-        return cm_add_runs(self._cells, self.n_k, self._a, self._c, self._shift, words, tok_ptr,
-                           z, self.conservative)
+    def _add_runs_into(self, words, tok_ptr, z, key, head_ids, head_key) -> int:
+        """The fused build into the hashed and the head cells (keys unused); -1 or a bad index
+        of z."""
+        return cm_add_runs(self._cells, self._head, self.n_k, self._a, self._c, self._shift,
+                           head_ids, words, tok_ptr, z, self.conservative)
 
     def _estimate_rows(self, w, out):
         """The min over rows (``estimator="min"``, never below the true count) or the

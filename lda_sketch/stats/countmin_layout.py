@@ -7,9 +7,10 @@ compatibility check, (de)serialization, and the optional exact parts beside the 
 support (:mod:`.support`, ``support = "exact"``) and the per-word totals (``rescale = True``).
 ``head_words = H`` gives the H most frequent words one collision-free counter per (word, topic),
 so the heaviest words neither collide nor pollute the hashed cells; :mod:`.head` says which words
-those are (the id prefix until :meth:`CountMinLayout.adapt` sees the corpus's word counts). Subclasses supply ``_add_into``,
-``_add_runs_into`` (the fused build), ``_estimate_rows``, ``_estimate_head``, ``fold_cells`` and
-``merge``. Input checks live in :mod:`._cm_inputs`.
+those are (the id prefix until :meth:`CountMinLayout.adapt` sees the corpus's word counts).
+Subclasses supply ``_add_into``, ``_add_runs_into`` (the fused build, hashed and head cells),
+``_estimate_rows``, ``_estimate_head``, ``fold_cells`` and ``merge``. Input checks live in
+:mod:`._cm_inputs`.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ ESTIMATORS = ("min", "mean-min")
 _ID_A = np.ones(1, np.uint64)
 _ID_C = np.zeros(1, np.uint64)
 _ID_SHIFT = np.uint64(0)
+_NO_IDS = np.zeros(0, np.uint32)  # the head's ids when it is the id prefix
 
 
 class CountMinLayout(TopicWordStats):
@@ -131,17 +133,22 @@ class CountMinLayout(TopicWordStats):
         self.cells_changed()
 
     def add_runs(self, words, tok_ptr, z, *, key=0):
-        """Fused build (:meth:`TopicWordStats.add_runs`) of the hashed cells; ``None`` (nothing
-        added) with head words, a support or a rescale, which need the records."""
-        if self.head_words or self._support is not None or self._word_totals is not None:
-            return None
+        """Fused build (:meth:`TopicWordStats.add_runs`): the cells, the head, the support and
+        the word totals straight from the topic runs, the bytes of :meth:`add` of the records
+        (the head's records keyed by ``derive(key, 1)`` and numbered apart, as there)."""
         w, p, zz = _inputs.runs(type(self).__name__, words, tok_ptr, z, self.n_vocab)
         before = self.n_k.copy()
-        bad = self._add_runs_into(w, p, zz, np.uint64(key))
+        ids = self._head_words.ids
+        bad = self._add_runs_into(w, p, zz, np.uint64(key), _NO_IDS if ids is None else ids,
+                                  np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
         self.cells_changed()
         if bad >= 0:
             raise ValueError(f"{type(self).__name__}.add_runs: z[{bad}] = {int(zz[bad])} is not "
                              f"a topic in [0, {self.n_topics}); the cells are partly updated.")
+        if self._support is not None:
+            self._support.add_runs(w, p, zz)
+        if self._word_totals is not None:  # a word's records sum to its run's length
+            self._word_totals.add(w, np.diff(p))
         return self.n_k - before
 
     def estimate_into(self, words, out):

@@ -158,10 +158,12 @@ class CountMinMorrisStats(CountMinLayout):
         cmm_add_records(cells, self.n_k, a, c, shift, self._prob, self._log1m, k, w, t, n,
                         _RULES[self.increment])
 
-    def _add_runs_into(self, words, tok_ptr, z, key) -> int:
-        """The fused build into the hashed cells; -1 or a bad index of z."""
-        return cmm_add_runs(self._cells, self.n_k, self._a, self._c, self._shift, self._prob,
-                            self._log1m, key, words, tok_ptr, z, _RULES[self.increment])
+    def _add_runs_into(self, words, tok_ptr, z, key, head_ids, head_key) -> int:
+        """The fused build into the hashed cells (``key``) and the head's (rounded as
+        :meth:`_add_head` with ``head_key``); -1 or a bad index of z."""
+        return cmm_add_runs(self._cells, self._head, self.n_k, self._a, self._c, self._shift,
+                            self._prob, self._log1m, self.read_table, key, head_key, head_ids,
+                            words, tok_ptr, z, _RULES[self.increment])
 
     def _add_head(self, w, t, n, key) -> None:
         """Head cells are collision-free, so a record's whole count is encoded at once

@@ -180,27 +180,34 @@ def morris_round_add(cells, n_k, read, key, words, topics, counts):
     ``v``, instead of Morris's ``(b - 1) n (n - 1) / 2`` from ``n`` single increments. Above the
     top code's read the cell saturates. Record ``i`` draws ``uniform(key, i)``; adds ``n_k``.
     """
-    top = read.shape[0] - 1
     for i in range(words.shape[0]):
         n = counts[i]
         if n <= 0:
             continue
         k = topics[i]
         n_k[k] += n
-        v = read[cells[0, words[i], k]] + n
-        lo, hi = np.int64(cells[0, words[i], k]), np.int64(top)
-        if read[hi] <= v:
-            lo = hi
-        while hi - lo > 1:  # the largest code whose read is <= v (read is increasing)
-            mid = (lo + hi) // 2
-            if read[mid] <= v:
-                lo = mid
-            else:
-                hi = mid
-        if lo >= top:
-            cells[0, words[i], k] = top
-            continue
-        p = (v - read[lo]) / (read[lo + 1] - read[lo])
-        if uniform(key, np.uint64(i)) < p:
-            lo += 1
-        cells[0, words[i], k] = lo
+        morris_round_one(cells, read, key, i, words[i], k, n)
+
+
+@njit(cache=True)
+def morris_round_one(cells, read, key, i, w, k, n):
+    """Record ``i`` of :func:`morris_round_add`: ``n > 0`` more of topic ``k`` in the head cell
+    ``cells[0, w, k]`` (``n_k`` is the caller's)."""
+    top = read.shape[0] - 1
+    v = read[cells[0, w, k]] + n
+    lo, hi = np.int64(cells[0, w, k]), np.int64(top)
+    if read[hi] <= v:
+        lo = hi
+    while hi - lo > 1:  # the largest code whose read is <= v (read is increasing)
+        mid = (lo + hi) // 2
+        if read[mid] <= v:
+            lo = mid
+        else:
+            hi = mid
+    if lo >= top:
+        cells[0, w, k] = top
+        return
+    p = (v - read[lo]) / (read[lo + 1] - read[lo])
+    if uniform(key, np.uint64(i)) < p:
+        lo += 1
+    cells[0, w, k] = lo

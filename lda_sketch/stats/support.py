@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._support_kernels import (add_word_totals, bloom_add, bloom_mask, rescale_rows,
-                               support_count, support_mask, support_set)
+                               support_count, support_mask, support_set, support_set_runs)
 
 
 class ExactSupport:
@@ -53,6 +53,10 @@ class ExactSupport:
     def add(self, words: np.ndarray, topics: np.ndarray, counts: np.ndarray) -> None:
         """Mark ``(words[i], topics[i])`` wherever ``counts[i] > 0`` (int64 arrays, checked)."""
         support_set(self.bits, words, topics, counts)
+
+    def add_runs(self, words: np.ndarray, tok_ptr: np.ndarray, z: np.ndarray) -> None:
+        """Mark every (word, topic) of the topic runs (``add_runs``; z checked below K)."""
+        support_set_runs(self.bits, words, tok_ptr, z)
 
     def mask(self, words: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Zero ``out`` (n, n_topics) off the support of ``words`` and raise it to >= 1 on the
@@ -165,6 +169,9 @@ class WordFilter:
 
     def add(self, words: np.ndarray, topics: np.ndarray, counts: np.ndarray) -> None:
         """Nothing: the filter is built once, by :meth:`adapt`."""
+
+    def add_runs(self, words: np.ndarray, tok_ptr: np.ndarray, z: np.ndarray) -> None:
+        """Nothing, as :meth:`add`."""
 
     def mask(self, words: np.ndarray, out: np.ndarray) -> np.ndarray:
         """Zero the rows of ``out`` (n, n_topics) of words the filter rejects; returns ``out``."""

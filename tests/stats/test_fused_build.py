@@ -1,6 +1,7 @@
 """The fused build (``add_runs``: topic assignments straight to the cells) equals ``add`` of the
-word-topic records bit for bit, for every count-min rule and row count; the per-record kernels
-equal the reference loops they replaced."""
+word-topic records bit for bit, for every count-min rule and row count, with a head (the id
+prefix or chosen ids), a support and the word totals; the per-record kernels equal the reference
+loops they replaced."""
 from __future__ import annotations
 
 import numpy as np
@@ -47,26 +48,77 @@ def sketch(backend, extra):
     return make_stats(backend, n_topics=K, n_vocab=V, seed=5, **dict({"n_buckets": 16}, **extra))
 
 
-@pytest.mark.parametrize("backend,extra", VARIANTS)
-def test_add_runs_equals_add_of_the_records(backend, extra):
-    words, tok_ptr, z = runs()
+def build_both(backend, extra, word_counts=None, seed=0):
+    """Two calls (the second on non-empty cells) of ``add`` of the records into one sketch and
+    ``add_runs`` into the other; returns both and the last ``add_runs`` result."""
+    words, tok_ptr, z = runs(seed)
     key = rng.key_for(3, rng.STREAM_COUNTER, 4)
     a, b = sketch(backend, extra), sketch(backend, extra)
-    for part in (slice(0, 60), slice(60, None)):  # two calls (the second on non-empty cells)
+    if word_counts is not None:
+        a.adapt(word_counts)
+        b.adapt(word_counts)
+    n_k = None
+    for part in (slice(0, 60), slice(60, None)):
         p = tok_ptr[part.start:(part.stop + 1 if part.stop else None)]
         a.add(*records(words[part], p, z), key=key)
         n_k = b.add_runs(words[part], p, z, key=key)
         key = rng.derive(key, np.uint64(1))
+    return a, b, n_k
+
+
+@pytest.mark.parametrize("backend,extra", VARIANTS)
+def test_add_runs_equals_add_of_the_records(backend, extra):
+    a, b, n_k = build_both(backend, extra)
     assert a.serialize() == b.serialize()
     assert n_k is not None and n_k.dtype == np.int64
 
 
-@pytest.mark.parametrize("extra", [{"head_words": 10}, {"support": "exact"}, {"rescale": True}])
-def test_add_runs_declines_what_needs_the_records(extra):
-    s = sketch("countmin-morris", extra)
-    before = s.serialize()
-    assert s.add_runs(*runs(), key=1) is None
-    assert s.serialize() == before
+RULES = [("countmin", {}), ("countmin", {"conservative": True})] + [
+    ("countmin-morris", {"increment": inc}) for inc in ("independent", "correlated",
+                                                         "conservative")]
+
+
+def shuffled_counts(seed=2):
+    """Word counts whose most frequent words are scattered ids (not the id prefix)."""
+    return np.random.default_rng(seed).permutation(V).astype(np.int64) * 3
+
+
+@pytest.mark.parametrize("backend,extra", RULES)
+@pytest.mark.parametrize("head", [10, 40, 0])
+@pytest.mark.parametrize("chosen", [False, True])
+def test_add_runs_equals_add_with_a_head(backend, extra, head, chosen):
+    """Prefix head, and a head chosen by ``adapt`` from counts that are not in id order (a
+    sorted id list): the head's records rounded/added apart, keyed and numbered as ``add``."""
+    counts = shuffled_counts() if chosen else None
+    extra = dict(extra, head_words=head)
+    a, b, n_k = build_both(backend, extra, counts, seed=3)
+    if chosen and head:
+        assert not b._head_words.is_prefix
+    words, tok_ptr, _ = runs(3)
+    h, _ = b._head_words.split(words) if head else (np.zeros(len(words), bool), None)
+    assert 0 < h.sum() < len(words) or not head  # both kinds of words in each build
+    assert a.serialize() == b.serialize()
+    assert np.array_equal(a.n_k, b.n_k) and n_k is not None
+
+
+@pytest.mark.parametrize("backend", ["countmin", "countmin-morris"])
+@pytest.mark.parametrize("extra", [
+    {"support": "filter"}, {"support": "filter", "head_words": 25},
+    {"support": "exact"}, {"rescale": True},
+    {"support": "exact", "rescale": True, "head_words": 25, "n_hashes": 5}])
+def test_add_runs_equals_add_with_support_and_rescale(backend, extra):
+    a, b, n_k = build_both(backend, extra, shuffled_counts(4), seed=5)
+    assert a.serialize() == b.serialize()
+    words = np.arange(V)
+    assert np.array_equal(a.estimate(words), b.estimate(words))
+
+
+def test_add_runs_head_covers_the_whole_vocabulary():
+    a, b, _ = build_both("countmin-morris", {"head_words": V, "increment": "conservative"})
+    assert a.serialize() == b.serialize()
+
+
+def test_dense_has_no_fused_build():
     assert make_stats("dense", n_topics=K, n_vocab=V).add_runs(*runs(), key=1) is None
 
 
