@@ -20,7 +20,9 @@ PARAMS = {"dense": {}, "countmin": {"n_hashes": 3, "n_buckets": 64},
           "countmin+support": {"n_hashes": 3, "n_buckets": 64, "support": "exact"},
           "countmin-morris+support": {"n_hashes": 3, "n_buckets": 64, "increment": "correlated",
                                       "support": "exact"},
-          "countmin+head": {"n_hashes": 3, "n_buckets": 64, "head_words": 12}}
+          "countmin+head": {"n_hashes": 3, "n_buckets": 64, "head_words": 12},
+          "countmin+filter": {"n_hashes": 3, "n_buckets": 64, "head_words": 12,
+                              "support": "filter"}}
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +65,7 @@ def run(comm, corpus, held, backend, n_iter=3):
 
 
 @pytest.mark.parametrize("backend", sorted(b for b in BACKENDS if "exact_merge" in BACKENDS[b].guarantees)
-                         + ["countmin+support", "countmin+head"])
+                         + ["countmin+support", "countmin+head", "countmin+filter"])
 def test_exact_backends_equal_one_rank_bitwise(comm, data, backend):
     corpus, held = data
     z, stats, trace = run(comm, corpus, held, backend)
