@@ -186,15 +186,16 @@ def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key
     (:func:`.morris.morris_round_add`, keyed by ``head_key``); as in ``add``, the head's and the
     hashed records are numbered apart, each from 0 in the records' order.
 
-    The correlated rule at ``d = 3`` is written out here rather than inlined from
-    :func:`_correlated3` (numba's inlining costs a third of the kernel's time); the two are
-    tested to give the same bytes.
+    The correlated and conservative rules at ``d = 3`` are written out here rather than inlined
+    from :func:`_correlated3` / :func:`_correlated_record` (numba's inlining costs a third of the
+    kernel's time); they are tested to give the same bytes.
     """
     d, _, K = cells.shape
     bk = np.empty(d, np.int64)
     cur = np.empty(d, np.int64)
     hist = np.zeros(K, np.int64)
-    fast = rule == CORRELATED and d == 3
+    fast = rule != INDEPENDENT and d == 3
+    cons = rule == CONSERVATIVE
     rec = 0
     head_rec = 0
     nxt = prefetch_next(cells, head, a, c, shift, head_ids, words, 0)
@@ -230,7 +231,7 @@ def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key
             if not fast:
                 _apply(cells, bk, cur, t, n, prob, log1m, rkey, rule)
                 continue
-            # _correlated3, written out
+            # _correlated3 (or the conservative _correlated_record at d = 3), written out
             x0 = np.int64(cells[0, b0, t])
             x1 = np.int64(cells[1, b1, t])
             x2 = np.int64(cells[2, b2, t])
@@ -243,9 +244,15 @@ def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key
                     break
                 if remaining == 1:
                     u = uniform_small(rkey, j)
-                    x0 += np.int64(u < prob[x0])
-                    x1 += np.int64(u < prob[x1])
-                    x2 += np.int64(u < prob[x2])
+                    if cons:  # the rows at the minimum move iff u < p
+                        mv = np.int64(u < p)
+                        x0 += mv & np.int64(x0 == cmin)
+                        x1 += mv & np.int64(x1 == cmin)
+                        x2 += mv & np.int64(x2 == cmin)
+                    else:
+                        x0 += np.int64(u < prob[x0])
+                        x1 += np.int64(u < prob[x1])
+                        x2 += np.int64(u < prob[x2])
                     break
                 if p < 1.0:
                     u = uniform_small(rkey, j)
@@ -259,11 +266,16 @@ def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key
                         remaining -= np.int64(g) + 1
                 else:
                     remaining -= 1
-                v = uniform_small(rkey, j) * p
-                j += 1
-                x0 += np.int64(v < prob[x0])
-                x1 += np.int64(v < prob[x1])
-                x2 += np.int64(v < prob[x2])
+                if cons:  # a move raises exactly the rows at the minimum (no draw)
+                    x0 += np.int64(x0 == cmin)
+                    x1 += np.int64(x1 == cmin)
+                    x2 += np.int64(x2 == cmin)
+                else:
+                    v = uniform_small(rkey, j) * p
+                    j += 1
+                    x0 += np.int64(v < prob[x0])
+                    x1 += np.int64(v < prob[x1])
+                    x2 += np.int64(v < prob[x2])
                 cmin += 1
             cells[0, b0, t] = x0
             cells[1, b1, t] = x1

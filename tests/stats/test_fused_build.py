@@ -19,6 +19,9 @@ VARIANTS = [
     ("countmin-morris", {"increment": "correlated", "n_hashes": 1}),
     ("countmin-morris", {"increment": "correlated", "n_hashes": 5}),
     ("countmin-morris", {"increment": "conservative"}),
+    ("countmin-morris", {"increment": "conservative", "n_hashes": 5}),
+    ("countmin-morris", {"increment": "conservative", "counter_bits": 16,
+                         "counter_base": 1.002}),
     ("countmin-morris", {"increment": "independent"}),
     ("countmin-morris", {"counter_bits": 16, "counter_base": 1.002}),
 ]
