@@ -63,9 +63,15 @@ def bits(key, index):
 
 
 @njit(cache=True, inline="always")
+def to_uniform(b):
+    """The float64 uniform on ``[0, 1)`` made of the top 53 of the 64 bits ``b``."""
+    return float(np.uint64(b) >> _S11) * _INV53
+
+
+@njit(cache=True, inline="always")
 def uniform(key, index):
     """A float64 uniform on ``[0, 1)`` (53 random bits) for draw ``index`` under ``key``."""
-    return float(bits(key, index) >> _S11) * _INV53
+    return to_uniform(bits(key, index))
 
 
 @njit(cache=True, inline="always")

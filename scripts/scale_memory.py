@@ -312,10 +312,10 @@ def main(argv=None) -> int:
                       f"({r['ratio_above_baseline']:.2f} above the {r['baseline_rss_bytes'] / MIB:.0f}"
                       f" MiB baseline); peak set in {r['peak_set_in']}", flush=True)
     out["loadavg_end"] = os.getloadavg()
+    from lda_sketch.io.atomic import write_text_atomic
+
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_out = args.out.with_suffix(".json.tmp")
-    tmp_out.write_text(json.dumps(out, indent=1))
-    os.replace(tmp_out, args.out)
+    write_text_atomic(args.out, json.dumps(out, indent=1))
     print(f"wrote {args.out}")
     return 1 if failed else 0
 

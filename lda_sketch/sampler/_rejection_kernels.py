@@ -33,11 +33,9 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from ..rng import bits, substream_bits
+from ..rng import bits, substream_bits, to_uniform
 from ._kernels import _build_alias
 
-_INV53 = 1.0 / 9007199254740992.0  # 2**-53
-_S11 = np.uint64(11)
 _S16 = np.uint64(16)
 _S32 = np.uint64(32)
 _S7 = np.uint64(7)
@@ -51,11 +49,6 @@ C_PAIRS = 2       # pairs
 C_ATTEMPTS = 3    # attempts (>= tokens)
 C_TAIL = 4        # attempts that proposed from the word (phi_w)
 N_COUNTERS = 5
-
-
-@njit(cache=True, inline="always")
-def _u53(b):
-    return float(b >> _S11) * _INV53
 
 
 @njit(cache=True, parallel=True)
@@ -140,9 +133,9 @@ def _rejection(b0, u, S, E, alpha, top_a, scale, m, base, dk_topic, scum, K, use
         n_rest = 0
         if int((e >> _S16) & _M16) >= m:  # in the tail (absent: count 0)
             n_rest = int(e >> _S32)
-        if _u53(substream_bits(b0, np.uint64(j))) * top_a < n_rest + alpha:
+        if to_uniform(substream_bits(b0, np.uint64(j))) * top_a < n_rest + alpha:
             return k, att, tail
-        u = _u53(substream_bits(b0, np.uint64(j + 1))) * E
+        u = to_uniform(substream_bits(b0, np.uint64(j + 1))) * E
         j += 2
         att += 1
 
@@ -215,7 +208,7 @@ def sca_sweep_words_rejection(w_lo, est, inv_nk, alpha, beta, eps, block, word_p
             n_head += m
             for slot in range(t_lo, t_hi):
                 b0 = bits(key, np.uint64(token_offset + tok_perm[slot]))
-                u = _u53(b0) * E
+                u = to_uniform(b0) * E
                 if u < S:  # the head: exact, accepted
                     q = 0
                     while q < m - 1 and scum[q] <= u:
