@@ -1,12 +1,13 @@
-"""Samplers over one shard's state: the exact word-major SCA kernel, its exact rejection
-variant (head topics summed, the rest by rejection) and the plain SEM reference."""
+"""Samplers over one shard's state: the exact word-major SCA kernel, its collapsed variant (the
+token's own assignment left out), its exact rejection variant (head topics summed, the rest by
+rejection) and the plain SEM reference."""
 from .init import INITS, initialize_topics
-from .sca import SCARejectionSampler, SCASampler
+from .sca import SCACollapsedSampler, SCARejectionSampler, SCASampler
 from .sem import SEMSampler
 from .state import ShardState
 
-SAMPLERS = {SCASampler.name: SCASampler, SCARejectionSampler.name: SCARejectionSampler,
-            SEMSampler.name: SEMSampler}
+SAMPLERS = {SCASampler.name: SCASampler, SCACollapsedSampler.name: SCACollapsedSampler,
+            SCARejectionSampler.name: SCARejectionSampler, SEMSampler.name: SEMSampler}
 
-__all__ = ["INITS", "SAMPLERS", "SCARejectionSampler", "SCASampler", "SEMSampler", "ShardState",
-           "initialize_topics"]
+__all__ = ["INITS", "SAMPLERS", "SCACollapsedSampler", "SCARejectionSampler", "SCASampler",
+           "SEMSampler", "ShardState", "initialize_topics"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._collapsed_kernels import sca_sweep_words_collapsed
 from ._kernels import sca_sweep_words
 from ._rejection_kernels import (C_ATTEMPTS, C_HEAD, C_PAIRS, C_TAIL, C_TOKENS, N_COUNTERS,
                                  build_doc_hash, sca_sweep_words_rejection)
@@ -54,6 +55,34 @@ class SCASampler:
                                 self._scratch_f, self._scratch_i)
 
 
+class SCACollapsedSampler(SCASampler):
+    """SCA leaving out each token's own current assignment, as collapsed Gibbs does; all tokens
+    still move at once from the frozen statistics (``_collapsed_kernels``, docs/SAMPLER.md).
+    The sweep reads ``state.z`` as the frozen assignments, so n_dk must be those of z."""
+
+    name = "sca-collapsed"
+
+    def __init__(self, state: ShardState, alpha: float, beta: float, *, chunk_words: int = 4096):
+        super().__init__(state, alpha, beta, chunk_words=chunk_words)
+        nt, K = numba.config.NUMBA_NUM_THREADS, state.n_topics
+        self._scratch_f = np.empty((nt, 4, K), np.float64)
+        self._scratch_i = np.zeros((nt, 4, K), np.int64)
+
+    def sweep(self, stats, key) -> None:
+        s = self.state
+        n_k = stats.topic_totals().astype(np.float64)
+        inv_nk = 1.0 / (n_k + s.n_vocab * self.beta)
+        inv_nk1 = 1.0 / (np.maximum(n_k - 1.0, 0.0) + s.n_vocab * self.beta)
+        key = np.uint64(key)
+        with numba.parallel_chunksize(_PRANGE_CHUNK):
+            for lo in range(0, s.n_words, self.chunk_words):
+                hi = min(lo + self.chunk_words, s.n_words)
+                est = stats.estimate_into(s.words[lo:hi], self._est[: hi - lo])
+                sca_sweep_words_collapsed(lo, est, inv_nk, inv_nk1, self.alpha, self.beta,
+                                          s.word_pair_ptr, s.pair_doc, s.pair_tok_ptr,
+                                          s.tok_perm, s.dk_ptr, s.dk_len, s.dk_topic,
+                                          s.dk_count, key, s.token_offset, s.z,
+                                          self._scratch_f, self._scratch_i)
 
 
 class SCARejectionSampler(SCASampler):

@@ -44,13 +44,13 @@ def shard_of(corpus: Corpus, a: int, b: int) -> Corpus:
                   doc_offset=a, token_offset=int(lo))
 
 
-def run(comm, corpus, held, backend, n_iter=3):
+def run(comm, corpus, held, backend, n_iter=3, sampler="sca"):
     b = partition_by_tokens(corpus.doc_ptr, comm.size)
     shard = shard_of(corpus, b[comm.rank], b[comm.rank + 1])
     hb = partition_by_tokens(held.doc_ptr, comm.size)
     hshard = shard_of(held, hb[comm.rank], hb[comm.rank + 1])
     eng = Engine(EngineParams(n_topics=5, backend=backend.split("+")[0],
-                              backend_params=PARAMS[backend], seed=9),
+                              backend_params=PARAMS[backend], seed=9, sampler=sampler),
                  shard, corpus.n_vocab, comm=comm, heldout=hshard)
     eng.initialize()
     trace = []
@@ -74,6 +74,18 @@ def test_exact_backends_equal_one_rank_bitwise(comm, data, backend):
     assert stats == stats1
     # Log-likelihoods are summed per rank then in rank order: equal up to rounding.
     np.testing.assert_allclose(trace, trace1, rtol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["dense", "countmin+head"])
+def test_collapsed_sampler_equals_one_rank_bitwise(comm, data, backend):
+    """sca-collapsed reads each token's frozen z: still any sharding, bitwise."""
+    corpus, held = data
+    z, stats, trace = run(comm, corpus, held, backend, sampler="sca-collapsed")
+    z1, stats1, trace1 = run(SerialComm(), corpus, held, backend, sampler="sca-collapsed")
+    assert np.array_equal(z, z1) and stats == stats1
+    np.testing.assert_allclose(trace, trace1, rtol=1e-12)
+    z0, _, _ = run(SerialComm(), corpus, held, backend)
+    assert not np.array_equal(z, z0)  # it is not plain SCA
 
 
 def test_morris_reproducible_for_same_rank_count(comm, data):

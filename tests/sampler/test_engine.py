@@ -153,9 +153,10 @@ def test_dense_trajectory_is_identical_for_one_and_two_shards(small):
         full.step()
 
 
-def test_state_dict_resumes_bitwise(small):
+@pytest.mark.parametrize("sampler", ["sca", "sca-collapsed"])
+def test_state_dict_resumes_bitwise(small, sampler):
     corpus, _ = small
-    params = EngineParams(n_topics=6, seed=4)
+    params = EngineParams(n_topics=6, seed=4, sampler=sampler)
     a = Engine(params, corpus, 120)
     a.initialize()
     for _ in range(4):
@@ -173,7 +174,7 @@ def test_state_dict_resumes_bitwise(small):
     c.step()
     for x, y in zip(z_and_cells(a), z_and_cells(c)):
         np.testing.assert_array_equal(x, y)
-    other = Engine(EngineParams(n_topics=6, seed=5), corpus, 120)
+    other = Engine(EngineParams(n_topics=6, seed=5, sampler=sampler), corpus, 120)
     with pytest.raises(CorruptDataError, match="seed is 4, expected 5"):
         other.load_state_dict(sd)
 

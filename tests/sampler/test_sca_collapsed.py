@@ -1,0 +1,110 @@
+"""``sca-collapsed``: every token draws the collapsed-Gibbs law of the frozen state (its own
+assignment left out), all tokens at once.
+
+* Chi-square: from fixed frozen states, R sweeps with independent keys, z reset to the frozen
+  assignments before each; every token's topic frequencies against the exact law (the pooled
+  chi-square of ``test_sca_vs_sem``: under the null a failure has probability 1e-6, seeds fixed),
+  and the power check that plain SCA's law is rejected.
+* Determinism: bitwise the same z for one and two threads; count-min estimates below 1 are
+  clipped, not negative.
+"""
+import numba
+import numpy as np
+import pytest
+
+from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.rng import STREAM_SAMPLER, key_for
+from lda_sketch.sampler import SAMPLERS, SCACollapsedSampler
+from lda_sketch.synthetic import planted_corpus
+from test_sca_vs_sem import P_MIN, R, exact_law, pooled_chi2
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_registered():
+    assert SAMPLERS["sca-collapsed"] is SCACollapsedSampler
+
+
+def frequencies(sampler, engine, seed):
+    """Topic counts of every token over R sweeps, each from the same frozen z."""
+    s = engine.state
+    z0 = s.z.copy()
+    obs = np.zeros((s.n_tokens, engine.params.n_topics), np.int64)
+    rows = np.arange(s.n_tokens)
+    for r in range(R):
+        s.z[:] = z0
+        sampler.sweep(engine.stats, key_for(seed, STREAM_SAMPLER, 10_000 + r))
+        np.add.at(obs, (rows, s.z.astype(np.int64)), 1)
+    s.z[:] = z0
+    return obs
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("alpha", [0.01, 0.5])
+def test_collapsed_kernel_draws_the_collapsed_gibbs_law(alpha, seed):
+    corpus, _ = planted_corpus(24, 5, 40, 18, alpha=0.2, seed=seed + 11)
+    eng = Engine(EngineParams(n_topics=5, alpha=alpha, beta=0.05, seed=seed), corpus, 40)
+    eng.initialize()
+    smp = SCACollapsedSampler(eng.state, alpha, 0.05, chunk_words=7)  # several chunks
+    for it in range(3):  # three different frozen states of the chain
+        obs = frequencies(smp, eng, seed)
+        pval, df = pooled_chi2(obs, exact_law(eng, gibbs=True), R)
+        assert df > 100
+        assert pval > P_MIN, f"iteration {it}: p = {pval:.3g} (df {df})"
+        # power: the same draws reject plain SCA's law (own assignment counted)
+        assert pooled_chi2(obs, exact_law(eng), R)[0] < P_MIN
+        eng.step()
+
+
+@pytest.mark.parametrize("backend", ["dense", "countmin-morris"])
+def test_bitwise_identical_for_one_and_two_threads(backend):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has fewer than 2 threads (NUMBA_NUM_THREADS)")
+    corpus, _ = planted_corpus(60, 6, 120, 40, seed=5)
+    bp = {"n_hashes": 3, "n_buckets": 256} if backend != "dense" else {}
+    runs = []
+    for nt in (1, 2):
+        numba.set_num_threads(nt)
+        eng = Engine(EngineParams(n_topics=6, seed=3, backend=backend, backend_params=bp,
+                                  sampler="sca-collapsed"), corpus, 120)
+        eng.initialize()
+        for _ in range(3):
+            eng.step()
+        runs.append(eng.state.z_doc_major())
+    np.testing.assert_array_equal(runs[0], runs[1])
+    assert np.unique(runs[0]).size > 1
+
+
+@pytest.mark.slow  # builds (or opens) the embedded corpus; ~10 s of training
+@pytest.mark.statistical
+def test_lower_heldout_perplexity_than_plain_sca():
+    """5 seeds x 30 iterations, K = 20, on the embedded corpus, each seed's two runs from the
+    same initial state: the paired differences (collapsed - plain) must be negative by a
+    one-sided paired t-test at level 1% (t < -3.747 with 4 degrees of freedom)."""
+    from scipy.stats import t as student_t
+
+    from lda_sketch.embedded import build_embedded_corpus
+
+    train, held = build_embedded_corpus()
+    diff = []
+    for seed in range(5):
+        ppl = []
+        for sampler in ("sca", "sca-collapsed"):
+            eng = Engine(EngineParams(n_topics=20, sampler=sampler, seed=seed, fold_in_iters=30),
+                         train, train.n_vocab, heldout=held)
+            eng.initialize()
+            for _ in range(30):
+                eng.step()
+            ppl.append(eng.evaluate()["perplexity"])
+        diff.append(ppl[1] - ppl[0])
+    d = np.array(diff)
+    t = d.mean() / (d.std(ddof=1) / np.sqrt(d.size))
+    assert t < student_t.ppf(0.01, d.size - 1), diff
