@@ -15,6 +15,7 @@ Systems (``--systems``):
 * ``dense``: exact n_wk, the default SCA kernel (``--sampler``, default ``sca``);
 * ``cm+a``: 8-bit Morris count-min, 3 x 2^15, correlated increments;
 * ``dense-rejection``: dense with the ``sca-rejection`` kernel;
+* ``dense-collapsed``, ``cm+a-collapsed``: dense and CM+A with the ``sca-collapsed`` kernel;
 * ``tomotopy``: ``tomotopy.LDAModel`` (collapsed Gibbs).
 
 Each record runs in its own process and is appended to the output JSON as soon as it finishes;
@@ -45,6 +46,9 @@ SYSTEMS = {
     "dense": {"system": "lda_sketch", "backend": "dense", "sampler": None},
     "cm+a": {"system": "lda_sketch", "backend": "countmin-morris 3x2^15 8-bit", "sampler": None},
     "dense-rejection": {"system": "lda_sketch", "backend": "dense", "sampler": "sca-rejection"},
+    "dense-collapsed": {"system": "lda_sketch", "backend": "dense", "sampler": "sca-collapsed"},
+    "cm+a-collapsed": {"system": "lda_sketch", "backend": "countmin-morris 3x2^15 8-bit",
+                       "sampler": "sca-collapsed"},
     "tomotopy": {"system": "tomotopy", "backend": "exact (collapsed Gibbs)", "sampler": None},
 }
 CMA = {"n_hashes": 3, "n_buckets": 2**15, "counter_bits": 8, "counter_base": 1.08,
@@ -65,10 +69,11 @@ def run_ours(name, K, args, corpus):
 
     warmup.run()
     spec = SYSTEMS[name]
-    backend = "countmin-morris" if name == "cm+a" else "dense"
+    sketch = name.startswith("cm+a")
+    backend = "countmin-morris" if sketch else "dense"
     sampler = spec["sampler"] or args.sampler
     params = EngineParams(n_topics=K, alpha=args.alpha, beta=args.beta, backend=backend,
-                          backend_params=CMA if name == "cm+a" else {}, sampler=sampler, seed=0)
+                          backend_params=CMA if sketch else {}, sampler=sampler, seed=0)
     eng = Engine(params, corpus, corpus.n_vocab)
     eng.initialize()
     wall, cpu = [], []
