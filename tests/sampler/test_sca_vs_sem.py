@@ -75,12 +75,16 @@ def pooled_chi2(obs, prob, n):
     return chi2.sf(stat, df), df
 
 
-def frequencies(sampler, engine, seed):
+def frequencies(sampler, engine, seed, *, reset=False):
+    """(n_tokens, K) topic counts of every z slot over R sweeps with independent keys.
+    ``reset``: restore the frozen z before every sweep (for samplers whose law reads z)."""
     s = engine.state
     z0 = s.z.copy()
     obs = np.zeros((s.n_tokens, engine.params.n_topics), np.int64)
     rows = np.arange(s.n_tokens)
     for r in range(R):
+        if reset:
+            s.z[:] = z0
         sampler.sweep(engine.stats, key_for(seed, STREAM_SAMPLER, 10_000 + r))
         np.add.at(obs, (rows, s.z.astype(np.int64)), 1)
     s.z[:] = z0  # the engine's chain continues from its own z
