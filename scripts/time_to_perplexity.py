@@ -222,7 +222,8 @@ def main(argv=None) -> int:
     ap.add_argument("--train", default=str(REPO / "corpora" / "wiki"))
     ap.add_argument("--heldout", default=str(REPO / "corpora" / "reuters-heldout"))
     ap.add_argument("--systems", default="tomotopy,cm+a-head",
-                    help="comma-separated: tomotopy, dense, cm+a, or names given with --ours")
+                    help="comma-separated: tomotopy, " + ", ".join(OURS)
+                         + ", or names given with --ours")
     ap.add_argument("--ours", nargs="+", action="append", default=[], metavar="NAME KEY=VALUE",
                     help="another of our systems: a name, then --set overrides of "
                          "configs/wiki-reuters.toml")
@@ -262,6 +263,8 @@ def main(argv=None) -> int:
     done = {(r["system"], r["seed"]) for r in doc["results"]}
     os.environ.update(THREADS)  # tomotopy's scoring runs here: one thread, as ours per rank
     seeds = [int(x) for x in args.seeds.split(",") if x]
+    command = ("python scripts/time_to_perplexity.py "
+               + shlex.join(argv if argv is not None else sys.argv[1:]))
     for s, seed in ((s, seed) for seed in seeds for s in systems):
         if (s, seed) in done:
             print(f"{s} seed {seed}: kept from {args.json}", file=sys.stderr)
@@ -272,8 +275,6 @@ def main(argv=None) -> int:
         r.update(started=m["date"], loadavg_before=m["loadavg"],
                  loadavg_after=list(os.getloadavg()))
         doc["results"].append(r)
-        command = ("python scripts/time_to_perplexity.py "
-                   + shlex.join(argv if argv is not None else sys.argv[1:]))
         if command not in doc.setdefault("commands", []):  # every invocation that ran a system
             doc["commands"].append(command)
         doc.update(command=command, machine=machine_facts(),

@@ -89,13 +89,12 @@ def sca_sweep_words_collapsed(w_lo, est, inv_nk, inv_nk1, alpha, beta, word_pair
             for slot in range(pair_tok_ptr[p], pair_tok_ptr[p + 1]):
                 old = np.int64(z[slot])
                 jo = pos[old]
-                if jo >= nz or dk_topic[base + jo] != old:  # a stale entry: old not in the list
-                    jo = nz
-                if jo < nz:  # always, when n_dk is that of z
+                if jo < nz and dk_topic[base + jo] == old:  # always, when n_dk is that of z
                     c = dk_count[base + jo]
                     delta = c * phi[old] - (c - 1) * phi1[old]
                     dq = alpha * (phi[old] - phi1[old])
-                else:
+                else:  # a stale table entry: old is not in the list, nothing to leave out
+                    jo = nz
                     delta = 0.0
                     dq = 0.0
                 Sj = S - delta

@@ -36,6 +36,19 @@ class SCASampler:
         self._scratch_f = np.empty((nt, 3, K), np.float64)
         self._scratch_i = np.empty((nt, 3, K), np.int64)
 
+    def _inv_nk(self, stats, minus: float = 0.0) -> np.ndarray:
+        """(K,) ``1/(max(n_k - minus, 0) + V beta)`` of the frozen exact totals."""
+        n_k = stats.topic_totals().astype(np.float64)
+        return 1.0 / (np.maximum(n_k - minus, 0.0) + self.state.n_vocab * self.beta)
+
+    def _chunks(self, stats):
+        """``(lo, est)`` per chunk of ``chunk_words`` distinct words: the first word's index and
+        the backend's (n, K) estimates of the chunk's words (a view of a reused buffer)."""
+        s = self.state
+        for lo in range(0, s.n_words, self.chunk_words):
+            hi = min(lo + self.chunk_words, s.n_words)
+            yield lo, stats.estimate_into(s.words[lo:hi], self._est[: hi - lo])
+
     def sweep(self, stats, key) -> None:
         """Draw a new z for every token from the frozen ``stats`` and the state's n_dk.
 
@@ -43,12 +56,10 @@ class SCASampler:
         ``make_key(seed, STREAM_SAMPLER, iteration)``.
         """
         s = self.state
-        inv_nk = 1.0 / (stats.topic_totals().astype(np.float64) + s.n_vocab * self.beta)
+        inv_nk = self._inv_nk(stats)
         key = np.uint64(key)
         with numba.parallel_chunksize(_PRANGE_CHUNK):
-            for lo in range(0, s.n_words, self.chunk_words):
-                hi = min(lo + self.chunk_words, s.n_words)
-                est = stats.estimate_into(s.words[lo:hi], self._est[: hi - lo])
+            for lo, est in self._chunks(stats):
                 sca_sweep_words(lo, est, inv_nk, self.alpha, self.beta, s.word_pair_ptr,
                                 s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.dk_ptr, s.dk_len,
                                 s.dk_topic, s.dk_count, key, s.token_offset, s.z,
@@ -70,14 +81,10 @@ class SCACollapsedSampler(SCASampler):
 
     def sweep(self, stats, key) -> None:
         s = self.state
-        n_k = stats.topic_totals().astype(np.float64)
-        inv_nk = 1.0 / (n_k + s.n_vocab * self.beta)
-        inv_nk1 = 1.0 / (np.maximum(n_k - 1.0, 0.0) + s.n_vocab * self.beta)
+        inv_nk, inv_nk1 = self._inv_nk(stats), self._inv_nk(stats, 1.0)
         key = np.uint64(key)
         with numba.parallel_chunksize(_PRANGE_CHUNK):
-            for lo in range(0, s.n_words, self.chunk_words):
-                hi = min(lo + self.chunk_words, s.n_words)
-                est = stats.estimate_into(s.words[lo:hi], self._est[: hi - lo])
+            for lo, est in self._chunks(stats):
                 sca_sweep_words_collapsed(lo, est, inv_nk, inv_nk1, self.alpha, self.beta,
                                           s.word_pair_ptr, s.pair_doc, s.pair_tok_ptr,
                                           s.tok_perm, s.dk_ptr, s.dk_len, s.dk_topic,
@@ -123,14 +130,12 @@ class SCARejectionSampler(SCASampler):
 
     def sweep(self, stats, key) -> None:
         s = self.state
-        inv_nk = 1.0 / (stats.topic_totals().astype(np.float64) + s.n_vocab * self.beta)
+        inv_nk = self._inv_nk(stats)
         key = np.uint64(key)
         build_doc_hash(s.dk_ptr, s.dk_len, s.dk_topic, s.dk_count, self._h_ptr, self._h_tab,
                        self._h_mask)
         with numba.parallel_chunksize(_PRANGE_CHUNK):
-            for lo in range(0, s.n_words, self.chunk_words):
-                hi = min(lo + self.chunk_words, s.n_words)
-                est = stats.estimate_into(s.words[lo:hi], self._est[: hi - lo])
+            for lo, est in self._chunks(stats):
                 sca_sweep_words_rejection(
                     lo, est, inv_nk, self.alpha, self.beta, self.eps, self.block, s.word_pair_ptr,
                     s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.dk_ptr, s.dk_len, s.dk_topic,

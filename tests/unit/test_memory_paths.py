@@ -140,13 +140,20 @@ def test_packed_streams_the_serialized_bytes(small, backend):
     assert Packed.of_bytes(data).to_bytearray() == data
 
 
-def test_checkpoint_streams_the_statistics(small, tmp_path):
-    eng = _engine(small[0], "dense")
+def _checkpointed(corpus, tmp_path):
+    """A dense engine after one step, its streamed checkpoint written under ``tmp_path/run``;
+    returns the engine and the checkpoint's path."""
+    eng = _engine(corpus, "dense")
     eng.initialize()
     eng.step()
     save_checkpoint(tmp_path / "run", 1, eng.state_dict(stream=True), {"history": [],
                                                                       "elapsed": 0.0})
-    state, _ = load_checkpoint(tmp_path / "run" / "checkpoints" / "iter-000001")
+    return eng, tmp_path / "run" / "checkpoints" / "iter-000001"
+
+
+def test_checkpoint_streams_the_statistics(small, tmp_path):
+    eng, ckpt = _checkpointed(small[0], tmp_path)
+    state, _ = load_checkpoint(ckpt)
     ref = eng.state_dict()
     assert state["stats"].tobytes() == ref["stats"].tobytes()
     np.testing.assert_array_equal(state["z"], ref["z"])
@@ -167,17 +174,13 @@ def test_checkpoint_streams_the_statistics(small, tmp_path):
 def test_resume_keeps_the_loaded_bytes_as_the_statistics(small, tmp_path):
     """load_state_dict(consume=True) (train's resume) deserializes dense statistics in place:
     the cells are a view into the checkpoint's loaded bytes, and the run continues bitwise."""
-    eng = _engine(small[0], "dense")
-    eng.initialize()
-    eng.step()
-    save_checkpoint(tmp_path / "run", 1, eng.state_dict(stream=True), {"history": [],
-                                                                      "elapsed": 0.0})
-    state, _ = load_checkpoint(tmp_path / "run" / "checkpoints" / "iter-000001")
+    eng, ckpt = _checkpointed(small[0], tmp_path)
+    state, _ = load_checkpoint(ckpt)
     raw = state["stats"]
     a, b = _engine(small[0], "dense"), _engine(small[0], "dense")
     a.load_state_dict(state, consume=True)
     assert np.shares_memory(a.stats.cells, raw)
-    b.load_state_dict(load_checkpoint(tmp_path / "run" / "checkpoints" / "iter-000001")[0])
+    b.load_state_dict(load_checkpoint(ckpt)[0])
     assert not np.shares_memory(b.stats.cells, raw)
     for e in (a, b, eng):
         e.step()
