@@ -93,6 +93,7 @@ class ShardState:
         self._trip_c = np.empty(cap, np.int64)
         self._nnz = np.zeros(self.n_words, np.int64)
         self._hist = np.zeros((numba.config.NUMBA_NUM_THREADS, K), np.int64)
+        self._sort = np.zeros((numba.config.NUMBA_NUM_THREADS, K), np.int64)
 
     @property
     def n_words(self) -> int:
@@ -111,7 +112,8 @@ class ShardState:
     def rebuild_doc_topics(self) -> None:
         """Recompute the sparse n_dk from z (after every sweep or load)."""
         rebuild_doc_topics(self.doc_pair_ptr, self.doc_pair_slot, self.doc_pair_cnt, self.z,
-                           self.dk_ptr, self.dk_len, self.dk_topic, self.dk_count, self._hist)
+                           self.dk_ptr, self.dk_len, self.dk_topic, self.dk_count, self._hist,
+                           self._sort)
 
     def word_topic_triples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(words, topics, counts)`` int64 views: the shard's nonzero n_wk from z (word-major).

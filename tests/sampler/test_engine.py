@@ -69,6 +69,30 @@ def test_invariants_after_every_iteration(small, backend):
         assert info["iteration"] == eng.iteration
 
 
+@pytest.mark.parametrize("n_topics,n_used,skew", [(6, 6, 0), (300, 300, 0), (300, 8, 0),
+                                                  (34, 34, 0.5)])
+def test_sparse_doc_topics_are_the_histogram_sorted_by_count(n_topics, n_used, skew):
+    """Short lists (insertion) and long ones (counting sort; or insertion again when a count
+    reaches K): n_dk of z exactly, count descending, ties topic ascending."""
+    corpus, _ = planted_corpus(30, 5, 100, 250, seed=2)
+    s = ShardState(corpus, n_topics)
+    rng = np.random.default_rng(n_topics + n_used)
+    s.z[:] = rng.integers(0, n_used, s.n_tokens) * (n_topics // n_used)
+    s.z[rng.random(s.n_tokens) < skew] = 0  # topic 0 with a count above K: 34 topics of 250
+    s.rebuild_doc_topics()
+    z = s.z_doc_major().astype(np.int64)
+    lengths = corpus.doc_lengths()
+    doc = np.repeat(np.arange(corpus.n_docs), lengths)
+    expect = np.zeros((corpus.n_docs, n_topics), np.int64)
+    np.add.at(expect, (doc, z), 1)
+    for d in range(corpus.n_docs):
+        topics = np.nonzero(expect[d])[0]
+        order = np.lexsort((topics, -expect[d, topics]))  # count desc, then topic asc
+        lo, n = s.dk_ptr[d], s.dk_len[d]
+        np.testing.assert_array_equal(s.dk_topic[lo:lo + n], topics[order])
+        np.testing.assert_array_equal(s.dk_count[lo:lo + n], expect[d, topics[order]])
+
+
 def test_dense_stats_equal_histogram_of_z(small):
     corpus, _ = small
     eng = Engine(EngineParams(n_topics=6, init="uniform"), corpus, 120)
