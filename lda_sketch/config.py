@@ -103,8 +103,9 @@ class SamplerConfig:
                       "sca (exact word-major kernel), sca-collapsed (the same, each token's "
                       "own assignment left out as in collapsed Gibbs: converges lower), "
                       "sca-rejection (exact; sums each document's head topics, the rest by "
-                      "rejection; experimental, slower so far) or sem (plain reference); "
-                      "docs/SAMPLER.md")
+                      "rejection; experimental), sca-sparse (the same law as sca, summing only "
+                      "the topics a document and a word share: for K in the thousands) or sem "
+                      "(plain reference); docs/SAMPLER.md")
     init: str = _f("sparse", Constraint("choice", choices=INITS),
                    "initial topic assignment: sparse (20 topics per document), window, uniform")
     n_iter: int = _f(100, Constraint("int", 0, 10**7), "SCA iterations")

@@ -48,7 +48,7 @@ class EngineParams:
     beta: float = 0.01            # topic-word prior ("eta" in Blei et al., lda, tomotopy)
     backend: str = "dense"        # registry name: "dense" | "countmin" | "countmin-morris"
     backend_params: dict = field(default_factory=dict)  # the backend's constructor keywords
-    sampler: str = "sca"          # a SAMPLERS name: "sca", "sca-collapsed", "sca-rejection", "sem"
+    sampler: str = "sca"          # a SAMPLERS name: sca, sca-collapsed, sca-rejection, sca-sparse, sem
     init: str = "sparse"          # "sparse" (20 random topics per doc) | "window" | "uniform"
     seed: int = 0
     fold_in_iters: int = 100      # EM steps of theta fold-in for held-out perplexity

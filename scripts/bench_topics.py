@@ -16,6 +16,7 @@ Systems (``--systems``):
 * ``cm+a``: 8-bit Morris count-min, 3 x 2^15, correlated increments;
 * ``dense-rejection``: dense with the ``sca-rejection`` kernel;
 * ``dense-collapsed``, ``cm+a-collapsed``: dense and CM+A with the ``sca-collapsed`` kernel;
+* ``dense-sparse``, ``cm+a-sparse``: dense and CM+A with the ``sca-sparse`` kernel;
 * ``tomotopy``: ``tomotopy.LDAModel`` (collapsed Gibbs).
 
 Each record runs in its own process and is appended to the output JSON as soon as it finishes;
@@ -49,6 +50,9 @@ SYSTEMS = {
     "dense-collapsed": {"system": "lda_sketch", "backend": "dense", "sampler": "sca-collapsed"},
     "cm+a-collapsed": {"system": "lda_sketch", "backend": "countmin-morris 3x2^15 8-bit",
                        "sampler": "sca-collapsed"},
+    "dense-sparse": {"system": "lda_sketch", "backend": "dense", "sampler": "sca-sparse"},
+    "cm+a-sparse": {"system": "lda_sketch", "backend": "countmin-morris 3x2^15 8-bit",
+                    "sampler": "sca-sparse"},
     "tomotopy": {"system": "tomotopy", "backend": "exact (collapsed Gibbs)", "sampler": None},
 }
 CMA = {"n_hashes": 3, "n_buckets": 2**15, "counter_bits": 8, "counter_base": 1.08,
@@ -83,9 +87,9 @@ def run_ours(name, K, args, corpus):
         cpu.append(time.process_time() - c0)
         wall.append(info["t_step"])
     extra = {"sampler": sampler}
-    acc = getattr(eng._sampler, "acceptance", None)
-    if acc is not None:
-        extra["sampler_statistics"] = acc()
+    stat = getattr(eng._sampler, "acceptance", None) or getattr(eng._sampler, "work", None)
+    if stat is not None:
+        extra["sampler_statistics"] = stat()
     return wall, cpu, extra
 
 
@@ -153,6 +157,8 @@ def main(argv=None) -> int:
         print(json.dumps(one(args)))
         return 0
 
+    from lda_sketch.io.atomic import write_text_atomic
+
     out = Path(args.out)
     doc = json.loads(out.read_text()) if out.exists() else {"records": [], "runs": []}
     run = {"command": " ".join(["NUMBA_NUM_THREADS=1 python scripts/bench_topics.py"]
@@ -184,12 +190,12 @@ def main(argv=None) -> int:
             rec["run"] = len(doc["runs"]) - 1
             doc["records"].append(rec)
             out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(doc, indent=1) + "\n")  # partial results survive a kill
+            write_text_atomic(out, json.dumps(doc, indent=1) + "\n")  # partial results survive
             print(f"  {name:16s} K={K:6d}  {rec['s_per_iter']:7.2f} s/iter  "
                   f"{rec['tokens_per_s'] / 1e6:5.2f} M tok/s  (cpu {rec['cpu_s_per_iter']:.2f} s, "
                   f"load {rec['loadavg_end'][0]:.1f})", file=sys.stderr, flush=True)
     run["loadavg_end"] = list(os.getloadavg())
-    out.write_text(json.dumps(doc, indent=1) + "\n")
+    write_text_atomic(out, json.dumps(doc, indent=1) + "\n")
     return 0
 
 

@@ -14,6 +14,7 @@ from ._collapsed_kernels import sca_sweep_words_collapsed
 from ._kernels import sca_sweep_words
 from ._rejection_kernels import (C_ATTEMPTS, C_HEAD, C_PAIRS, C_TAIL, C_TOKENS, N_COUNTERS,
                                  build_doc_hash, sca_sweep_words_rejection)
+from . import _sparse_kernels as _sp
 from .state import ShardState
 
 # Zipfian word frequencies make per-word work very uneven; small dynamic chunks balance threads.
@@ -150,3 +151,103 @@ class SCARejectionSampler(SCASampler):
                 "acceptance": int(c[C_TOKENS]) / max(int(c[C_ATTEMPTS]), 1),
                 "head_topics_per_pair": int(c[C_HEAD]) / max(int(c[C_PAIRS]), 1),
                 "word_proposals_per_token": int(c[C_TAIL]) / tok}
+
+
+class SCASparseSampler(SCASampler):
+    """The same exact SCA transition, summing per (doc, word) pair only the topics the document
+    and the word share (``_sparse_kernels``, docs/SAMPLER.md): per-pair cost follows the size of
+    the intersection, not the document's topic count. For large K.
+
+    Documents that can hold at least ``bitset_min_topics`` topics (default ``ceil(K/64)``, the
+    bitset's words) keep a topic bitset (``K/64`` uint64 and int32 ranks); every document keeps
+    its counts in topic order and the running sums of ``beta n_dk / (n_k + V beta)`` (14 bytes
+    per sparse entry), rebuilt each sweep. A chunk's pairs are visited by blocks of
+    ``doc_block`` documents (8 bytes per pair, fixed at construction).
+    """
+
+    name = "sca-sparse"
+
+    def __init__(self, state: ShardState, alpha: float, beta: float, *, chunk_words: int = 4096,
+                 bitset_min_topics: int | None = None, doc_block: int = 1024):
+        super().__init__(state, alpha, beta, chunk_words=chunk_words)
+        K = state.n_topics
+        nt = numba.config.NUMBA_NUM_THREADS
+        nbw = (K + 63) // 64
+        self._scratch_f = np.empty((nt, 1, K), np.float64)
+        self._scratch_b = np.zeros((nt, 2, nbw), np.uint64)
+        self._dense = np.zeros((nt, K), np.int32)
+        self.counters = np.zeros((nt, _sp.N_COUNTERS), np.int64)
+        with_bits = np.minimum(state.doc_len, K) >= (nbw if bitset_min_topics is None
+                                                     else int(bitset_min_topics))
+        self._bit_ptr = np.zeros(state.n_docs + 1, np.int64)
+        np.cumsum(np.where(with_bits, nbw, 0), out=self._bit_ptr[1:])
+        self._bits = np.zeros(int(self._bit_ptr[-1]), np.uint64)
+        self._rank = np.zeros(int(self._bit_ptr[-1]), np.int32)
+        n_entries = state.dk_topic.shape[0]
+        self._t_topic = np.zeros(n_entries, np.uint16)
+        self._t_count = np.zeros(n_entries, np.int32)
+        self._bcum = np.zeros(n_entries, np.float64)
+        n = self._est.shape[0]
+        self._wbits = np.zeros((n, nbw), np.uint64)
+        self._wrank = np.zeros((n, nbw), np.int64)
+        self._wl = np.zeros((n, nbw), np.int64)
+        self._wcum = np.zeros((n, nbw), np.float64)
+        self._nwl = np.zeros(n, np.int64)
+        self._binv = np.zeros(nbw, np.float64)
+        self._tiles, self._tile_pair, self._tile_word = self._tile(int(doc_block))
+
+    def _tile(self, doc_block: int):
+        """Per chunk, its pairs ordered by (document block, word, document)."""
+        s = self.state
+        n_blocks = max(-(-s.n_docs // doc_block), 1)
+        tiles, pair, word = [], np.empty(s.n_pairs, np.int32), np.empty(s.n_pairs, np.int32)
+        for lo in range(0, s.n_words, self.chunk_words):
+            hi = min(lo + self.chunk_words, s.n_words)
+            a, b = int(s.word_pair_ptr[lo]), int(s.word_pair_ptr[hi])
+            blk = s.pair_doc[a:b] // doc_block
+            order = np.argsort(blk, kind="stable")
+            pair[a:b] = a + order
+            word[a:b] = np.repeat(np.arange(hi - lo, dtype=np.int32),
+                                  np.diff(s.word_pair_ptr[lo:hi + 1]))[order]
+            ptr = np.zeros(n_blocks + 1, np.int64)
+            np.cumsum(np.bincount(blk, minlength=n_blocks), out=ptr[1:])
+            tiles.append(a + ptr)
+        return tiles, pair, word
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the per-document index, the chunk's word index and the tile order."""
+        arrays = (self._bit_ptr, self._bits, self._rank, self._t_topic, self._t_count, self._bcum,
+                  self._wbits, self._wrank, self._wl, self._wcum, self._nwl, self._tile_pair,
+                  self._tile_word, *self._tiles)
+        return int(sum(a.nbytes for a in arrays))
+
+    def sweep(self, stats, key) -> None:
+        s = self.state
+        inv_nk = self._inv_nk(stats)
+        key = np.uint64(key)
+        _sp.block_inv_sums(inv_nk, self.beta, self._binv)
+        _sp.build_doc_index(s.dk_ptr, s.dk_len, s.dk_topic, s.dk_count, inv_nk, self.beta,
+                            self._bit_ptr, self._bits, self._rank, self._t_topic, self._t_count,
+                            self._bcum, self._dense)
+        with numba.parallel_chunksize(1):
+            for c, (lo, est) in enumerate(self._chunks(stats)):
+                n = est.shape[0]
+                word = (self._wbits[:n], self._wrank[:n], self._wl[:n], self._nwl[:n],
+                        self._wcum[:n])
+                _sp.word_index(est, inv_nk, self._binv, *word)
+                _sp.sca_sweep_tiles(
+                    est, inv_nk, self.alpha, self.beta, *word, self._tiles[c], self._tile_pair,
+                    self._tile_word, s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.dk_ptr, s.dk_len,
+                    self._t_topic, self._t_count, self._bcum, self._bit_ptr, self._bits,
+                    self._rank, key, s.token_offset, s.z, self._scratch_f, self._scratch_i,
+                    self._scratch_b, self.counters)
+
+    def work(self) -> dict:
+        """Work per pair accumulated since construction (or ``counters[:] = 0``)."""
+        c = self.counters.sum(axis=0)
+        pairs = max(int(c[_sp.C_PAIRS]), 1)
+        return {"tokens": int(c[_sp.C_TOKENS]), "pairs": int(c[_sp.C_PAIRS]),
+                "intersection_per_pair": int(c[_sp.C_TERMS]) / pairs,
+                "bitset_words_per_pair": int(c[_sp.C_BITWORDS]) / pairs,
+                "list_entries_per_pair": int(c[_sp.C_LISTED]) / pairs}

@@ -177,7 +177,7 @@ def test_dense_trajectory_is_identical_for_one_and_two_shards(small):
         full.step()
 
 
-@pytest.mark.parametrize("sampler", ["sca", "sca-collapsed"])
+@pytest.mark.parametrize("sampler", ["sca", "sca-collapsed", "sca-sparse"])
 def test_state_dict_resumes_bitwise(small, sampler):
     corpus, _ = small
     params = EngineParams(n_topics=6, seed=4, sampler=sampler)

@@ -1,0 +1,102 @@
+"""The ``sca-sparse`` kernel draws the exact SCA law.
+
+* Chi-square: from fixed frozen states, R sweeps with independent keys; every token's topic
+  frequencies are tested against the exact law (pooled chi-square of ``test_sca_vs_sem``; under
+  the null a test fails with probability 1e-6, seeds fixed). The settings cover both document
+  paths (topic bitsets, and the list walk of short documents), and K = 150, whose bitsets span
+  three 64-bit words and whose word draws bisect three 64-topic blocks, and K = 4,200, whose
+  words have more than 64 nonzero bitset words (a multi-word summary).
+* Determinism: bitwise the same z for one and two threads, dense and Morris sketch.
+* Training: the same held-out perplexity as the reference kernel, within seed noise.
+"""
+import numba
+import numpy as np
+import pytest
+
+from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.sampler import SAMPLERS, SCASparseSampler
+from lda_sketch.synthetic import planted_corpus
+from test_sca_vs_sem import P_MIN, R, exact_law, frequencies, pooled_chi2
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(before)
+
+
+def test_registered():
+    assert SAMPLERS["sca-sparse"] is SCASparseSampler
+
+
+@pytest.mark.statistical
+@pytest.mark.parametrize("n_topics,bitset_min", [(5, 1), (5, 10**9), (150, 1), (150, 10**9),
+                                                  (4200, 1)])
+def test_sparse_kernel_draws_the_exact_sca_law(n_topics, bitset_min, seed):
+    big = n_topics > 4096  # then words with hundreds of tokens, spread over > 64 bitset words
+    n_vocab, doc_len = (3, 36) if big else (40, 18)
+    corpus, _ = planted_corpus(48 if big else 24, 5, n_vocab, doc_len, alpha=0.2, seed=seed + 11)
+    alpha = 0.01 if big else 0.3  # a law not spread below 5 expected draws a cell
+    eng = Engine(EngineParams(n_topics=n_topics, alpha=alpha, beta=0.05, seed=seed), corpus,
+                 n_vocab)
+    eng.initialize()
+    smp = SCASparseSampler(eng.state, alpha, 0.05, chunk_words=7, bitset_min_topics=bitset_min)
+    for it in range(2):
+        eng.step()
+        smp.counters[:] = 0
+        pval, df = pooled_chi2(frequencies(smp, eng, seed), exact_law(eng), R)
+        assert df > 100
+        assert pval > P_MIN, f"K={n_topics}, step {it}: p = {pval:.3g} (df {df})"
+        work = smp.work()
+        if bitset_min == 1:  # every document through its bitset
+            assert work["bitset_words_per_pair"] >= 1 and work["list_entries_per_pair"] == 0
+        else:
+            assert work["bitset_words_per_pair"] == 0 and work["list_entries_per_pair"] >= 1
+        # the intersection is never more than the document's topics, and not empty everywhere
+        assert 0 < work["intersection_per_pair"] <= doc_len
+        if big:
+            assert work["bitset_words_per_pair"] > 64  # the summary spans two uint64
+
+
+@pytest.mark.parametrize("backend", ["dense", "countmin-morris"])
+def test_bitwise_identical_for_one_and_two_threads(backend):
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has fewer than 2 threads (NUMBA_NUM_THREADS)")
+    corpus, _ = planted_corpus(60, 6, 120, 40, seed=5)
+    bp = {"n_hashes": 3, "n_buckets": 256} if backend != "dense" else {}
+    runs = []
+    for nt in (1, 2):
+        numba.set_num_threads(nt)
+        eng = Engine(EngineParams(n_topics=70, seed=3, backend=backend, backend_params=bp,
+                                  sampler="sca-sparse"), corpus, 120)
+        eng.initialize()
+        for _ in range(3):
+            eng.step()
+        runs.append(eng.state.z_doc_major())
+    np.testing.assert_array_equal(runs[0], runs[1])
+
+
+@pytest.mark.slow  # builds (or opens) the embedded corpus; ~20 s of training
+@pytest.mark.statistical
+def test_same_heldout_perplexity_as_the_reference_kernel():
+    """3 seeds x 30 iterations, K = 20, on the embedded corpus. The kernels' mean perplexities
+    must agree within 3 standard errors of their difference (pooled between-seed variance)."""
+    from lda_sketch.embedded import build_embedded_corpus
+
+    train, held = build_embedded_corpus()
+    ppl = {}
+    for sampler in ("sca", "sca-sparse"):
+        for seed in range(3):
+            eng = Engine(EngineParams(n_topics=20, sampler=sampler, seed=seed, fold_in_iters=30),
+                         train, train.n_vocab, heldout=held)
+            eng.initialize()
+            for _ in range(30):
+                eng.step()
+            ppl.setdefault(sampler, []).append(eng.evaluate()["perplexity"])
+    a, b = np.array(ppl["sca"]), np.array(ppl["sca-sparse"])
+    se = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2 * (2 / a.size))
+    assert abs(a.mean() - b.mean()) < 3 * se + 1e-9, ppl
