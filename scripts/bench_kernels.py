@@ -1,13 +1,14 @@
 #!/usr/bin/env python3
 """The SCA kernels side by side on one frozen state: CPU seconds per sweep and acceptance.
 
-Trains ``--warm`` iterations of dense SCA at ``--topics`` on the corpus (default: wiki), then,
-from that one frozen state (same z, n_dk and statistics for every sweep), times the sweep of
-the reference kernel ``sca`` and of ``sca-rejection`` at each ``--eps``, in round robin for
-``--reps`` rounds (one thread; CPU seconds, which move less than wall time with the load of a
-shared machine). Records the rejection kernel's statistics: acceptance (tokens / attempts),
-head topics walked per (doc, word) pair and word proposals per token, and the document topic
-counts of the state (mean k_d over documents and weighted by tokens).
+Trains ``--warm`` iterations of dense SCA (``--warm-sampler``) at ``--topics`` on the corpus
+(default: wiki), then, from that one frozen state (same z, n_dk and statistics for every
+sweep), times the sweep of the reference kernel ``sca``, of ``sca-sparse`` and of
+``sca-rejection`` at each ``--eps``, in round robin for ``--reps`` rounds (one thread; CPU
+seconds, which move less than wall time with the load of a shared machine). Records the
+rejection kernel's statistics (acceptance = tokens / attempts, head topics walked per (doc,
+word) pair, word proposals per token), the sparse kernel's (intersection terms and bitset words
+per pair) and the document topic counts of the state (mean k_d, and weighted by tokens).
 
     NUMBA_NUM_THREADS=1 python scripts/bench_kernels.py --topics 1000 --warm 25
 
@@ -34,7 +35,10 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus", default=str(REPO / "corpora" / "wiki"))
     ap.add_argument("--topics", type=int, default=1000)
     ap.add_argument("--warm", type=int, default=25, help="sca iterations before freezing")
-    ap.add_argument("--eps", default="0,0.1,0.25,0.5,1")
+    ap.add_argument("--eps", default="0,0.1,0.25,0.5,1",
+                    help="sca-rejection's eps values, comma-separated ('' for none)")
+    ap.add_argument("--warm-sampler", default="sca",
+                    help="the sampler of the warm-up iterations (an exact SCA kernel)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out", default=str(REPO / "docs" / "results" / "bench_kernels.json"))
     args = ap.parse_args(argv)
@@ -42,20 +46,23 @@ def main(argv=None) -> int:
     from lda_sketch import warmup
     from lda_sketch.engine import Engine, EngineParams
     from lda_sketch.io.corpus import Corpus
-    from lda_sketch.sampler import SCARejectionSampler, SCASampler
+    from lda_sketch.io.atomic import write_text_atomic
+    from lda_sketch.sampler import SCARejectionSampler, SCASampler, SCASparseSampler
 
     warmup.run()
     load0 = list(os.getloadavg())
     corpus = Corpus.open(args.corpus)
-    eng = Engine(EngineParams(n_topics=args.topics, backend="dense"), corpus, corpus.n_vocab)
+    eng = Engine(EngineParams(n_topics=args.topics, backend="dense", sampler=args.warm_sampler),
+                 corpus, corpus.n_vocab)
     eng.initialize()
     for _ in range(args.warm):
         eng.step()
     s = eng.state
     z0 = s.z.copy()
     p = eng.params
-    kernels = {"sca": SCASampler(s, p.alpha, p.beta)}
-    for e in (float(x) for x in args.eps.split(",")):
+    kernels = {"sca": SCASampler(s, p.alpha, p.beta),
+               "sca-sparse": SCASparseSampler(s, p.alpha, p.beta)}
+    for e in (float(x) for x in args.eps.split(",") if x):
         kernels[f"sca-rejection eps={e:g}"] = SCARejectionSampler(s, p.alpha, p.beta, eps=e)
 
     def sweep(smp) -> float:
@@ -79,11 +86,14 @@ def main(argv=None) -> int:
              "cpu_s_per_sweep": [round(x, 3) for x in cpu[name]]}
         if hasattr(smp, "acceptance"):
             r.update(smp.acceptance())
+        if hasattr(smp, "work"):
+            r.update(smp.work())
         recs.append(r)
         print(f"{name:28s} {r['cpu_s_per_sweep_median']:6.2f} s  "
               + "  ".join(f"{k} {v:.3g}" for k, v in r.items()
                           if k in ("acceptance", "head_topics_per_pair",
-                                   "word_proposals_per_token")), flush=True)
+                                   "word_proposals_per_token", "intersection_per_pair",
+                                   "bitset_words_per_pair")), flush=True)
     rec = {"command": "NUMBA_NUM_THREADS=1 python scripts/bench_kernels.py "
                       + " ".join(argv if argv is not None else sys.argv[1:]),
            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -96,7 +106,7 @@ def main(argv=None) -> int:
     out = Path(args.out)
     doc = json.loads(out.read_text()) if out.exists() else {"records": []}
     doc["records"].append(rec)
-    out.write_text(json.dumps(doc, indent=1) + "\n")
+    write_text_atomic(out, json.dumps(doc, indent=1) + "\n")
     return 0
 
 

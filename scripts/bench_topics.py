@@ -20,7 +20,8 @@ Systems (``--systems``):
 * ``tomotopy``: ``tomotopy.LDAModel`` (collapsed Gibbs).
 
 Each record runs in its own process and is appended to the output JSON as soon as it finishes;
-a rerun skips records already there (same system, K and window), so a long sweep can be resumed::
+a rerun skips records already there (same system, K, window and sampler; ``--rerun`` measures
+them again, e.g. as a baseline in the same session), so a long sweep can be resumed::
 
     NUMBA_NUM_THREADS=1 python scripts/bench_topics.py --topics 100,1000 --window 3:8
     NUMBA_NUM_THREADS=1 python scripts/bench_topics.py --topics 1000,10000 --window 40:60
@@ -151,6 +152,8 @@ def main(argv=None) -> int:
     ap.add_argument("--alpha", type=float, default=0.1)
     ap.add_argument("--beta", type=float, default=0.01)
     ap.add_argument("--out", default=str(REPO / "docs" / "results" / "bench_topics.json"))
+    ap.add_argument("--rerun", action="store_true",
+                    help="measure records already in the output again (a same-session baseline)")
     ap.add_argument("--one", nargs=2, metavar=("SYSTEM", "K"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.one:
@@ -175,7 +178,7 @@ def main(argv=None) -> int:
             sampler = SYSTEMS[name]["sampler"] or (args.sampler if name != "tomotopy" else None)
             done = [r for r in doc["records"] if r["name"] == name and r["n_topics"] == K
                     and r["iterations"] == list(args.window) and r.get("sampler") == sampler]
-            if done:
+            if done and not args.rerun:
                 print(f"skip {name} K={K} {args.window}: done", file=sys.stderr)
                 continue
             cmd = [sys.executable, __file__, "--one", name, str(K), "--corpus", args.corpus,

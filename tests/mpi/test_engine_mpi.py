@@ -76,16 +76,18 @@ def test_exact_backends_equal_one_rank_bitwise(comm, data, backend):
     np.testing.assert_allclose(trace, trace1, rtol=1e-12)
 
 
+@pytest.mark.parametrize("sampler", ["sca-collapsed", "sca-sparse"])
 @pytest.mark.parametrize("backend", ["dense", "countmin+head"])
-def test_collapsed_sampler_equals_one_rank_bitwise(comm, data, backend):
-    """sca-collapsed reads each token's frozen z: still any sharding, bitwise."""
+def test_other_samplers_equal_one_rank_bitwise(comm, data, backend, sampler):
+    """sca-collapsed reads each token's frozen z, sca-sparse a per-shard document index and
+    its own order of pairs: still any sharding, bitwise."""
     corpus, held = data
-    z, stats, trace = run(comm, corpus, held, backend, sampler="sca-collapsed")
-    z1, stats1, trace1 = run(SerialComm(), corpus, held, backend, sampler="sca-collapsed")
+    z, stats, trace = run(comm, corpus, held, backend, sampler=sampler)
+    z1, stats1, trace1 = run(SerialComm(), corpus, held, backend, sampler=sampler)
     assert np.array_equal(z, z1) and stats == stats1
     np.testing.assert_allclose(trace, trace1, rtol=1e-12)
     z0, _, _ = run(SerialComm(), corpus, held, backend)
-    assert not np.array_equal(z, z0)  # it is not plain SCA
+    assert not np.array_equal(z, z0)  # not plain SCA's draws (sca-sparse: the same law)
 
 
 def test_morris_reproducible_for_same_rank_count(comm, data):

@@ -15,6 +15,7 @@ import pytest
 
 from lda_sketch.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCASparseSampler
+from lda_sketch.sampler._bitops import popcount, trailing_zeros
 from lda_sketch.synthetic import planted_corpus
 from test_sca_vs_sem import P_MIN, R, exact_law, frequencies, pooled_chi2
 
@@ -31,6 +32,19 @@ def one_thread():
 
 def test_registered():
     assert SAMPLERS["sca-sparse"] is SCASparseSampler
+
+
+def test_bit_intrinsics_match_python():
+    @numba.njit
+    def both(x):
+        return popcount(x), trailing_zeros(x)
+
+    rng = np.random.default_rng(0)
+    values = [0, 1, 2**63, 2**64 - 1] + [int(v) for v in rng.integers(0, 2**63, 50)] + \
+        [1 << i for i in range(64)]
+    for v in values:
+        tz = (v & -v).bit_length() - 1 if v else 64
+        assert both(np.uint64(v)) == (bin(v).count("1"), tz), v
 
 
 @pytest.mark.statistical
