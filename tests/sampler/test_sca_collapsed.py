@@ -8,14 +8,14 @@ assignment left out), all tokens at once.
 * Determinism: bitwise the same z for one and two threads (dense and Morris count-min).
 * Training: lower held-out perplexity than plain SCA on the embedded corpus (paired, 5 seeds).
 """
-import numba
 import numpy as np
 import pytest
 
 from lda_sketch.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCACollapsedSampler
 from lda_sketch.synthetic import planted_corpus
-from test_sca_vs_sem import P_MIN, R, exact_law, frequencies, pooled_chi2
+from test_sca_vs_sem import (P_MIN, R, embedded_perplexities, exact_law, frequencies,
+                             pooled_chi2, z_for_one_and_two_threads)
 from test_sca_vs_sem import one_thread  # noqa: F401  (autouse: one numba thread here too)
 
 
@@ -42,19 +42,7 @@ def test_collapsed_kernel_draws_the_collapsed_gibbs_law(alpha, seed):
 
 @pytest.mark.parametrize("backend", ["dense", "countmin-morris"])
 def test_bitwise_identical_for_one_and_two_threads(backend):
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("numba has fewer than 2 threads (NUMBA_NUM_THREADS)")
-    corpus, _ = planted_corpus(60, 6, 120, 40, seed=5)
-    bp = {"n_hashes": 3, "n_buckets": 256} if backend != "dense" else {}
-    runs = []
-    for nt in (1, 2):
-        numba.set_num_threads(nt)
-        eng = Engine(EngineParams(n_topics=6, seed=3, backend=backend, backend_params=bp,
-                                  sampler="sca-collapsed"), corpus, 120)
-        eng.initialize()
-        for _ in range(3):
-            eng.step()
-        runs.append(eng.state.z_doc_major())
+    runs = z_for_one_and_two_threads("sca-collapsed", backend, 6)
     np.testing.assert_array_equal(runs[0], runs[1])
     assert np.unique(runs[0]).size > 1
 
@@ -67,20 +55,7 @@ def test_lower_heldout_perplexity_than_plain_sca():
     one-sided paired t-test at level 1% (t < -3.747 with 4 degrees of freedom)."""
     from scipy.stats import t as student_t
 
-    from lda_sketch.embedded import build_embedded_corpus
-
-    train, held = build_embedded_corpus()
-    diff = []
-    for seed in range(5):
-        ppl = []
-        for sampler in ("sca", "sca-collapsed"):
-            eng = Engine(EngineParams(n_topics=20, sampler=sampler, seed=seed, fold_in_iters=30),
-                         train, train.n_vocab, heldout=held)
-            eng.initialize()
-            for _ in range(30):
-                eng.step()
-            ppl.append(eng.evaluate()["perplexity"])
-        diff.append(ppl[1] - ppl[0])
-    d = np.array(diff)
+    ppl = embedded_perplexities(("sca", "sca-collapsed"), range(5))
+    d = np.array(ppl["sca-collapsed"]) - np.array(ppl["sca"])
     t = d.mean() / (d.std(ddof=1) / np.sqrt(d.size))
-    assert t < student_t.ppf(0.01, d.size - 1), diff
+    assert t < student_t.ppf(0.01, d.size - 1), ppl

@@ -9,24 +9,15 @@
 * Training: same held-out perplexity as the reference kernel after a short run on the embedded
   corpus, within seed noise.
 """
-import numba
 import numpy as np
 import pytest
 
 from lda_sketch.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCARejectionSampler
 from lda_sketch.synthetic import planted_corpus
-from test_sca_vs_sem import P_MIN, R, exact_law, frequencies, pooled_chi2
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+from test_sca_vs_sem import (P_MIN, R, embedded_perplexities, exact_law, frequencies,
+                             pooled_chi2, z_for_one_and_two_threads)
+from test_sca_vs_sem import one_thread  # noqa: F401  (autouse: one numba thread here too)
 
 
 def test_registered():
@@ -61,21 +52,11 @@ def test_rejection_kernel_draws_the_exact_sca_law(eps, block, seed):
 
 @pytest.mark.parametrize("backend", ["dense", "countmin-morris"])
 def test_bitwise_identical_for_one_and_two_threads(backend):
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("numba has fewer than 2 threads (NUMBA_NUM_THREADS)")
-    corpus, _ = planted_corpus(60, 6, 120, 40, seed=5)
-    bp = {"n_hashes": 3, "n_buckets": 256} if backend != "dense" else {}
-    runs = []
-    for nt in (1, 2):
-        numba.set_num_threads(nt)
-        eng = Engine(EngineParams(n_topics=6, seed=3, backend=backend, backend_params=bp,
-                                  sampler="sca-rejection"), corpus, 120)
-        eng._sampler.eps = 0.5  # the rejection path on most pairs
+    def rejection_on_most_pairs(eng):
+        eng._sampler.eps = 0.5
         eng._sampler.alias_min_tokens = 30
-        eng.initialize()
-        for _ in range(3):
-            eng.step()
-        runs.append(eng.state.z_doc_major())
+
+    runs = z_for_one_and_two_threads("sca-rejection", backend, 6, rejection_on_most_pairs)
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
@@ -85,18 +66,7 @@ def test_same_heldout_perplexity_as_the_reference_kernel():
     """3 seeds x 30 iterations, K = 20, on the embedded corpus. The kernels' mean perplexities
     must agree within 3 standard errors of their difference (pooled between-seed variance):
     a two-sided level of about 0.3% if the seed noise is normal."""
-    from lda_sketch.embedded import build_embedded_corpus
-
-    train, held = build_embedded_corpus()
-    ppl = {}
-    for sampler in ("sca", "sca-rejection"):
-        for seed in range(3):
-            eng = Engine(EngineParams(n_topics=20, sampler=sampler, seed=seed, fold_in_iters=30),
-                         train, train.n_vocab, heldout=held)
-            eng.initialize()
-            for _ in range(30):
-                eng.step()
-            ppl.setdefault(sampler, []).append(eng.evaluate()["perplexity"])
+    ppl = embedded_perplexities(("sca", "sca-rejection"), range(3))
     a, b = np.array(ppl["sca"]), np.array(ppl["sca-rejection"])
     se = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2 * (2 / a.size))
     assert abs(a.mean() - b.mean()) < 3 * se + 1e-9, ppl

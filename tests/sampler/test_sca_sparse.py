@@ -17,17 +17,9 @@ from lda_sketch.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCASparseSampler
 from lda_sketch.sampler._bitops import popcount, trailing_zeros
 from lda_sketch.synthetic import planted_corpus
-from test_sca_vs_sem import P_MIN, R, exact_law, frequencies, pooled_chi2
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = numba.get_num_threads()
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before)
+from test_sca_vs_sem import (P_MIN, R, embedded_perplexities, exact_law, frequencies,
+                             pooled_chi2, z_for_one_and_two_threads)
+from test_sca_vs_sem import one_thread  # noqa: F401  (autouse: one numba thread here too)
 
 
 def test_registered():
@@ -78,19 +70,7 @@ def test_sparse_kernel_draws_the_exact_sca_law(n_topics, bitset_min, seed):
 
 @pytest.mark.parametrize("backend", ["dense", "countmin-morris"])
 def test_bitwise_identical_for_one_and_two_threads(backend):
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        pytest.skip("numba has fewer than 2 threads (NUMBA_NUM_THREADS)")
-    corpus, _ = planted_corpus(60, 6, 120, 40, seed=5)
-    bp = {"n_hashes": 3, "n_buckets": 256} if backend != "dense" else {}
-    runs = []
-    for nt in (1, 2):
-        numba.set_num_threads(nt)
-        eng = Engine(EngineParams(n_topics=70, seed=3, backend=backend, backend_params=bp,
-                                  sampler="sca-sparse"), corpus, 120)
-        eng.initialize()
-        for _ in range(3):
-            eng.step()
-        runs.append(eng.state.z_doc_major())
+    runs = z_for_one_and_two_threads("sca-sparse", backend, 70)
     np.testing.assert_array_equal(runs[0], runs[1])
 
 
@@ -99,18 +79,7 @@ def test_bitwise_identical_for_one_and_two_threads(backend):
 def test_same_heldout_perplexity_as_the_reference_kernel():
     """3 seeds x 30 iterations, K = 20, on the embedded corpus. The kernels' mean perplexities
     must agree within 3 standard errors of their difference (pooled between-seed variance)."""
-    from lda_sketch.embedded import build_embedded_corpus
-
-    train, held = build_embedded_corpus()
-    ppl = {}
-    for sampler in ("sca", "sca-sparse"):
-        for seed in range(3):
-            eng = Engine(EngineParams(n_topics=20, sampler=sampler, seed=seed, fold_in_iters=30),
-                         train, train.n_vocab, heldout=held)
-            eng.initialize()
-            for _ in range(30):
-                eng.step()
-            ppl.setdefault(sampler, []).append(eng.evaluate()["perplexity"])
+    ppl = embedded_perplexities(("sca", "sca-sparse"), range(3))
     a, b = np.array(ppl["sca"]), np.array(ppl["sca-sparse"])
     se = np.sqrt((a.var(ddof=1) + b.var(ddof=1)) / 2 * (2 / a.size))
     assert abs(a.mean() - b.mean()) < 3 * se + 1e-9, ppl

@@ -117,3 +117,42 @@ def test_chi_square_has_power_against_gibbs_law(seed):
     obs = frequencies(SCASampler(eng.state, 0.01, 0.05), eng, seed)
     assert pooled_chi2(obs, exact_law(eng), R)[0] > P_MIN
     assert pooled_chi2(obs, exact_law(eng, gibbs=True), R)[0] < P_MIN
+
+
+def z_for_one_and_two_threads(sampler, backend, n_topics, configure=None):
+    """z (doc-major) after 3 iterations on the planted test corpus with 1 and then 2 numba
+    threads; ``configure(engine)`` may adjust the sampler before initialisation."""
+    if numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("numba has fewer than 2 threads (NUMBA_NUM_THREADS)")
+    corpus, _ = planted_corpus(60, 6, 120, 40, seed=5)
+    bp = {"n_hashes": 3, "n_buckets": 256} if backend != "dense" else {}
+    runs = []
+    for nt in (1, 2):
+        numba.set_num_threads(nt)
+        eng = Engine(EngineParams(n_topics=n_topics, seed=3, backend=backend, backend_params=bp,
+                                  sampler=sampler), corpus, 120)
+        if configure is not None:
+            configure(eng)
+        eng.initialize()
+        for _ in range(3):
+            eng.step()
+        runs.append(eng.state.z_doc_major())
+    return runs
+
+
+def embedded_perplexities(samplers, seeds, n_iter=30):
+    """{sampler: [held-out perplexity per seed]} after ``n_iter`` iterations at K = 20 on the
+    embedded corpus (30 fold-in steps)."""
+    from lda_sketch.embedded import build_embedded_corpus
+
+    train, held = build_embedded_corpus()
+    ppl = {}
+    for seed in seeds:
+        for sampler in samplers:
+            eng = Engine(EngineParams(n_topics=20, sampler=sampler, seed=seed, fold_in_iters=30),
+                         train, train.n_vocab, heldout=held)
+            eng.initialize()
+            for _ in range(n_iter):
+                eng.step()
+            ppl.setdefault(sampler, []).append(eng.evaluate()["perplexity"])
+    return ppl
