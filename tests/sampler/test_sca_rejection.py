@@ -15,8 +15,8 @@ import pytest
 from lda_sketch.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCARejectionSampler
 from lda_sketch.synthetic import planted_corpus
-from test_sca_vs_sem import (P_MIN, R, embedded_perplexities, exact_law, frequencies,
-                             pooled_chi2, z_for_one_and_two_threads)
+from test_sca_vs_sem import (embedded_perplexities, steps_drawing_the_exact_law,
+                             z_for_one_and_two_threads)
 from test_sca_vs_sem import one_thread  # noqa: F401  (autouse: one numba thread here too)
 
 
@@ -33,12 +33,7 @@ def test_rejection_kernel_draws_the_exact_sca_law(eps, block, seed):
     eng.initialize()
     smp = SCARejectionSampler(eng.state, alpha, 0.05, chunk_words=7, eps=eps, block=block,
                               alias_min_tokens=6)  # both alias tables and prefix sums
-    for it in range(2):
-        eng.step()
-        smp.counters[:] = 0
-        pval, df = pooled_chi2(frequencies(smp, eng, seed), exact_law(eng), R)
-        assert df > 100
-        assert pval > P_MIN, f"eps={eps}, block={block}, step {it}: p = {pval:.3g} (df {df})"
+    for _ in steps_drawing_the_exact_law(eng, smp, seed, f"eps={eps}, block={block}"):
         st = smp.acceptance()
         if eps == 0.0:
             assert st["acceptance"] == 1.0

@@ -17,8 +17,8 @@ from lda_sketch.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCASparseSampler
 from lda_sketch.sampler._bitops import popcount, trailing_zeros
 from lda_sketch.synthetic import planted_corpus
-from test_sca_vs_sem import (P_MIN, R, embedded_perplexities, exact_law, frequencies,
-                             pooled_chi2, z_for_one_and_two_threads)
+from test_sca_vs_sem import (embedded_perplexities, steps_drawing_the_exact_law,
+                             z_for_one_and_two_threads)
 from test_sca_vs_sem import one_thread  # noqa: F401  (autouse: one numba thread here too)
 
 
@@ -51,12 +51,7 @@ def test_sparse_kernel_draws_the_exact_sca_law(n_topics, bitset_min, seed):
                  n_vocab)
     eng.initialize()
     smp = SCASparseSampler(eng.state, alpha, 0.05, chunk_words=7, bitset_min_topics=bitset_min)
-    for it in range(2):
-        eng.step()
-        smp.counters[:] = 0
-        pval, df = pooled_chi2(frequencies(smp, eng, seed), exact_law(eng), R)
-        assert df > 100
-        assert pval > P_MIN, f"K={n_topics}, step {it}: p = {pval:.3g} (df {df})"
+    for _ in steps_drawing_the_exact_law(eng, smp, seed, f"K={n_topics}"):
         work = smp.work()
         if bitset_min == 1:  # every document through its bitset
             assert work["bitset_words_per_pair"] >= 1 and work["list_entries_per_pair"] == 0

@@ -156,3 +156,15 @@ def embedded_perplexities(samplers, seeds, n_iter=30):
                 eng.step()
             ppl.setdefault(sampler, []).append(eng.evaluate()["perplexity"])
     return ppl
+
+
+def steps_drawing_the_exact_law(engine, sampler, seed, label, steps=2):
+    """Yields after each of ``steps`` engine steps, once ``sampler`` (whose ``counters`` are
+    zeroed first) has drawn the exact SCA law of that frozen state by the pooled chi-square."""
+    for it in range(steps):
+        engine.step()
+        sampler.counters[:] = 0
+        pval, df = pooled_chi2(frequencies(sampler, engine, seed), exact_law(engine), R)
+        assert df > 100
+        assert pval > P_MIN, f"{label}, step {it}: p = {pval:.3g} (df {df})"
+        yield it
