@@ -14,6 +14,9 @@ Used by ``lda-sketch train --dry-run`` (with the corpus and config at hand), by
              + 24 * V                                (word counts)
              + 16 * K * min(4096, words_per_rank)    (estimate buffers: sampler, log-likelihood)
              + BLOCK_BYTES                           (phi rows of a block of held-out documents)
+             + sampler index (sca-sparse only):      14 * min(L, K)/L * N/P + 8 * pairs
+                                                     + 12 * ceil(K/64) * D/P (L >= K/64)
+                                                     + 32 * ceil(K/64) * min(4096, words)
     bytes sent per rank per merge = 2 (P - 1) / P * stats_bytes
 
 The process adds its interpreter, numpy, numba and MPI (about 150-250 MiB) and short-lived
@@ -33,8 +36,10 @@ CHUNK_WORDS = 4096
 
 def plan_rank(*, stats_bytes: int, n_tokens: float, n_docs: float, n_vocab: int, n_topics: int,
               n_ranks: int, folds_cells: bool, pairs_per_token: float = PAIRS_PER_TOKEN,
-              triples_per_token: float = TRIPLES_PER_TOKEN) -> dict:
+              triples_per_token: float = TRIPLES_PER_TOKEN, sampler: str = "sca") -> dict:
     """Bytes of the arrays one of ``n_ranks`` ranks holds, and sends per merge. All in bytes.
+
+    ``sampler``: a SAMPLERS name; ``"sca-sparse"`` adds its per-document and per-pair index.
 
     ``folds_cells`` (an owner-computes merge) and exact merges both use one round buffer of at
     most :data:`~lda_sketch.distributed.merge.ROUND_BYTES` when ``n_ranks > 1`` (the receive
@@ -51,9 +56,16 @@ def plan_rank(*, stats_bytes: int, n_tokens: float, n_docs: float, n_vocab: int,
     memmap = 4 * n + 8 * n_docs / n_ranks
     merge = min(stats_bytes, ROUND_BYTES) if n_ranks > 1 else 0
     buffers = 16 * n_topics * min(CHUNK_WORDS, max(words, 1)) + BLOCK_BYTES
-    total = stats_bytes + merge + state + memmap + 24 * n_vocab + buffers
+    nbw = -(-n_topics // 64)
+    index = 0.0
+    if sampler == "sca-sparse":
+        index = (14 * min(L, n_topics) / max(L, 1) * n + 8 * pairs_per_token * n
+                 + (12 * nbw * n_docs / n_ranks if L >= nbw else 0)
+                 + 32 * nbw * min(CHUNK_WORDS, max(words, 1)))
+    total = stats_bytes + merge + state + memmap + 24 * n_vocab + buffers + index
     return {"stats_bytes": int(stats_bytes), "state_bytes": int(state),
             "memmap_bytes": int(memmap), "merge_buffer_bytes": int(merge),
             "word_counts_bytes": int(24 * n_vocab), "buffers_bytes": int(buffers),
+            "sampler_index_bytes": int(index),
             "per_rank_bytes": int(total), "arrays_bytes": int(total),
             "bytes_sent_per_merge": int(2 * (n_ranks - 1) / n_ranks * stats_bytes)}

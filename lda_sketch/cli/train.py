@@ -143,7 +143,8 @@ def _dry_run(cfg, ranks: int = 1) -> None:
     folds = "exact_merge" not in backend.guarantees  # an owner-computes receive buffer
     for P in sorted({1, ranks}):
         m = plan_rank(stats_bytes=stats, n_tokens=train.n_tokens, n_docs=train.n_docs,
-                      n_vocab=V, n_topics=K, n_ranks=P, folds_cells=folds)
+                      n_vocab=V, n_topics=K, n_ranks=P, folds_cells=folds,
+                      sampler=params.sampler)
         print(f"# {P} rank{'s' if P > 1 else ''}: statistics {stats / 1e6:,.2f} MB "
               f"({stats / (4 * V * K + 8 * K):.3f}x dense), about "
               f"{m['per_rank_bytes'] / 2**30:,.2f} GiB per rank, "

@@ -6,7 +6,8 @@
 * column sums read 32 MiB at a time == one sum per 65,536-word chunk;
 * statistics streamed to the checkpoint and the model == their ``serialize()`` bytes;
 * a resumed engine keeps the loaded checkpoint bytes as its statistics (no copy), bitwise;
-* (slow) peak RSS of a training run stays within 1.5x the arrays ``plan_rank`` counts.
+* (slow) peak RSS of a training run stays within 1.5x the arrays ``plan_rank`` counts;
+* the plan counts the bytes of the ``sca-sparse`` index.
 """
 from __future__ import annotations
 
@@ -271,3 +272,21 @@ def test_peak_rss_of_a_run_is_its_arrays(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     res = json.loads(proc.stdout.strip().splitlines()[-1])
     assert res["above_baseline"] <= 1.5 * res["arrays"], res
+
+
+@pytest.mark.parametrize("n_topics", [100, 300])
+def test_plan_counts_the_sparse_samplers_index(small, n_topics):
+    """``plan_rank(sampler="sca-sparse")`` adds the bytes that sampler holds (documents of
+    equal length, so the plan's average is exact up to its pointer arrays); ``sca`` adds none."""
+    from lda_sketch.memory import plan_rank
+    from lda_sketch.sampler import SCASparseSampler, ShardState
+
+    corpus, _ = small
+    s = ShardState(corpus, n_topics)
+    held = SCASparseSampler(s, 0.1, 0.01).nbytes
+    common = dict(stats_bytes=0, n_tokens=corpus.n_tokens, n_docs=corpus.n_docs,
+                  n_vocab=corpus.n_vocab, n_topics=n_topics, n_ranks=1, folds_cells=False,
+                  pairs_per_token=s.n_pairs / s.n_tokens)
+    planned = plan_rank(sampler="sca-sparse", **common)["sampler_index_bytes"]
+    assert 0.9 * held <= planned <= held
+    assert plan_rank(**common)["sampler_index_bytes"] == 0
