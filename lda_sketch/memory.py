@@ -56,9 +56,9 @@ def plan_rank(*, stats_bytes: int, n_tokens: float, n_docs: float, n_vocab: int,
     memmap = 4 * n + 8 * n_docs / n_ranks
     merge = min(stats_bytes, ROUND_BYTES) if n_ranks > 1 else 0
     buffers = 16 * n_topics * min(CHUNK_WORDS, max(words, 1)) + BLOCK_BYTES
-    nbw = -(-n_topics // 64)
     index = 0.0
     if sampler == "sca-sparse":
+        nbw = -(-n_topics // 64)  # uint64 words of a topic bitset
         index = (14 * min(L, n_topics) / max(L, 1) * n + 8 * pairs_per_token * n
                  + (12 * nbw * n_docs / n_ranks if L >= nbw else 0)
                  + 32 * nbw * min(CHUNK_WORDS, max(words, 1)))

@@ -3,9 +3,10 @@
 
 Trains ``--warm`` iterations of dense SCA (``--warm-sampler``) at ``--topics`` on the corpus
 (default: wiki), then, from that one frozen state (same z, n_dk and statistics for every
-sweep), times the sweep of the reference kernel ``sca``, of ``sca-sparse`` and of
-``sca-rejection`` at each ``--eps``, in round robin for ``--reps`` rounds (one thread; CPU
-seconds, which move less than wall time with the load of a shared machine). Records the
+sweep), times the sweep of the reference kernel ``sca``, of ``sca-sparse`` at each
+``--doc-blocks`` and of ``sca-rejection`` at each ``--eps``, in round robin for ``--reps``
+rounds (one thread; CPU seconds, which move less than wall time with the load of a shared
+machine), and the n_dk rebuild every sampler follows. Records the
 rejection kernel's statistics (acceptance = tokens / attempts, head topics walked per (doc,
 word) pair, word proposals per token), the sparse kernel's (intersection terms and bitset words
 per pair) and the document topic counts of the state (mean k_d, and weighted by tokens).
@@ -39,6 +40,8 @@ def main(argv=None) -> int:
                     help="sca-rejection's eps values, comma-separated ('' for none)")
     ap.add_argument("--warm-sampler", default="sca",
                     help="the sampler of the warm-up iterations (an exact SCA kernel)")
+    ap.add_argument("--doc-blocks", default="1024",
+                    help="sca-sparse's doc_block values, comma-separated (one kernel each)")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--out", default=str(REPO / "docs" / "results" / "bench_kernels.json"))
     args = ap.parse_args(argv)
@@ -60,8 +63,9 @@ def main(argv=None) -> int:
     s = eng.state
     z0 = s.z.copy()
     p = eng.params
-    kernels = {"sca": SCASampler(s, p.alpha, p.beta),
-               "sca-sparse": SCASparseSampler(s, p.alpha, p.beta)}
+    kernels = {"sca": SCASampler(s, p.alpha, p.beta)}
+    for b in (int(x) for x in args.doc_blocks.split(",") if x):
+        kernels[f"sca-sparse doc_block={b}"] = SCASparseSampler(s, p.alpha, p.beta, doc_block=b)
     for e in (float(x) for x in args.eps.split(",") if x):
         kernels[f"sca-rejection eps={e:g}"] = SCARejectionSampler(s, p.alpha, p.beta, eps=e)
 
@@ -80,6 +84,12 @@ def main(argv=None) -> int:
         for name, smp in kernels.items():
             cpu[name].append(sweep(smp))
     s.z[:] = z0
+    rebuild = []
+    for _ in range(args.reps):  # the n_dk rebuild every sampler follows
+        t0 = time.process_time()
+        s.rebuild_doc_topics()
+        rebuild.append(time.process_time() - t0)
+    print(f"n_dk rebuild {statistics.median(rebuild):6.2f} s", flush=True)
     recs = []
     for name, smp in kernels.items():
         r = {"kernel": name, "cpu_s_per_sweep_median": statistics.median(cpu[name]),
@@ -102,6 +112,7 @@ def main(argv=None) -> int:
            "state_after_iterations": args.warm, "n_tokens": int(s.n_tokens),
            "n_pairs": int(s.n_pairs), "mean_k_d": float(s.dk_len.mean()),
            "token_weighted_k_d": float((s.dk_len * s.doc_len).sum() / s.doc_len.sum()),
+           "cpu_s_rebuild_doc_topics_median": statistics.median(rebuild),
            "kernels": recs}
     out = Path(args.out)
     doc = json.loads(out.read_text()) if out.exists() else {"records": []}
