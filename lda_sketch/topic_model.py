@@ -180,17 +180,27 @@ class TopicModel:
         return fold_in_theta(ptr, rr, cc, self.topic_word_rows(words), float(self.alpha),
                              int(n_iter))
 
-    def evaluate(self, heldout: Corpus, *, comm=None, split=None, unigram: bool = True) -> dict:
+    def evaluate(self, heldout: Corpus, *, comm=None, split=None, unigram: bool = True,
+                 bands=None) -> dict:
         """Document-completion evaluation (protocol: :mod:`lda_sketch.evaluation.perplexity`).
 
         Collective over ``comm`` (each rank passes its own held-out documents). Returns
         ``{"perplexity", "loglik", "n_scored", "n_observed", "n_oov", "t_eval"}`` plus
         ``"unigram_perplexity"`` unless ``unigram=False``. ``split``: a precomputed
-        :func:`~lda_sketch.evaluation.perplexity.completion_split` of ``heldout``.
+        :func:`~lda_sketch.evaluation.perplexity.completion_split` of ``heldout``. ``bands``:
+        rank edges (e.g. ``(1000, 10000, 60000)``) to also report ``"bands"``, the scored
+        log-likelihood and perplexity by the training-frequency rank of each token's word
+        (:mod:`lda_sketch.evaluation.bands`).
         """
+        kw = {}
+        if bands is not None:
+            from .evaluation.bands import band_names, frequency_bands
+
+            kw = {"word_band": frequency_bands(self.word_counts, bands),
+                  "band_names": band_names(bands)}
         out = completion_loglik(None, self.n_vocab, float(self.alpha), heldout,
                                 n_iter=int(self.fold_in_iters), comm=comm, split=split,
-                                phi_rows=self.topic_word_rows)
+                                phi_rows=self.topic_word_rows, **kw)
         if unigram:
             out["unigram_perplexity"] = unigram_perplexity(self.word_counts, heldout,
                                                            float(self.beta), comm=comm,

@@ -23,6 +23,10 @@ def register(sub) -> None:
                         "is refused), or, without that file, as its config names them "
                         "([data].heldout, or the n_heldout documents split off by split_seed)")
     add_fold_in_args(p)
+    p.add_argument("--bands", nargs="?", const="1000,10000,60000", metavar="RANKS",
+                   help="also report perplexity by word-frequency band: the scored tokens "
+                        "grouped by their word's rank in the training counts, split at RANKS "
+                        "(default 1000,10000,60000: ranks 1-1k, 1k-10k, 10k-60k, 60k+)")
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--coherence", action="store_true",
                    help="also report UMass/NPMI coherence of each topic's top 10 words and "
@@ -40,8 +44,13 @@ def run(args) -> int:
     else:
         heldout, which = _run_heldout(model, args.path)
     check_same_vocab(model, heldout, f"--heldout {args.heldout or 'of the run'}")
+    edges = None
+    if args.bands is not None:
+        from ..evaluation.bands import parse_edges
+
+        edges = parse_edges(args.bands)
     with numba_threads(args.threads):
-        res = model.evaluate(heldout)
+        res = model.evaluate(heldout, bands=edges)
     res["fold_in_iters"] = int(model.fold_in_iters)
     res["heldout"] = which
     if args.coherence:
@@ -59,6 +68,9 @@ def run(args) -> int:
         print(f"held-out documents   {heldout.n_docs} ({which})")
         print(f"protocol             document completion, even positions observed, "
               f"{res['fold_in_iters']} EM fold-in steps")
+        for name, b in res.get("bands", {}).items():
+            print(f"  band {name:<14} perplexity {b['perplexity']:.4f} over {b['n_scored']} "
+                  f"scored tokens")
         if args.coherence:
             print(f"coherence (top 10)   UMass {res['coherence_umass']:.4f}, NPMI "
                   f"{res['coherence_npmi']:.4f}, diversity {res['coherence_diversity']:.3f}")

@@ -69,3 +69,21 @@ def score_docs(ptr, rows, counts, phi_rows, theta, out):
                 s += th[k] * ph[k]
             ll += counts[j] * np.log(s)
         out[d] = ll
+
+
+@njit(cache=True, parallel=True, fastmath=_FM)
+def score_docs_by_band(ptr, rows, counts, phi_rows, theta, row_band, out):
+    """``out[d, b] = sum_{j: row_band[rows[j]] == b} counts[j] * log(theta[d] . phi_rows[rows[j]])``;
+    ``out`` (n_docs, n_bands) float64. The per-band split of :func:`score_docs`."""
+    n_docs = ptr.shape[0] - 1
+    K = phi_rows.shape[1]
+    for d in prange(n_docs):
+        th = theta[d]
+        for b in range(out.shape[1]):
+            out[d, b] = 0.0
+        for j in range(ptr[d], ptr[d + 1]):
+            ph = phi_rows[rows[j]]
+            s = 0.0
+            for k in range(K):
+                s += th[k] * ph[k]
+            out[d, row_band[rows[j]]] += counts[j] * np.log(s)

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._validation import check_float, check_int, param_error
 from ..io.corpus import Corpus
-from ._kernels import fold_in, score_docs
+from ._kernels import fold_in, score_docs, score_docs_by_band
 
 
 @dataclass
@@ -98,7 +98,8 @@ BLOCK_BYTES = 64 << 20
 
 def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, *,
                       n_iter: int = 100, comm=None, split: CompletionSplit | None = None,
-                      phi_rows=None, block_bytes: int = BLOCK_BYTES) -> dict:
+                      phi_rows=None, block_bytes: int = BLOCK_BYTES,
+                      word_band=None, band_names=None) -> dict:
     """Document-completion log-likelihood with phi given as a function ``words -> (K, n)`` columns
     (or ``phi_rows``: ``words -> (n, K)`` float64 rows, word-major, which saves a transpose).
 
@@ -107,7 +108,9 @@ def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, 
     rows are held at once, whatever the held-out size. Every document is folded in and scored
     exactly as in one block, so the result does not depend on the blocking. Returns global
     ``{"loglik", "n_scored", "n_observed", "n_oov", "perplexity"}``. ``split``:
-    ``completion_split(heldout, n_vocab)`` if the caller already has it.
+    ``completion_split(heldout, n_vocab)`` if the caller already has it. ``word_band``
+    (n_vocab,) int64 with ``band_names``: also ``"bands"``, the scored log-likelihood split by
+    the band of each scored token's word (:mod:`lda_sketch.evaluation.bands`).
     """
     t0 = time.perf_counter()
     sp = completion_split(heldout, n_vocab) if split is None else split
@@ -116,6 +119,10 @@ def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, 
             return np.ascontiguousarray(np.asarray(phi_columns(words), np.float64).T)
     n_docs = sp.obs_ptr.shape[0] - 1
     per_doc = np.empty(n_docs, np.float64)
+    if word_band is not None:
+        row_band = np.ascontiguousarray(np.asarray(word_band, np.int64)[sp.words])
+        n_bands = len(band_names)
+        per_band = np.zeros((n_docs, n_bands), np.float64)
     K = phi_rows(sp.words[:0]).shape[1]
     for a, b in doc_blocks(sp, max(1, int(block_bytes) // (8 * max(K, 1)))):
         o0, o1, s0, s1 = sp.obs_ptr[a], sp.obs_ptr[b], sp.sc_ptr[a], sp.sc_ptr[b]
@@ -125,9 +132,16 @@ def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, 
                               sp.obs_counts[o0:o1], ph, alpha, n_iter)
         score_docs(sp.sc_ptr[a:b + 1] - s0, np.searchsorted(used, sp.sc_rows[s0:s1]),
                    sp.sc_counts[s0:s1], ph, theta, per_doc[a:b])
+        if word_band is not None:
+            score_docs_by_band(sp.sc_ptr[a:b + 1] - s0, np.searchsorted(used, sp.sc_rows[s0:s1]),
+                               sp.sc_counts[s0:s1], ph, theta, row_band[used], per_band[a:b])
         del ph, theta
     local = (_ordered_sum(per_doc),
              sp.n_scored, sp.n_observed, sp.n_oov)
+    if word_band is not None:
+        band_n = np.bincount(row_band[sp.sc_rows], weights=sp.sc_counts, minlength=n_bands)
+        local += ([_ordered_sum(per_band[:, b]) for b in range(n_bands)],
+                  [int(x) for x in band_n])
     parts = comm.allgather(local) if comm is not None else [local]
     loglik = 0.0
     for p in parts:  # rank order: the same float sum on every rank
@@ -137,6 +151,14 @@ def completion_loglik(phi_columns, n_vocab: int, alpha: float, heldout: Corpus, 
            "n_oov": sum(p[3] for p in parts),
            "perplexity": math.exp(-loglik / n_scored) if n_scored else float("nan"),
            "t_eval": time.perf_counter() - t0}
+    if word_band is not None:
+        from .bands import band_report
+
+        ll_b = [0.0] * n_bands
+        for p in parts:  # rank order, as above
+            ll_b = [x + y for x, y in zip(ll_b, p[4])]
+        n_b = [sum(p[5][b] for p in parts) for b in range(n_bands)]
+        out["bands"] = band_report(ll_b, n_b, band_names)
     return out
 
 
