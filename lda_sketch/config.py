@@ -66,15 +66,28 @@ class SketchConfig:
     backend: str = _f("countmin-morris", Constraint("choice", choices=SKETCH_BACKENDS),
                       "where n[w,k] lives: dense (exact), countmin (int32 cells), "
                       "countmin-morris (8-bit approximate counters)")
-    n_hashes: int = _f(3, Constraint("int", 1, limits.MAX_HASHES),
-                       "hash rows d of the count-min sketch")
-    n_buckets: int = _f(2**13, Constraint("pow2", limits.MIN_BUCKETS, limits.MAX_BUCKETS),
-                        "buckets per hash row w")
-    conservative: bool = _f(False, Constraint("bool"),
-                            "conservative update (with `countmin-morris`: the correlated + "
-                            "conservative rule; refused with `increment = \"independent\"`)")
-    counter_base: float = _f(1.08, Constraint("float", 1.0, limits.MAX_COUNTER_BASE, True),
-                             "Morris counter base b (read (b^c - 1)/(b - 1))")
+    budget: str | None = _f(None, Constraint("budget", optional=True),
+                            "memory for the word-topic statistics: a fraction of the dense int32 "
+                            "bytes (\"1/12\", 0.085) or a size (\"64MiB\"); the layout (rows, "
+                            "buckets, head, support, update rule) is chosen from it and the word "
+                            "counts, and explicit layout keys are kept. Unset: \"1/12\" unless a "
+                            "layout key (n_hashes, n_buckets, head_words, support, rescale) is "
+                            "set (docs/SKETCHES.md)")
+    n_hashes: int | None = _f(None, Constraint("int", 1, limits.MAX_HASHES, optional=True),
+                              "hash rows d of the count-min sketch (unset: from the budget; "
+                              "3 with explicit layout keys)")
+    n_buckets: int | None = _f(None, Constraint("pow2", limits.MIN_BUCKETS, limits.MAX_BUCKETS,
+                                                optional=True),
+                               "buckets per hash row w (unset: from the budget; 8192 with "
+                               "explicit layout keys)")
+    conservative: bool | None = _f(None, Constraint("bool", optional=True),
+                                   "conservative update (with `countmin-morris`: the correlated "
+                                   "+ conservative rule; refused with `increment = "
+                                   "\"independent\"`; unset: true under a budget with "
+                                   "correlated increments, else false)")
+    counter_base: float | None = _f(None, Constraint("float", 1.0, limits.MAX_COUNTER_BASE, True,
+                                                     optional=True),
+                                    "Morris counter base b (read (b^c - 1)/(b - 1); unset: 1.08)")
     increment: str = _f("correlated", Constraint("choice", choices=INCREMENTS),
                         "how a key's d Morris cells draw: one uniform each or one shared")
     counter_bits: int = _f(8, Constraint("choice", choices=limits.COUNTER_BITS),
@@ -83,18 +96,20 @@ class SketchConfig:
                         "count-min query: `min` over rows (never underestimates), or "
                         "`mean-min` (count-mean-min: subtracts each row's mean collision mass; "
                         "not recommended for training, see docs/RESULTS.md)")
-    support: str = _f("none", Constraint("choice", choices=tuple(SUPPORTS)),
+    support: str | None = _f(None, Constraint("choice", choices=tuple(SUPPORTS), optional=True),
                       "count-min only: `exact` keeps one bit per (word, topic) so estimates are 0 "
                       "where no token holds the topic (V*K/8 bytes); `filter` a Bloom filter of "
                       "the words with tokens, for hashed ids (~1.25 bytes a word; see "
-                      "docs/SKETCHES.md)")
-    rescale: bool = _f(False, Constraint("bool"),
-                       "count-min only: keep each word's exact token count (4*V bytes) and scale "
-                       "its estimates to sum to it")
-    head_words: int = _f(0, Constraint("int", 0, limits.MAX_VOCAB_SKETCH),
-                         "count-min only: this many of the most frequent training words get "
-                         "collision-free counters, K each (any vocabulary order; see "
-                         "docs/SKETCHES.md)")
+                      "docs/SKETCHES.md; unset: from the budget, `none` with explicit layout "
+                      "keys)")
+    rescale: bool | None = _f(None, Constraint("bool", optional=True),
+                              "count-min only: keep each word's exact token count (4*V bytes) "
+                              "and scale its estimates to sum to it (unset: false)")
+    head_words: int | None = _f(None, Constraint("int", 0, limits.MAX_VOCAB_SKETCH, optional=True),
+                                "count-min only: this many of the most frequent training words "
+                                "get collision-free counters, K each (any vocabulary order; see "
+                                "docs/SKETCHES.md; unset: from the budget, 0 with explicit "
+                                "layout keys)")
 
 
 @dataclass(frozen=True)
@@ -163,7 +178,7 @@ _PATH_KEYS = {("data", "train"), ("data", "heldout")}
 #: estimator's signature order. Defaults are shared: the estimator's are the config's.
 PARAM_SECTIONS = {
     "n_topics": "model", "alpha": "model", "beta": "model",
-    "backend": "sketch", "n_hashes": "sketch", "n_buckets": "sketch",
+    "backend": "sketch", "budget": "sketch", "n_hashes": "sketch", "n_buckets": "sketch",
     "counter_base": "sketch", "increment": "sketch", "conservative": "sketch",
     "counter_bits": "sketch", "estimator": "sketch", "support": "sketch", "rescale": "sketch",
     "head_words": "sketch",

@@ -21,7 +21,7 @@ class Bad(Exception):
 class Constraint:
     """Type and range of one config key. ``check`` returns the normalised value or raises Bad."""
 
-    kind: str                      # "int" | "float" | "pow2" | "bool" | "choice" | "path"
+    kind: str                      # "int" | "float" | "pow2" | "bool" | "choice" | "path" | "budget"
     lo: Any = None
     hi: Any = None
     lo_open: bool = False
@@ -41,6 +41,9 @@ class Constraint:
             text = "true or false"
         elif self.kind == "choice":
             text = "one of " + ", ".join(repr(c) for c in self.choices)
+        elif self.kind == "budget":
+            text = ("a fraction of the dense bytes such as \"1/12\" or 0.085, or a size such as "
+                    "\"64MiB\"")
         else:
             text = "a path (string)"
         return text + (" (or unset)" if self.optional else "")
@@ -78,6 +81,15 @@ class Constraint:
             if v not in self.choices:
                 raise Bad(self.requirement)
             return v
+        if k == "budget":
+            from .exceptions import InvalidParameterError
+            from .stats.budget import parse_budget
+
+            try:
+                parse_budget(v)
+            except InvalidParameterError:
+                raise Bad(self.requirement) from None
+            return v if isinstance(v, str) else float(v) if isinstance(v, float) else int(v)
         if not isinstance(v, (str, Path)):
             raise Bad(self.requirement)
         return str(v)
@@ -85,6 +97,8 @@ class Constraint:
     def parse_text(self, text: str):
         """Type a ``--set`` value string by this key's kind (raises Bad)."""
         t = text.strip()
+        if self.kind == "choice" and t in self.choices:  # support = "none" is a choice, not unset
+            return t
         if self.optional and t.lower() in ("none", "null", ""):
             return None
         try:

@@ -67,13 +67,16 @@ class EngineParams:
         check_int(self.fold_in_iters, "fold_in_iters", o, lo=0)
 
     @classmethod
-    def from_config(cls, cfg: Config) -> "EngineParams":
+    def from_config(cls, cfg: Config, word_counts=None) -> "EngineParams":
         """The parameters of a config: ``[sketch]`` reaches the backend through its own
-        :meth:`~lda_sketch.stats.base.TopicWordStats.config_params` (exactly the keys it reads)."""
+        :meth:`~lda_sketch.stats.base.TopicWordStats.config_params` (exactly the keys it reads),
+        after :func:`~lda_sketch.stats.budget.resolve_sketch` has filled the unset layout keys
+        (from the byte budget, which needs the global training ``word_counts`` (n_vocab,))."""
         check_choice(cfg.sketch.backend, "backend", "EngineParams", sorted(BACKENDS))
         backend = BACKENDS[cfg.sketch.backend]
+        sketch = resolved_sketch(cfg, word_counts)[0]
         return cls(n_topics=cfg.model.n_topics, alpha=cfg.model.alpha, beta=cfg.model.beta,
-                   backend=cfg.sketch.backend, backend_params=backend.config_params(cfg.sketch),
+                   backend=cfg.sketch.backend, backend_params=backend.config_params(sketch),
                    sampler=cfg.sampler.sampler, init=cfg.sampler.init, seed=cfg.sampler.seed,
                    fold_in_iters=cfg.eval.fold_in_iters)
 
@@ -312,6 +315,42 @@ class Engine:
         self._word_counts = self.comm.allreduce_sum(wc)
         self.n_tokens = int(self._word_counts.sum())
         self._initialized = True
+
+
+def resolved_sketch(cfg: Config, word_counts=None):
+    """``(SketchConfig, info)``: ``cfg.sketch`` with its unset keys filled
+    (:func:`~lda_sketch.stats.budget.resolve_sketch`). A budget needs ``word_counts``."""
+    from .stats.budget import resolve_sketch, uses_budget
+
+    if word_counts is None:
+        if uses_budget(cfg.sketch):
+            raise param_error("word_counts", "EngineParams.from_config",
+                              "the training word counts when [sketch] takes its layout from a "
+                              "budget", None)
+        word_counts = np.zeros(1, np.int64)
+    return resolve_sketch(cfg.sketch, cfg.model.n_topics, word_counts)
+
+
+def resolve_config(cfg: Config, train) -> tuple[Config, dict | None]:
+    """``(cfg', layout)``: ``cfg`` with every unset ``[sketch]`` layout key filled in, from the
+    byte budget and ``train``'s word counts where one applies (``layout`` then describes the
+    choice, else None). The same on every rank: it reads the whole corpus's counts."""
+    from .exceptions import InputFormatError, InvalidParameterError
+    from .stats.budget import describe_layout
+
+    where = cfg.source or "config"
+    try:
+        sketch, info = resolved_sketch(cfg, train.word_counts())
+    except InvalidParameterError as exc:
+        raise InputFormatError(f"{where}: [sketch] with backend {cfg.sketch.backend!r} and "
+                               f"V = {train.n_vocab:,}: {exc} Fix the [sketch] key (or "
+                               f"--set sketch.KEY=VALUE).") from None
+    if info is not None:
+        info["layout"] = describe_layout(sketch)
+        logger.info("sketch budget %s = %s bytes (%.4fx the dense bytes of %s words with tokens): "
+                 "%s, %s bytes", info["budget"], f"{info['budget_bytes']:,}", info["bytes_ratio"],
+                 f"{info['n_vocab_eff']:,}", info["layout"], f"{info['stats_bytes']:,}")
+    return cfg.replace(sketch=sketch), info
 
 
 def topic_totals(topics: np.ndarray, counts: np.ndarray, n_topics: int,

@@ -27,7 +27,7 @@ import numpy as np
 
 from ._validation import check_int
 from .config import param_default
-from .engine import Engine, EngineParams
+from .engine import Engine, EngineParams, resolved_sketch
 from .estimator_params import EstimatorParams
 from .evaluation.coherence import coherence
 from .exceptions import InputFormatError, NotFittedError
@@ -62,26 +62,36 @@ class LDASketch(EstimatorParams):
     backend : {"dense", "countmin", "countmin-morris"}, default "countmin-morris"
         Where ``n[w, k]`` lives: exact dense counts, a count-min sketch of int32 cells, or a
         count-min sketch of ``counter_bits``-bit approximate (Morris) counters.
-    n_hashes, n_buckets : int, default 3 and 2**13
-        Count-min rows d and buckets per row w (a power of two >= 16). Ignored by ``dense``.
-    counter_base : float, default 1.08
-        Morris counter base b. ``counter_bits`` (default 8) bits per counter.
+    budget : str or float or None, default None
+        Memory for the word-topic statistics: a fraction of the dense int32 bytes (``"1/12"``,
+        ``0.085``) or a size (``"64MiB"``). The layout (rows, buckets, collision-free head,
+        exact support, conservative update) is chosen from it and the training word counts
+        (:mod:`lda_sketch.stats.budget`); layout keys given explicitly are kept. None: ``"1/12"``
+        unless a layout key (``n_hashes``, ``n_buckets``, ``head_words``, ``support``,
+        ``rescale``) is given. ``model_.config.sketch`` holds the chosen layout.
+    n_hashes, n_buckets : int or None, default None
+        Count-min rows d and buckets per row w (a power of two >= 16); None: from the budget
+        (3 and 2**13 when other layout keys are given). Ignored by ``dense``.
+    counter_base : float or None, default None
+        Morris counter base b (None: 1.08). ``counter_bits`` (default 8) bits per counter.
     increment : {"independent", "correlated"}, default "correlated"
         Whether a key's d Morris cells draw independently or share one uniform.
-    conservative : bool, default False
+    conservative : bool or None, default None
         Conservative update (increment only the minimal cells; with Morris counters this is the
-        correlated + conservative rule).
+        correlated + conservative rule). None: on under a budget with correlated increments,
+        else off.
     estimator : {"min", "mean-min"}, default "min"
         Count-min query: the minimum over rows, or count-mean-min (each row's value minus the
         mean collision mass of its bucket, median over rows, clipped to [0, min]).
-    support : {"none", "exact"}, default "none"
+    support : {"none", "exact", "filter"} or None, default None
         Count-min backends: keep one bit per (word, topic) so estimates are 0 where no token
-        holds the topic (``n_vocab * ceil(n_topics / 8)`` more bytes).
-    rescale : bool, default False
+        holds the topic (``n_vocab * ceil(n_topics / 8)`` more bytes); ``filter`` a Bloom filter
+        of the words with tokens (hashed ids). None: from the budget.
+    rescale : bool or None, default None
         Count-min backends: keep each word's exact token count (``4 * n_vocab`` bytes) and
         scale its estimates to sum to it.
-    head_words : int, default 0
-        Count-min backends: the ``head_words`` most frequent training words, whatever their
+    head_words : int or None, default None
+        Count-min backends (None: from the budget): the ``head_words`` most frequent training words, whatever their
         ids, get collision-free counters (``head_words * n_topics`` cells).
     sampler : {"sca", "sca-collapsed", "sca-rejection", "sca-sparse", "sem"}, default "sca"
         Exact word-major SCA kernel; the same with each token's own assignment left out of its
@@ -127,7 +137,7 @@ class LDASketch(EstimatorParams):
 
     def __init__(self, n_topics: int = _D("n_topics"), *, alpha: float = _D("alpha"),
                  beta: float = _D("beta"), backend: str = _D("backend"),
-                 n_hashes: int = _D("n_hashes"), n_buckets: int = _D("n_buckets"),
+                 budget=_D("budget"), n_hashes: int = _D("n_hashes"), n_buckets: int = _D("n_buckets"),
                  counter_base: float = _D("counter_base"), increment: str = _D("increment"),
                  conservative: bool = _D("conservative"), counter_bits: int = _D("counter_bits"),
                  estimator: str = _D("estimator"), support: str = _D("support"),
@@ -141,6 +151,7 @@ class LDASketch(EstimatorParams):
         self.alpha = alpha
         self.beta = beta
         self.backend = backend
+        self.budget = budget
         self.n_hashes = n_hashes
         self.n_buckets = n_buckets
         self.counter_base = counter_base
@@ -186,6 +197,8 @@ class LDASketch(EstimatorParams):
                                    f"documents); nothing to fit")
         heldout = as_corpus(heldout, "heldout", ref=corpus) if heldout is not None else None
         cfg = self.to_config()
+        sketch = resolved_sketch(cfg, corpus.word_counts())[0]
+        cfg = cfg.replace(sketch=sketch)  # the chosen layout is the model's config
         n_iter = self.n_iter if n_iter is None else check_int(n_iter, "n_iter", "LDASketch.fit",
                                                               lo=0)
         with numba_threads(self.n_threads):

@@ -38,7 +38,8 @@ from .distributed.collective import abort_on_error, any_rank, collective_errors
 from .distributed.comm import SerialComm
 from .distributed.faults import injected_fault_iteration, raise_injected
 from .distributed.partition import shard_of
-from .engine import Engine, EngineParams
+from .engine import Engine, EngineParams, resolve_config  # noqa: F401 (re-exported)
+from .stats.budget import LAYOUT_KEYS, RULE_KEYS
 from .evaluation.coherence import RECORD_KEYS as COHERENCE_KEYS
 from .evaluation.coherence import record_coherence
 from .exceptions import (CorruptDataError, IncompatibleStatsError, InputFormatError,
@@ -82,12 +83,12 @@ def check_setup(cfg: Config, train) -> EngineParams:
     parameters against the corpus (``lda-sketch train --dry-run`` runs exactly these).
     Returns the engine parameters. Unread ``[sketch]`` settings are logged, never dropped
     silently."""
-    params = EngineParams.from_config(cfg)
     where = cfg.source or "config"
     if train.n_docs == 0 or train.n_tokens == 0:
         raise InputFormatError(f"{where}: the training corpus has no tokens ({train.n_docs} "
                                f"documents); rebuild it with `lda-sketch prep`")
     try:
+        params = EngineParams.from_config(cfg, train.word_counts())
         params.check_backend(train.n_vocab)
     except InvalidParameterError as exc:
         raise InputFormatError(f"{where}: [sketch] with backend {cfg.sketch.backend!r} and "
@@ -241,6 +242,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
                 f"{out} already exists and is not empty; choose another --out, continue it "
                 f"with --resume {out}, or pass --overwrite")
         train, heldout = load_data(cfg)
+        cfg = resolve_config(cfg, train)[0]
         params = check_setup(cfg, train)
         shard = shard_of(train, comm.rank, comm.size)
         held_shard = shard_of(heldout, comm.rank, comm.size) if heldout is not None else None
@@ -374,9 +376,11 @@ def _check_resume(cfg: Config, out: Path) -> Path:
         raise InputFormatError(f"--resume {out}: {saved_path.name} not found; not a run directory")
     saved = config_load(saved_path)
     a, b = saved.to_dict(), cfg.to_dict()
+    # a [sketch] key unset now was filled in by the run (budget or plain default): not a change
+    filled = {("sketch", k) for k in LAYOUT_KEYS + RULE_KEYS if k not in b["sketch"]}
     diffs = [f"[{s}].{k} ({a[s].get(k)!r} in the run, {b[s].get(k)!r} now)"
              for s in a for k in sorted(set(a[s]) | set(b[s]))
-             if a[s].get(k) != b[s].get(k) and (s, k) not in RESUMABLE_KEYS]
+             if a[s].get(k) != b[s].get(k) and (s, k) not in RESUMABLE_KEYS | filled]
     if diffs:
         raise InputFormatError(
             f"--resume {out}: the config differs from the run's resolved_config.toml in "

@@ -1,6 +1,7 @@
 """``lda-sketch demo``: a sketched model vs a dense one on the built-in corpus, in about a minute.
 
-Trains configs/demo.toml (K = 20, a 3 x 2^11 count-min sketch of 8-bit Morris counters) across
+Trains configs/demo.toml (K = 20, a count-min sketch of 8-bit Morris counters in 1/6 of the dense
+bytes, its layout chosen by :mod:`lda_sketch.stats.budget`) across
 2 MPI ranks when an ``mpiexec`` is at hand (re-launching itself under it), then the same run with
 dense statistics, and prints held-out perplexity, the memory saved and top words.
 """
@@ -16,9 +17,7 @@ _REPO_DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.toml"
 # configs/demo.toml, for installs without the repository's configs/ (a test keeps them equal).
 DEMO_CONFIG = {
     "model": {"n_topics": 20, "alpha": 0.1, "beta": 0.01},
-    "sketch": {"backend": "countmin-morris", "n_hashes": 3, "n_buckets": 2048,
-               "counter_base": 1.08, "increment": "correlated", "conservative": False,
-               "counter_bits": 8},
+    "sketch": {"backend": "countmin-morris", "budget": "1/6"},
     "sampler": {"sampler": "sca", "init": "sparse", "n_iter": 50, "seed": 0},
     "data": {"embedded": True, "n_heldout": 200},
     "eval": {"evaluate_every": 5, "fold_in_iters": 100},
@@ -105,12 +104,15 @@ def _demo(args, comm) -> int:
     warmup()
     say(f"kernels ready in {time.perf_counter() - tc:.1f} s (compiled once, then cached on "
         f"disk; not part of the training times below)")
-    say(f"[1/2] sketched statistics: {sk.backend}, {sk.n_hashes} x 2^"
-        f"{sk.n_buckets.bit_length() - 1} buckets, {sk.counter_bits}-bit counters "
-        f"(base {sk.counter_base}, {sk.increment})")
+    say(f"[1/2] sketched statistics: {sk.backend} in a budget of "
+        f"{sk.budget or 'the default 1/12'} of the dense bytes")
     t0 = time.perf_counter()
     sketch = train_run(cfg, out / "sketch", comm=comm, overwrite=True, progress=progress)
     t1 = time.perf_counter()
+    if sketch.config is not None:
+        from ..stats.budget import describe_layout
+
+        say(f"      layout chosen from the word counts: {describe_layout(sketch.config.sketch)}")
     say("[2/2] the same model with dense (exact) statistics, for comparison")
     dense = train_run(dense_cfg, out / "dense", comm=comm, overwrite=True, progress=progress)
     t2 = time.perf_counter()

@@ -127,9 +127,10 @@ def _dry_run(cfg, ranks: int = 1) -> None:
     from ..data import load_data
     from ..memory import plan_rank
     from ..stats import BACKENDS
-    from ..train import check_setup
+    from ..train import check_setup, resolve_config
 
     train, heldout = load_data(cfg)
+    cfg, layout = resolve_config(cfg, train)
     params = check_setup(cfg, train)
     backend = BACKENDS[params.backend]
     print(cfg.to_toml(), end="")
@@ -138,6 +139,12 @@ def _dry_run(cfg, ranks: int = 1) -> None:
           f"V = {train.n_vocab:,}; held-out: "
           + (f"{heldout.n_docs:,} documents" if heldout is not None else "none"))
     print(f"# backend {params.backend} reads {reads}")
+    if layout is not None:
+        print(f"# sketch budget {layout['budget']} = {layout['budget_bytes']:,} bytes "
+              f"({layout['n_vocab_eff']:,} words with tokens): chosen "
+              + ", ".join(f"{k} = {v!r}" for k, v in layout["chosen"].items()))
+        print(f"# layout: {layout['layout']}, {layout['stats_bytes']:,} bytes "
+              f"({layout['bytes_ratio']:.4f}x dense)")
     K, V = params.n_topics, train.n_vocab
     stats = backend.nbytes_for(n_topics=K, n_vocab=V, seed=params.seed, **params.backend_params)
     folds = "exact_merge" not in backend.guarantees  # an owner-computes receive buffer

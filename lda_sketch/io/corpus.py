@@ -69,6 +69,18 @@ class Corpus:
     def hashed(self) -> bool:
         return bool(self.manifest.get("hashed", False))
 
+    def word_counts(self, chunk: int = 1 << 24) -> np.ndarray:
+        """int64 (n_vocab,): tokens per word id over the corpus's tokens, read in chunks of
+        ``chunk`` tokens (bounded memory for a memory-mapped corpus). Ids outside
+        ``[0, n_vocab)`` are not counted."""
+        out = np.zeros(self.n_vocab, np.int64)
+        w = self.word_ids
+        for lo in range(0, int(w.shape[0]), chunk):
+            part = np.asarray(w[lo:lo + chunk], np.int64)
+            part = part[(part >= 0) & (part < self.n_vocab)]
+            out += np.bincount(part, minlength=self.n_vocab)[: self.n_vocab]
+        return out
+
     def doc_lengths(self) -> np.ndarray:
         """int64 (n_docs,)."""
         return np.diff(self.doc_ptr)

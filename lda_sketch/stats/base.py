@@ -63,7 +63,10 @@ class TopicWordStats(abc.ABC):
     def config_params(cls, section) -> dict:
         """The constructor keywords that ``section`` (a ``[sketch]`` SketchConfig) gives this
         backend: the values of :attr:`config_keys`, nothing else."""
-        return {k: getattr(section, k) for k in cls.config_keys}
+        from .budget import PLAIN  # unset layout keys outside a budget: the plain sketch's
+
+        return {k: PLAIN[k] if getattr(section, k) is None and k in PLAIN else getattr(section, k)
+                for k in cls.config_keys}
 
     @classmethod
     def unread_settings(cls, section) -> dict:
@@ -71,8 +74,10 @@ class TopicWordStats(abc.ABC):
         (reported, so a setting is never dropped silently). ``{key: value}``."""
         import dataclasses
 
+        # a count-min backend reads the budget too: it chooses the layout keys it has
+        reads = set(cls.config_keys) | ({"budget"} if "n_buckets" in cls.config_keys else set())
         return {f.name: getattr(section, f.name) for f in dataclasses.fields(section)
-                if f.name != "backend" and f.name not in cls.config_keys
+                if f.name != "backend" and f.name not in reads
                 and getattr(section, f.name) != f.default}
 
     @classmethod

@@ -49,9 +49,14 @@ def run_status(run: SweepRun) -> str:
 
 
 def _config_diffs(a: Config, b: Config) -> list:
+    """Keys where the saved config ``a`` and the new ``b`` differ; a [sketch] layout key unset
+    in ``b`` was filled in by the run (budget or plain default), so it is not a difference."""
+    from ..stats.budget import LAYOUT_KEYS, RULE_KEYS
+
     da, db = a.to_dict(), b.to_dict()
+    filled = {("sketch", k) for k in LAYOUT_KEYS + RULE_KEYS if k not in db["sketch"]}
     return [(s, k) for s in da for k in sorted(set(da[s]) | set(db[s]))
-            if da[s].get(k) != db[s].get(k)]
+            if da[s].get(k) != db[s].get(k) and (s, k) not in filled]
 
 
 def write_plan(sweep: Sweep, runs: list[SweepRun], out_dir) -> None:

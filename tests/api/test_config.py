@@ -21,7 +21,7 @@ def test_bad_value_names_file_key_and_requirement(tmp_path):
     p = write(tmp_path, "[sketch]\nn_buckets = 1000\n")
     with pytest.raises(InputFormatError) as e:
         config_mod.load(p)
-    assert str(e.value) == (f"{p}: [sketch].n_buckets must be a power of two >= 16 and <= 2**31, "
+    assert str(e.value) == (f"{p}: [sketch].n_buckets must be a power of two >= 16 and <= 2**31 (or unset), "
                             f"got 1000")
 
 
@@ -31,7 +31,7 @@ def test_bad_value_names_file_key_and_requirement(tmp_path):
     ("[model]\nn_topics = 2.5\n", "[model].n_topics must be an int"),
     ("[sketch]\nbackend = \"cm\"\n", "[sketch].backend must be one of 'dense', 'countmin', "
                                       "'countmin-morris', got 'cm'"),
-    ("[sketch]\nconservative = 1\n", "[sketch].conservative must be true or false, got 1"),
+    ("[sketch]\nconservative = 1\n", "[sketch].conservative must be true or false (or unset), got 1"),
     ("[sampler]\nn_threads = 0\n", "[sampler].n_threads must be an int in the range [1, 4096]"),
 ])
 def test_each_kind_of_bad_value(tmp_path, text, fragment):

@@ -1,6 +1,7 @@
 """The training driver: run directory contents, checkpoints, bitwise resume, sharding."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -55,7 +56,12 @@ def test_run_directory_contents(straight, small_config_module):
     assert [r["iteration"] for r in recs] == [1, 2, 3, 4, 5, 6]
     assert all(tuple(r) == METRIC_KEYS for r in recs)
     assert all(r["n_scored"] > 0 and r["perplexity"] > 0 for r in recs)
-    assert config_mod.load(straight / "resolved_config.toml") == small_config_module
+    # the resolved config is the given one with its unset [sketch] keys filled in (plain
+    # defaults: the config names n_buckets, so no budget applies)
+    filled = dataclasses.replace(small_config_module.sketch, n_hashes=3, conservative=False,
+                                 counter_base=1.08, support="none", rescale=False, head_words=0)
+    assert (config_mod.load(straight / "resolved_config.toml")
+            == small_config_module.replace(sketch=filled))
     prov = json.loads((straight / "provenance.json").read_text())
     assert prov["n_ranks"] == 1 and len(prov["corpus_manifest_sha256"]) == 64
     assert [p.name for p in list_checkpoints(straight)] == [

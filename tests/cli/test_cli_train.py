@@ -113,7 +113,7 @@ def test_bad_config_file_names_file_and_key(tmp_path):
     r = cli("train", "--config", bad, "--out", tmp_path / "run")
     assert r.returncode == 1
     assert r.stderr.strip() == (f"lda-sketch train: error: {bad}: [sketch].n_buckets must be a "
-                                f"power of two >= 16 and <= 2**31, got 1000")
+                                f"power of two >= 16 and <= 2**31 (or unset), got 1000")
 
 
 def test_help_explains_every_option_and_key():
