@@ -42,6 +42,8 @@ CONFIGS = [
     ("CM 3 x 2^15", "countmin", {"n_hashes": 3, "n_buckets": 2**15}),
     ("CM+A 3 x 2^13", "countmin-morris", dict(CMA, n_hashes=3, n_buckets=2**13)),
     ("CM+A 3 x 2^15", "countmin-morris", dict(CMA, n_hashes=3, n_buckets=2**15)),
+    # the default: the layout [sketch].budget = "1/12" chooses for the corpus (resolved below)
+    ("budget 1/12", "countmin-morris", "1/12"),
 ]
 
 
@@ -109,6 +111,18 @@ def main(argv=None) -> int:
     else:
         from lda_sketch.embedded import build_embedded_corpus
         corpus, _ = build_embedded_corpus()
+    def resolve(params):
+        """A budget string -> the backend keywords it chooses for this corpus and K."""
+        if not isinstance(params, str):
+            return params
+        from lda_sketch.config import SketchConfig
+        from lda_sketch.stats import BACKENDS
+        from lda_sketch.stats.budget import resolve_sketch
+
+        sec = resolve_sketch(SketchConfig(budget=params), args.topics, corpus.word_counts())[0]
+        return BACKENDS["countmin-morris"].config_params(sec)
+
+    configs = [(label, backend, resolve(params)) for label, backend, params in configs]
     engines = []
     for prefix, pkg in packages:
         importlib.import_module(pkg + ".warmup").run()  # compile before timing

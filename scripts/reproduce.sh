@@ -8,7 +8,7 @@
 #   bash scripts/reproduce.sh exp2 appE-base       # several targets in turn
 #   bash scripts/reproduce.sh all                  # everything below, in order
 #
-# Targets: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers support all.
+# Targets: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers support fidelity all.
 # Environment: PARALLEL (local sweep workers, default: number of cores), SHARED (the shared data
 # folder, default ../shared/data), RUNS (sweep directories, default runs/). Run it inside the
 # environment that has lda_sketch installed (e.g. after `source .venv/bin/activate`).
@@ -101,13 +101,30 @@ run_target() {
       TABLE=0 sweep support
       NUMBA_NUM_THREADS=1 "$PY" scripts/bench_grid_time.py --corpus corpora/wiki --support-set
       "$PY" scripts/support_gap.py "$RUNS/support" ;;
+    fidelity)  # issue 22: both held-out sets, the budget layouts, bands, read-out, timing
+      need_shared
+      mkdir -p corpora
+      [ -f corpora/wiki-split/manifest.json ] ||
+        lda-sketch prep wikiextractor "$SHARED/wikipedia/enwiki-wikiextractor-2015" \
+          --heldout 1000 --heldout-seed 0 --out corpora/wiki-split \
+          --heldout-out corpora/wiki-split-heldout
+      [ -f corpora/reuters-heldout-split/manifest.json ] ||
+        lda-sketch prep reuters "$SHARED/reuters21578" --vocab-from corpora/wiki-split \
+          --sample 10000 --sample-seed 0 --out corpora/reuters-heldout-split
+      "$PY" scripts/fidelity.py --jobs "$PARALLEL"
+      "$PY" scripts/fidelity.py --jobs "$PARALLEL" --seeds 0 --iterations 200
+      "$PY" scripts/fidelity_readout.py --model "$RUNS/fidelity/dense/seed-0/model" \
+        --heldout wiki-split=corpora/wiki-split-heldout \
+        --heldout reuters=corpora/reuters-heldout-split
+      NUMBA_NUM_THREADS=1 "$PY" scripts/bench_sketch_overhead.py --corpus corpora/wiki-split \
+        --rounds 60 --skip 39 --only "budget 1/12" --json docs/results/fidelity_time.json ;;
     all) for t in corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers \
-                  support; do
+                  support fidelity; do
            run_target "$t"; done ;;
     *) die "unknown target '$1'; targets: corpora exp1 exp2 appE-grid appE-base table3 \
-backends100 timings peers support all" ;;
+backends100 timings peers support fidelity all" ;;
   esac
 }
 
-[ $# -gt 0 ] || die "name a target: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers support all"
+[ $# -gt 0 ] || die "name a target: corpora exp1 exp2 appE-grid appE-base table3 backends100 timings peers support fidelity all"
 for target in "$@"; do run_target "$target"; done
