@@ -12,6 +12,7 @@ for exact backends (dense, integer count-min) for any sharding (README: reproduc
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass, field
@@ -320,10 +321,14 @@ class Engine:
 def resolved_sketch(cfg: Config, word_counts=None):
     """``(SketchConfig, info)``: ``cfg.sketch`` with its unset keys filled
     (:func:`~lda_sketch.stats.budget.resolve_sketch`). A budget needs ``word_counts``."""
-    from .stats.budget import resolve_sketch, uses_budget
+    from .stats.budget import LAYOUT_KEYS, resolve_sketch, uses_budget
 
     if word_counts is None:
-        if uses_budget(cfg.sketch):
+        sec = cfg.sketch
+        if all(getattr(sec, k) is not None for k in LAYOUT_KEYS):  # resolved already
+            return resolve_sketch(dataclasses.replace(sec, budget=None), cfg.model.n_topics,
+                                  np.zeros(1, np.int64))[0], None
+        if uses_budget(sec):
             raise param_error("word_counts", "EngineParams.from_config",
                               "the training word counts when [sketch] takes its layout from a "
                               "budget", None)

@@ -113,12 +113,14 @@ def uses_budget(section) -> bool:
 
 
 def choose_layout(budget_bytes: int, n_topics: int, n_vocab: int, n_vocab_eff: int, *,
-                  counter_bytes: int = 1, fixed: dict | None = None) -> dict:
+                  counter_bytes: int = 1, fixed: dict | None = None,
+                  frequency_ordered: bool = True) -> dict:
     """The layout keys (``n_hashes``, ``n_buckets``, ``head_words``, ``support``, ``rescale``)
     for ``budget_bytes``, every structure counted as the backends' ``nbytes`` count it.
 
     ``counter_bytes``: bytes per cell (1 for 8-bit Morris, 2 for 16-bit, 4 for int32).
-    ``fixed``: keys the user set; they are kept and the rest are chosen around them. When the
+    ``frequency_ordered=False``: ids not numbered by decreasing count, so the head stores its
+    word ids (4 bytes each, :mod:`.head`). ``fixed``: keys the user set; they are kept and the rest are chosen around them. When the
     preferred support or row count leaves no room for 16 buckets, less support and fewer rows
     are tried. Raises ``InvalidParameterError`` when no layout of at least 16 buckets fits.
     """
@@ -135,14 +137,15 @@ def choose_layout(budget_bytes: int, n_topics: int, n_vocab: int, n_vocab_eff: i
     rows = [int(fixed["n_hashes"])] if "n_hashes" in fixed else list(range(TAIL_ROWS, 0, -1))
     for support in supports:
         for d in rows:
-            layout = _fit(int(budget_bytes), K, V, n_vocab_eff, cb, fixed, support, d)
+            layout = _fit(int(budget_bytes), K, V, n_vocab_eff, cb, fixed, support, d,
+                          0 if frequency_ordered else 4)
             if layout is not None:
                 return layout
     d, support = rows[-1], supports[-1]
     kind = SUPPORTS[support]
     head = int(fixed.get("head_words", 0))
     w = int(fixed.get("n_buckets", MIN_BUCKETS))
-    need = (8 * K + (d * w + head) * K * cb
+    need = (8 * K + (d * w + head) * K * cb + (0 if frequency_ordered else 4 * head)
             + (kind.nbytes_for(n_vocab_eff if support == "filter" else V, K) if kind else 0)
             + (4 * V if fixed.get("rescale") else 0))
     raise param_error("budget", _OWNER,
@@ -153,7 +156,7 @@ def choose_layout(budget_bytes: int, n_topics: int, n_vocab: int, n_vocab_eff: i
                       f"{int(budget_bytes):,} bytes")
 
 
-def _fit(budget, K, V, v_eff, cb, fixed, support, d) -> dict | None:
+def _fit(budget, K, V, v_eff, cb, fixed, support, d, id_bytes) -> dict | None:
     """The layout with ``support`` and ``d`` rows in ``budget`` bytes, or None if none fits."""
     left = budget - 8 * K  # n_k
     kind = SUPPORTS[support]
@@ -164,7 +167,7 @@ def _fit(budget, K, V, v_eff, cb, fixed, support, d) -> dict | None:
         left -= 4 * V
     head = fixed.get("head_words")
     if head is not None:
-        left -= int(head) * K * cb
+        left -= int(head) * (K * cb + id_bytes)
     if "n_buckets" in fixed:
         w = int(fixed["n_buckets"])
     else:
@@ -175,7 +178,7 @@ def _fit(budget, K, V, v_eff, cb, fixed, support, d) -> dict | None:
     if w < MIN_BUCKETS or left < 0:
         return None
     if head is None:
-        head = max(0, min(left // (K * cb), V))
+        head = max(0, min(left // (K * cb + id_bytes), V))
     return {"n_hashes": d, "n_buckets": w, "head_words": int(head), "support": support,
             "rescale": rescale}
 
@@ -206,8 +209,10 @@ def resolve_sketch(section, n_topics: int, word_counts) -> tuple[object, dict | 
     morris = section.backend == "countmin-morris"
     cb = (section.counter_bits // 8) if morris else 4
     fixed = {k: getattr(section, k) for k in LAYOUT_KEYS if getattr(section, k) is not None}
+    ordered = bool(np.all(counts[1:] <= counts[:-1]))  # the head is the id prefix
     try:
-        layout = choose_layout(nbytes, n_topics, V, v_eff, counter_bytes=cb, fixed=fixed)
+        layout = choose_layout(nbytes, n_topics, V, v_eff, counter_bytes=cb, fixed=fixed,
+                               frequency_ordered=ordered)
     except InvalidParameterError:
         if section.budget is not None:
             raise
@@ -221,6 +226,7 @@ def resolve_sketch(section, n_topics: int, word_counts) -> tuple[object, dict | 
     chosen.update({k: v for k, v in rule.items() if getattr(section, k) is None and k in reads})
     out = dataclasses.replace(section, **chosen)
     total = (8 * n_topics + (out.n_hashes * out.n_buckets + out.head_words) * n_topics * cb
+             + (0 if ordered else 4 * out.head_words)
              + (SUPPORTS[out.support].nbytes_for(v_eff if out.support == "filter" else V,
                                                  n_topics) if out.support != "none" else 0)
              + (4 * V if out.rescale else 0))

@@ -121,3 +121,21 @@ def test_a_tiny_vocabulary_under_the_default_budget_gets_the_smallest_sketch():
     assert (sec.n_hashes, sec.n_buckets, sec.head_words) == (1, 16, 0)
     with pytest.raises(InvalidParameterError, match="'budget'"):
         resolve_sketch(SketchConfig(budget="1/12"), 50, np.ones(30, np.int64))
+
+
+@pytest.mark.parametrize("kw", [{}, {"budget": "1/12"}, {"budget": "1/6", "head_words": 10}])
+def test_the_estimator_fits_under_a_budget_and_keeps_the_layout(kw):
+    """LDASketch with no layout key, a budget, or a budget and a key: fitted, the chosen layout
+    in model_.config, within the budget's bytes."""
+    from lda_sketch import LDASketch
+    from lda_sketch.synthetic import planted_corpus
+
+    corpus, _ = planted_corpus(300, 4, 3000, 60, seed=2)
+    est = LDASketch(4, n_iter=3, seed=0, **kw).fit(corpus)
+    sec = est.model_.config.sketch
+    assert None not in (sec.n_hashes, sec.n_buckets, sec.head_words, sec.support)
+    frac = parse_budget(kw.get("budget", "1/12")).fraction
+    v_eff = int(np.count_nonzero(corpus.word_counts()))
+    assert est.stats_.nbytes <= frac * dense_bytes(4, v_eff)
+    if "head_words" in kw:
+        assert sec.head_words == 10
