@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import statistics
 import subprocess
@@ -61,8 +60,8 @@ def load_points(path: Path = SWEEP) -> dict:
     return {p["name"]: common + sets(p) for p in data["points"]}
 
 
-#: label -> ``--set`` overrides (configs/sweeps/fidelity.toml). The budget points name nothing
-#: but the budget.
+#: label -> ``--set`` overrides (configs/sweeps/fidelity.toml, or ``--sweep``). The budget
+#: points name nothing but the budget.
 POINTS = load_points()
 
 
@@ -105,7 +104,8 @@ def scores(out: Path, helds: dict) -> dict:
 
 
 def _sd(xs):
-    return statistics.stdev(xs) if len(xs) > 1 else float("nan")
+    """Sample sd, or None for a single seed (JSON has no NaN)."""
+    return statistics.stdev(xs) if len(xs) > 1 else None
 
 
 def collect(runs: Path, labels, seeds, iters_list, helds) -> dict:
@@ -161,7 +161,7 @@ def figure(summary: list, path: Path) -> None:
                and s["label"] != "dense"]
         for s in pts:
             ax.errorbar(s["bytes_ratio"], s["gap_mean"],
-                        yerr=0 if math.isnan(s["gap_sd"]) else s["gap_sd"], fmt=marker,
+                        yerr=s["gap_sd"] or 0, fmt=marker,
                         capsize=3, color="C0" if h == "wiki-split" else "C1",
                         label=h if s is pts[0] else None)
             ax.annotate(s["label"], (s["bytes_ratio"], s["gap_mean"]), fontsize=7,
@@ -181,16 +181,22 @@ def figure(summary: list, path: Path) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sweep", type=Path, default=SWEEP,
+                    help="the points: a sweep file's [set] and [[points]] (default "
+                         "configs/sweeps/fidelity.toml)")
     ap.add_argument("--only", help="comma-separated labels (default: all of POINTS)")
     ap.add_argument("--seeds", default="0,1,2,3,4")
     ap.add_argument("--iterations", default="60", help="comma-separated, e.g. 60,200")
     ap.add_argument("--jobs", type=int, default=1, help="trainings at once (one thread each)")
     ap.add_argument("--runs", type=Path, default=ROOT / "runs" / "fidelity")
     ap.add_argument("--out", type=Path, default=ROOT / "docs" / "results" / "fidelity.json")
-    ap.add_argument("--figure", type=Path, default=ROOT / "docs" / "figures" /
-                    "fidelity_frontier.png")
+    ap.add_argument("--figure", default=str(ROOT / "docs" / "figures" /
+                                            "fidelity_frontier.png"),
+                    help="frontier figure (\"\": none)")
     ap.add_argument("--no-train", action="store_true", help="only score the runs that exist")
     args = ap.parse_args(argv)
+    POINTS.clear()
+    POINTS.update(load_points(args.sweep))
     labels = args.only.split(",") if args.only else list(POINTS)
     seeds = [int(s) for s in args.seeds.split(",")]
     iters_list = [int(s) for s in args.iterations.split(",")]
@@ -212,13 +218,17 @@ def main(argv=None) -> int:
                         "document completion, 100 fold-in steps; bands by training rank "
                         f"{list(DEFAULT_EDGES)}", machine=machine_facts())
     write_text_atomic(args.out, json.dumps(res, indent=1))
+    def f(x, spec):
+        return "-" if x is None else format(x, spec)
+
     for s in res["summary"]:
         print(f"{s['label']:14s} {s['heldout']:10s} it {s['iterations']:3d} "
               f"{s['bytes_ratio']:.4f}x seeds {s['seeds']}: gap {s['gap_mean']:+6.2f} % "
-              f"(sd {s['gap_sd']:.2f}); ppl sd {s['perplexity_sd']:.0f} vs dense "
-              f"{s['dense_perplexity_sd']:.0f}; bands "
+              f"(sd {f(s['gap_sd'], '.2f')}); ppl sd {f(s['perplexity_sd'], '.0f')} vs dense "
+              f"{f(s['dense_perplexity_sd'], '.0f')}; bands "
               + " ".join(f"{b} {g:+.1f}" for b, g in s["band_gap_mean"].items()))
-    figure(res["summary"], args.figure)
+    if str(args.figure):
+        figure(res["summary"], Path(args.figure))
     return 0
 
 
