@@ -88,7 +88,7 @@ def _demo(args, comm) -> int:
     configure_logging(args.verbose, comm.rank, comm.size)
     root = comm.rank == 0
     cfg = demo_config(args.overrides)
-    dense_cfg = cfg.with_overrides(["sketch.backend=dense"])
+    dense_cfg = cfg.with_overrides(["sketch.backend=dense", "sketch.budget=none"])
     out = Path(args.out)
     progress = False if args.no_progress else None
     sk = cfg.sketch
@@ -109,10 +109,6 @@ def _demo(args, comm) -> int:
     t0 = time.perf_counter()
     sketch = train_run(cfg, out / "sketch", comm=comm, overwrite=True, progress=progress)
     t1 = time.perf_counter()
-    if sketch.config is not None:
-        from ..stats.budget import describe_layout
-
-        say(f"      layout chosen from the word counts: {describe_layout(sketch.config.sketch)}")
     say("[2/2] the same model with dense (exact) statistics, for comparison")
     dense = train_run(dense_cfg, out / "dense", comm=comm, overwrite=True, progress=progress)
     t2 = time.perf_counter()
