@@ -77,16 +77,6 @@ def cm_add_records(cells, n_k, a, c, shift, words, topics, counts, conservative)
         n_k[t] += n
 
 
-def cm_add(cells, n_k, a, c, shift, words, topics, counts):
-    """Plain count-min: every row's cell += count (saturating at 2**31 - 1); n_k += count."""
-    cm_add_records(cells, n_k, a, c, shift, words, topics, counts, False)
-
-
-def cm_add_conservative(cells, n_k, a, c, shift, words, topics, counts):
-    """Conservative (weighted) update: ``cell = max(cell, min_r cell_r + count)`` per row."""
-    cm_add_records(cells, n_k, a, c, shift, words, topics, counts, True)
-
-
 @njit(cache=True, inline="always")
 def head_slot(head_ids, n_head, w):
     """Head slot of word ``w`` (:meth:`.head.WordHead.split`), or -1: ``w`` itself below
