@@ -27,7 +27,6 @@ from .summary import load_results
 #: Sketch keys a panel or a colour may be chosen by ('rule': independent/correlated/conservative).
 PANEL_KEYS = ("counter_base", "rule", "increment", "backend", "n_hashes")
 COLOR_KEYS = ("n_buckets", "counter_base", "n_hashes")
-FIGURES = ("perplexity_iter", "perplexity_time", "frontier")
 
 
 def is_sweep_dir(path) -> bool:
