@@ -3,7 +3,7 @@ of exact or approximate (Morris) counters.
 
 Layers (each depends only on the one below):
 
-* kernels      -- numba functions, arrays in and arrays out (``rng``, ``stats/_kernels`` ...)
+* kernels      -- numba functions, arrays in and arrays out (``rng``, every ``*/_*kernels.py``)
 * structures   -- classes that own arrays (statistics backends, corpus, sampler state)
 * orchestration-- Python API, distributed driver, CLI
 
