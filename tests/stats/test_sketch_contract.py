@@ -16,6 +16,7 @@ from lda_sketch.exceptions import IncompatibleStatsError
 from lda_sketch.stats import BACKENDS, base, make_stats
 from lda_sketch.stats.base import GUARANTEES
 from lda_sketch.stats.hashing import buckets
+from test_morris_counter import exact_pmf  # the exact code distribution, written once
 from lda_sketch.stats.morris import morris_tables
 
 K, V = 6, 200
@@ -233,16 +234,6 @@ def test_integer_sketches_are_exact_without_collisions(case, seed):
     assert collision_free(s, np.unique(w))
     s.add(w, t, c, key=key(0))
     assert np.array_equal(s.estimate(np.arange(V)), truth(w, t, c))
-
-
-def exact_pmf(n, prob):
-    p = np.zeros(prob.shape[0])
-    p[0] = 1.0
-    for _ in range(n):
-        moved = p * prob
-        p = p - moved
-        p[1:] += moved[:-1]
-    return p
 
 
 def test_morris_without_collisions_is_a_morris_counter_per_key(case, seed):
