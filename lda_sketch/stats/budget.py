@@ -19,17 +19,20 @@ int32 ``V_eff x K`` matrix, where ``V_eff`` counts the ids that hold training to
 
 With an 8-bit Morris backend the update rule is correlated + conservative (conservative update
 keeps colliding words from adding to each other's cells) at base 1.08. On the shared Wikipedia
-split (V = 71,669, K = 100) 1/12 gives support + 3 x 4096 + a head of 3,107 words (0.0859x), and
-1/22 gives support + 3 x 1024 + 867 head words.
+split (V = 71,669, K = 100) 1/12 gives support + 3 x 4096 + a head of 2,277 words (0.0833x), and
+0.045 gives 3 x 2048 + 6,748 head words without support (the bitmap would take 69 % of it).
 
 Keys the user sets explicitly are kept; the budget chooses only the others, and a layout that
 the explicit keys push over the budget is refused with the numbers.
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from dataclasses import dataclass
+
+import numpy as np
 
 from .._validation import param_error
 from ..exceptions import InvalidParameterError
@@ -44,7 +47,11 @@ RULE_KEYS = ("conservative", "counter_base")
 #: Plain defaults of those keys when no budget applies (the paper's sketch).
 PLAIN = {"n_hashes": 3, "n_buckets": 2**13, "head_words": 0, "support": "none",
          "rescale": False, "conservative": False, "counter_base": 1.08}
+#: The support bitmap is kept while it takes at most this share of the budget (at 1/12 it takes
+#: 39 %, at 0.045 69 %, where layouts with it trained 20-40 points worse; docs/RESULTS.md).
 SUPPORT_MAX_SHARE = 0.5
+#: The hashed rows' share of what the support leaves: the widest power-of-two width within it
+#: (3 x 4096 at 1/12 on Wikipedia; narrower tails with larger heads trained worse).
 TAIL_SHARE = 0.85
 TAIL_ROWS = 3
 MIN_BUCKETS = 16
@@ -191,11 +198,7 @@ def resolve_sketch(section, n_topics: int, word_counts) -> tuple[object, dict | 
     ``info`` (None without a budget): ``{"budget", "budget_bytes", "n_vocab_eff", "stats_bytes",
     "bytes_ratio", "chosen"}`` where ``chosen`` lists the keys the budget set.
     """
-    import dataclasses
-
-    import numpy as np
-
-    from . import BACKENDS
+    from . import BACKENDS  # here: the registry imports the backends, which import this
 
     reads = set(BACKENDS[section.backend].config_keys)
     counts = np.asarray(word_counts)
