@@ -86,8 +86,8 @@ def suggest_head_sketch(byte_budget: int, n_topics: int, n_vocab: int, counter_b
                         frequency_ordered: bool = True) -> tuple[int, int, int]:
     """``(n_hashes, n_buckets, head_words)`` for a count-min sketch with a collision-free head.
 
-    The measured rule behind docs/RESULTS.md's recommended layout: about half the budget to the
-    hashed cells (the largest power-of-two width with ``n_hashes * n_buckets * n_topics *
+    Issue 13's rule, without a support (the default layout, support included, is chosen by
+    :func:`lda_sketch.stats.budget.choose_layout`): about half the budget to the hashed cells (the largest power-of-two width with ``n_hashes * n_buckets * n_topics *
     counter_bytes <= byte_budget / 2``), the rest to the head (one counter per topic for each of
     the ``head_words`` most frequent words), every structure counted (``8 * n_topics`` for
     ``n_k``). With ``V = 74,829``, ``K = 100`` and 0.085x the dense bytes: ``(3, 4096, 13230)``.
