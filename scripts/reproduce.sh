@@ -113,6 +113,18 @@ run_target() {
           --sample 10000 --sample-seed 0 --out corpora/reuters-heldout-split
       "$PY" scripts/fidelity.py --jobs "$PARALLEL"
       "$PY" scripts/fidelity.py --jobs "$PARALLEL" --seeds 0 --iterations 200
+      "$PY" scripts/fidelity.py --jobs "$PARALLEL" --only dense,budget-1_12 --seeds 1 \
+        --iterations 200
+      "$PY" scripts/fidelity.py --sweep configs/sweeps/fidelity_probes.toml --seeds 0 \
+        --jobs "$PARALLEL" --out docs/results/fidelity_probes.json --figure ""
+      "$PY" scripts/fidelity.py --sweep configs/sweeps/fidelity_budgets.toml --seeds 0,1 \
+        --jobs "$PARALLEL" --out docs/results/fidelity_budgets.json --figure ""
+      "$PY" scripts/fidelity.py --sweep configs/sweeps/fidelity_budgets.toml --seeds 0,1,2,3,4 \
+        --only dense,budget-1_8 --jobs "$PARALLEL" --out docs/results/fidelity_budgets.json \
+        --figure ""
+      "$PY" scripts/fidelity_average.py average --label budget-1_12 --set sketch.budget=1/12
+      "$PY" scripts/fidelity_average.py average --label dense --set sketch.backend=dense
+      "$PY" scripts/fidelity_average.py tail "$RUNS"/fidelity/budget-1_12/seed-{0,1}
       "$PY" scripts/fidelity_readout.py --model "$RUNS/fidelity/dense/seed-0/model" \
         --heldout wiki-split=corpora/wiki-split-heldout \
         --heldout reuters=corpora/reuters-heldout-split
