@@ -177,10 +177,12 @@ def cmm_add_independent(cells, n_k, a, c, shift, prob, log1m, key, words, topics
 
 @njit(cache=True)
 def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key, head_ids,
-                 words, tok_ptr, z, rule):
+                 words, tok_ptr, z, rule, support):
     """Fused build: the topic runs' records (module docstring) under ``rule``, without
     materialising them. Returns -1, or the first index of ``z`` holding a topic ``>= K`` (then
-    the cells are partly updated).
+    the cells are partly updated). ``support``: the exact support bitmap (V, ceil(K/8)) uint8,
+    each run's (word, topic) bit set in the same pass (the bits of
+    :func:`._support_kernels.support_set_runs`), or a (0, 1) array for none.
 
     A head word's records (``head_slot``) are rounded into its ``head`` (1, H, K) row instead
     (:func:`.morris.morris_round_add`, keyed by ``head_key``); as in ``add``, the head's and the
@@ -198,6 +200,7 @@ def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key
     cons = rule == CONSERVATIVE
     rec = 0
     head_rec = 0
+    has_support = support.shape[0] > 0
     nxt = prefetch_next(cells, head, a, c, shift, head_ids, words, 0)
     for i in range(words.shape[0]):
         slot = nxt
@@ -207,6 +210,11 @@ def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key
             if k >= K:
                 return s
             hist[k] += 1
+        if has_support:
+            row = support[words[i]]
+            for t in range(K):
+                if hist[t] > 0:
+                    row[t >> 3] |= np.uint8(1 << (t & 7))
         if slot >= 0:
             for t in range(K):
                 n = hist[t]

@@ -41,6 +41,7 @@ _ID_A = np.ones(1, np.uint64)
 _ID_C = np.zeros(1, np.uint64)
 _ID_SHIFT = np.uint64(0)
 _NO_IDS = np.zeros(0, np.uint32)  # the head's ids when it is the id prefix
+_NO_BITS = np.zeros((0, 1), np.uint8)  # no support bitmap for a fused build to set
 
 
 class CountMinLayout(TopicWordStats):
@@ -145,11 +146,21 @@ class CountMinLayout(TopicWordStats):
         if bad >= 0:
             raise ValueError(f"{type(self).__name__}.add_runs: z[{bad}] = {int(zz[bad])} is not "
                              f"a topic in [0, {self.n_topics}); the cells are partly updated.")
-        if self._support is not None:
+        if self._support is not None and self._fused_support() is _NO_BITS:
             self._support.add_runs(w, p, zz)
         if self._word_totals is not None:  # a word's records sum to its run's length
             self._word_totals.add(w, np.diff(p))
         return self.n_k - before
+
+    #: Whether ``_add_runs_into`` sets the exact support's bits itself (one pass over z).
+    fuses_support: ClassVar[bool] = False
+
+    def _fused_support(self) -> np.ndarray:
+        """The support bitmap a fused build sets, or ``_NO_BITS`` (then :meth:`add_runs` sets
+        it in a pass of its own)."""
+        if self.fuses_support and self._support is not None and self._support.name == "exact":
+            return self._support.bits
+        return _NO_BITS
 
     def estimate_into(self, words, out):
         """Estimates into ``out`` (n, K): the backend's query, 0 off the support (if any)."""

@@ -80,6 +80,7 @@ class CountMinMorrisStats(CountMinLayout):
 
     backend_id = "countmin-morris"
     guarantees = frozenset()
+    fuses_support = True  # cmm_add_runs sets the exact support bits in its pass over z
     config_keys = ("n_hashes", "n_buckets", "increment", "conservative", "counter_base",
                    "counter_bits", "estimator", "support", "rescale", "head_words")
     warmup_variants = tuple({"n_buckets": 16, "increment": inc} for inc in INCREMENTS) + (
@@ -163,7 +164,7 @@ class CountMinMorrisStats(CountMinLayout):
         :meth:`_add_head` with ``head_key``); -1 or a bad index of z."""
         return cmm_add_runs(self._cells, self._head, self.n_k, self._a, self._c, self._shift,
                             self._prob, self._log1m, self.read_table, key, head_key, head_ids,
-                            words, tok_ptr, z, _RULES[self.increment])
+                            words, tok_ptr, z, _RULES[self.increment], self._fused_support())
 
     def _add_head(self, w, t, n, key) -> None:
         """Head cells are collision-free, so a record's whole count is encoded at once
