@@ -321,11 +321,11 @@ class Engine:
 def resolved_sketch(cfg: Config, word_counts=None):
     """``(SketchConfig, info)``: ``cfg.sketch`` with its unset keys filled
     (:func:`~lda_sketch.stats.budget.resolve_sketch`). A budget needs ``word_counts``."""
-    from .stats.budget import LAYOUT_KEYS, resolve_sketch, uses_budget
+    from .stats.budget import is_resolved, resolve_sketch, uses_budget
 
     if word_counts is None:
         sec = cfg.sketch
-        if all(getattr(sec, k) is not None for k in LAYOUT_KEYS):  # resolved already
+        if is_resolved(sec):
             return resolve_sketch(dataclasses.replace(sec, budget=None), cfg.model.n_topics,
                                   np.zeros(1, np.int64))[0], None
         if uses_budget(sec):

@@ -39,7 +39,7 @@ from .distributed.comm import SerialComm
 from .distributed.faults import injected_fault_iteration, raise_injected
 from .distributed.partition import shard_of
 from .engine import Engine, EngineParams, resolve_config  # noqa: F401 (re-exported)
-from .stats.budget import LAYOUT_KEYS, RULE_KEYS
+from .stats.budget import filled_keys, is_resolved
 from .evaluation.coherence import RECORD_KEYS as COHERENCE_KEYS
 from .evaluation.coherence import record_coherence
 from .exceptions import (CorruptDataError, IncompatibleStatsError, InputFormatError,
@@ -88,7 +88,9 @@ def check_setup(cfg: Config, train) -> EngineParams:
         raise InputFormatError(f"{where}: the training corpus has no tokens ({train.n_docs} "
                                f"documents); rebuild it with `lda-sketch prep`")
     try:
-        params = EngineParams.from_config(cfg, train.word_counts())
+        # a resolved config (train_run, --dry-run) needs no second pass over the tokens
+        counts = None if is_resolved(cfg.sketch) else train.word_counts()
+        params = EngineParams.from_config(cfg, counts)
         params.check_backend(train.n_vocab)
     except InvalidParameterError as exc:
         raise InputFormatError(f"{where}: [sketch] with backend {cfg.sketch.backend!r} and "
@@ -376,8 +378,7 @@ def _check_resume(cfg: Config, out: Path) -> Path:
         raise InputFormatError(f"--resume {out}: {saved_path.name} not found; not a run directory")
     saved = config_load(saved_path)
     a, b = saved.to_dict(), cfg.to_dict()
-    # a [sketch] key unset now was filled in by the run (budget or plain default): not a change
-    filled = {("sketch", k) for k in LAYOUT_KEYS + RULE_KEYS if k not in b["sketch"]}
+    filled = filled_keys(b["sketch"])  # unset now, filled in by the run: not a change
     diffs = [f"[{s}].{k} ({a[s].get(k)!r} in the run, {b[s].get(k)!r} now)"
              for s in a for k in sorted(set(a[s]) | set(b[s]))
              if a[s].get(k) != b[s].get(k) and (s, k) not in RESUMABLE_KEYS | filled]

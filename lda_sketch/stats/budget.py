@@ -111,6 +111,19 @@ def parse_budget(value) -> Budget:
     return Budget(nbytes=int(nbytes))
 
 
+def is_resolved(section) -> bool:
+    """Whether every layout key of ``section`` is set (as after :func:`resolve_sketch`): nothing
+    is left for a budget to choose, so no word counts are needed."""
+    return all(getattr(section, k) is not None for k in LAYOUT_KEYS)
+
+
+def filled_keys(sketch_table: dict) -> set:
+    """``{("sketch", key)}`` for the layout and rule keys a ``[sketch]`` table (as in
+    ``Config.to_dict()``) leaves unset: a run fills them in, so a saved config that has them is
+    not a different config."""
+    return {("sketch", k) for k in LAYOUT_KEYS + RULE_KEYS if k not in sketch_table}
+
+
 def uses_budget(section) -> bool:
     """Whether ``section`` (a ``[sketch]`` config) gets its layout from a budget: a budget is
     set, or no layout key is (then :data:`DEFAULT_BUDGET` applies)."""

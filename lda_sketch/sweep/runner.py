@@ -51,10 +51,10 @@ def run_status(run: SweepRun) -> str:
 def _config_diffs(a: Config, b: Config) -> list:
     """Keys where the saved config ``a`` and the new ``b`` differ; a [sketch] layout key unset
     in ``b`` was filled in by the run (budget or plain default), so it is not a difference."""
-    from ..stats.budget import LAYOUT_KEYS, RULE_KEYS
+    from ..stats.budget import filled_keys
 
     da, db = a.to_dict(), b.to_dict()
-    filled = {("sketch", k) for k in LAYOUT_KEYS + RULE_KEYS if k not in db["sketch"]}
+    filled = filled_keys(db["sketch"])
     return [(s, k) for s in da for k in sorted(set(da[s]) | set(db[s]))
             if da[s].get(k) != db[s].get(k) and (s, k) not in filled]
 
