@@ -2,7 +2,7 @@
 
 The orchestration layer (:mod:`lda_sketch.train`, :class:`~lda_sketch.estimator.LDASketch`)
 uses only :class:`EngineParams` and :class:`Engine`; :meth:`Engine.model` is the trained model
-(:class:`~lda_sketch.topic_model.TopicModel`) as a view of the current statistics.
+(:class:`~lda_sketch.model.topic_model.TopicModel`) as a view of the current statistics.
 
 Iteration ``t`` (1-based) uses RNG keys ``make_key(seed, STREAM_SAMPLER | STREAM_COUNTER |
 STREAM_MERGE, t)``; initialisation uses iteration 0. Every token's draw is counted by its
@@ -32,7 +32,7 @@ from .rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, deri
 from .sampler import INITS, SAMPLERS, ShardState, initialize_topics
 from .sampler._kernels import train_loglik_words
 from .stats import BACKENDS, make_stats
-from .topic_model import TopicModel
+from .model.topic_model import TopicModel
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ Example::
     same = LDASketch.load("my_model")
 
 The estimator keeps the parameters and :meth:`~LDASketch.fit`; the trained model is a
-:class:`~lda_sketch.topic_model.TopicModel` (``model_``), to which every view is delegated.
+:class:`~lda_sketch.model.topic_model.TopicModel` (``model_``), to which every view is delegated.
 Training runs the loop of :mod:`lda_sketch.train` (the one ``lda-sketch train`` runs) on one
 process.
 """
@@ -33,11 +33,11 @@ from .evaluation.coherence import coherence
 from .exceptions import InputFormatError, NotFittedError
 from .inputs import as_corpus, n_dropped_oov
 from .io.corpus import Corpus
-from .io.model_io import provenance
+from .model.files import provenance
 from .progress import record_line
-from .report import format_report, summarize
+from .model.summary import format_report, summarize
 from .threads import numba_threads
-from .topic_model import TopicModel
+from .model.topic_model import TopicModel
 from .train import Loop
 
 _D = param_default
@@ -118,7 +118,7 @@ class LDASketch(EstimatorParams):
     Attributes
     ----------
     model_ : TopicModel
-        The trained model (:mod:`lda_sketch.topic_model`); the attributes below are its views.
+        The trained model (:mod:`lda_sketch.model.topic_model`); the attributes below are its views.
     stats_ : TopicWordStats
         The merged word-topic statistics.
     n_iter_ : int
@@ -357,7 +357,7 @@ class LDASketch(EstimatorParams):
         """Print the model's summary (parameters, backend bytes against dense, iterations,
         last perplexity against unigram, topic sizes with top words, coherence over ``X`` or
         the training documents when known) to ``file`` (default stdout); return it as a dict
-        (:func:`lda_sketch.report.summarize`)."""
+        (:func:`lda_sketch.model.summary.summarize`)."""
         docs = self._docs(X, None) if X is not None or self._corpus is not None else None
         out = summarize(self._fitted(), corpus=docs, top_n=top_n)
         print(format_report(out), file=file or sys.stdout)
@@ -373,7 +373,7 @@ class LDASketch(EstimatorParams):
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, *, overwrite: bool = False) -> Path:
-        """Write the model directory ``path`` atomically (format: :mod:`lda_sketch.io.model_io`)."""
+        """Write the model directory ``path`` atomically (format: :mod:`lda_sketch.model.files`)."""
         model = replace(self._fitted(), config=self.to_config(), alpha=float(self.alpha),
                         beta=float(self.beta), fold_in_iters=int(self.fold_in_iters))
         return model.save(path, overwrite=overwrite)

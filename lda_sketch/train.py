@@ -48,7 +48,7 @@ from .io.atomic import write_text_atomic
 from .io.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
 from .io.doc_topics import write_shard_doc_topics
 from .io.heldout_ids import write_heldout_ids
-from .io.model_io import manifest_checksum, provenance
+from .model.files import manifest_checksum, provenance
 from .interrupts import Interrupted
 from .io.safe_read import REMEDY_CHECKPOINT, read_json
 from .machine import peak_rss_mib
@@ -216,7 +216,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     Collective over ``comm`` (default: one process). ``resume=True`` continues from the newest
     checkpoint in ``out_dir`` (whose ``resolved_config.toml`` must agree with ``cfg`` except
     :data:`RESUMABLE_KEYS`). ``progress=None`` shows a bar when stderr is a TTY. Returns the
-    trained :class:`~lda_sketch.topic_model.TopicModel` (on every rank), saved in ``out/model``.
+    trained :class:`~lda_sketch.model.topic_model.TopicModel` (on every rank), saved in ``out/model``.
 
     Nothing in an existing ``out`` is deleted or replaced before the new run has passed setup
     (config, corpus, backend and checkpoint checks on every rank).

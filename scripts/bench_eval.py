@@ -79,7 +79,7 @@ def main(argv=None) -> int:
         full, _ = build_embedded_corpus()
         held = full.subset(np.arange(min(2000, full.n_docs)))
     if args.model:
-        from lda_sketch.topic_model import TopicModel
+        from lda_sketch.model.topic_model import TopicModel
         phi = np.asarray(TopicModel.load(args.model).topic_word(), np.float64)
         source = str(args.model)
     else:

@@ -39,7 +39,7 @@ from lda_sketch.evaluation.bands import DEFAULT_EDGES, band_gaps_pct  # noqa: E4
 from lda_sketch.io.atomic import write_text_atomic  # noqa: E402
 from lda_sketch.io.corpus import Corpus  # noqa: E402
 from lda_sketch.machine import machine_facts  # noqa: E402
-from lda_sketch.topic_model import TopicModel  # noqa: E402
+from lda_sketch.model.topic_model import TopicModel  # noqa: E402
 
 CONFIG = ROOT / "configs" / "fidelity.toml"
 HELDOUT = {"wiki-split": ROOT / "corpora" / "wiki-split-heldout",

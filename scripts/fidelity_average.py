@@ -37,7 +37,7 @@ from lda_sketch.evaluation.perplexity import completion_loglik  # noqa: E402
 from lda_sketch.io.atomic import write_text_atomic  # noqa: E402
 from lda_sketch.io.corpus import Corpus  # noqa: E402
 from lda_sketch.machine import machine_facts  # noqa: E402
-from lda_sketch.topic_model import TopicModel  # noqa: E402
+from lda_sketch.model.topic_model import TopicModel  # noqa: E402
 
 
 def average(args, helds) -> dict:

@@ -81,7 +81,7 @@ def _tokens(words):
 
 
 def topics_table(sweep_dir: Path, topics: list[int], top: int) -> str:
-    from lda_sketch.topic_model import TopicModel
+    from lda_sketch.model.topic_model import TopicModel
 
     pts = [p for p in load_results(sweep_dir, unfinished=False) if p["records"]]
     if not pts:

@@ -100,7 +100,8 @@ def rank_main(out_dir: Path, train_args: list[str]) -> int:
     import numpy as np
 
     from lda_sketch import engine as engine_mod
-    from lda_sketch import topic_model, train
+    from lda_sketch.model import topic_model
+    from lda_sketch import train
     from lda_sketch.cli.main import main as cli_main
     from lda_sketch.distributed.comm import get_comm
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from lda_sketch.evaluation.perplexity import completion_loglik
 from lda_sketch.io.corpus import Corpus
-from lda_sketch.topic_model import TopicModel
+from lda_sketch.model.topic_model import TopicModel
 
 
 def diagnose(run: Path, heldout: Corpus, fold_in: int) -> dict:

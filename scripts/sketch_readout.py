@@ -4,7 +4,7 @@ each with the project's evaluator (issue 13, part 1).
 No training happens here, so the gap to the dense model is the sketch's *read-out* error alone
 (collisions, counter noise, phantom mass on true-zero cells), separated from training dynamics.
 Every layout gets the same records (one per nonzero cell) with one RNG key, and is scored by
-:meth:`lda_sketch.topic_model.TopicModel.evaluate` (document completion, phi normalised over the
+:meth:`lda_sketch.model.topic_model.TopicModel.evaluate` (document completion, phi normalised over the
 whole vocabulary). ``+rescale`` multiplies each word's estimates so they sum to its exact corpus
 count n_w (a V-int32 table, counted in the bytes).
 
@@ -30,7 +30,7 @@ from lda_sketch.io.corpus import Corpus  # noqa: E402
 from lda_sketch.machine import machine_facts  # noqa: E402
 from lda_sketch.rng import STREAM_COUNTER, key_for  # noqa: E402
 from lda_sketch.stats import make_stats  # noqa: E402
-from lda_sketch.topic_model import TopicModel  # noqa: E402
+from lda_sketch.model.topic_model import TopicModel  # noqa: E402
 
 CMA = {"backend": "countmin-morris", "increment": "correlated", "counter_bits": 8,
        "counter_base": 1.08}

@@ -26,7 +26,7 @@ sys.path.insert(0, str(REPO))
 
 from lda_sketch.io.atomic import write_text_atomic  # noqa: E402
 from lda_sketch.machine import machine_facts  # noqa: E402
-from lda_sketch.topic_model import TopicModel  # noqa: E402
+from lda_sketch.model.topic_model import TopicModel  # noqa: E402
 
 
 def tail_figures(model_dir: Path, head: int) -> dict:

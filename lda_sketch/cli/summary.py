@@ -29,8 +29,8 @@ def run(args) -> int:
     import json
 
     from ..exceptions import InputFormatError
-    from ..report import format_report, summarize
-    from ..topic_model import TopicModel
+    from ..model.summary import format_report, summarize
+    from ..model.topic_model import TopicModel
     from .topics import model_documents, model_path
 
     if args.top_n < 1:

@@ -43,7 +43,7 @@ def load_for_fold_in(args):
     from dataclasses import replace
 
     from ..config import check_param
-    from ..topic_model import TopicModel
+    from ..model.topic_model import TopicModel
 
     model = TopicModel.load(model_path(args.path))
     if args.fold_in_iters is not None:
@@ -73,7 +73,7 @@ def model_documents(model, corpus_dir, where: str):
 
 
 def run(args) -> int:
-    from ..topic_model import TopicModel
+    from ..model.topic_model import TopicModel
 
     model = TopicModel.load(model_path(args.path))
     table = model.top_words(args.top_n)

@@ -30,7 +30,7 @@ def test_evaluate_defaults_to_the_runs_heldout_split(run_dir, capsys):
 
 
 def test_evaluate_without_a_heldout_split_names_the_remedy(run_dir, tmp_path, capsys):
-    from lda_sketch.topic_model import TopicModel
+    from lda_sketch.model.topic_model import TopicModel
     from dataclasses import replace
 
     m = TopicModel.load(run_dir / "model")

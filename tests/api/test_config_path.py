@@ -111,7 +111,7 @@ def test_set_exponent_is_bounded_and_names_the_key():
 def test_exact_parts_train_save_and_load_end_to_end(split, tmp_path):
     """support / head_words / rescale reach the backend from the estimator, train, count in the
     bytes, and survive save/load bitwise (format version 2)."""
-    from lda_sketch.topic_model import TopicModel
+    from lda_sketch.model.topic_model import TopicModel
 
     train, held = split
     kw = dict(backend="countmin-morris", n_buckets=64, n_iter=8, seed=2, fold_in_iters=20)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lda_sketch.cli.main import main as cli_main
 from lda_sketch.config import load as load_config
-from lda_sketch.topic_model import TopicModel
+from lda_sketch.model.topic_model import TopicModel
 
 TINY = Path(__file__).resolve().parents[2] / "configs" / "tiny.toml"
 

@@ -13,7 +13,7 @@ from lda_sketch.cli.main import main
 from lda_sketch.evaluation.coherence import coherence
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.synthetic import planted_corpus
-from lda_sketch.topic_model import TopicModel
+from lda_sketch.model.topic_model import TopicModel
 from lda_sketch.train import train_run
 
 

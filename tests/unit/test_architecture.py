@@ -92,7 +92,7 @@ KERNELS = ("lda_sketch.rng", "lda_sketch.sampler._kernels", "lda_sketch.stats._c
 ORCHESTRATION = ("lda_sketch.estimator", "lda_sketch.train", "lda_sketch.sweep",
                  "lda_sketch.cli", "lda_sketch.data", "lda_sketch.interrupts")
 STRUCTURES = ("lda_sketch.stats", "lda_sketch.sampler", "lda_sketch.io", "lda_sketch.evaluation",
-              "lda_sketch.topic_model")
+              "lda_sketch.model.topic_model")
 ALLOWED_BELOW = ("lda_sketch._validation", "lda_sketch.exceptions", "lda_sketch.limits",
                  "lda_sketch._version", "lda_sketch.rng", "lda_sketch.stats.hashing",
                  "lda_sketch.stats.morris")

@@ -22,7 +22,7 @@ from lda_sketch.interrupts import EXIT_INTERRUPTED, Interrupted, StopFlag, is_in
 from lda_sketch.io.atomic import atomic_directory, write_text_atomic
 from lda_sketch.io.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from lda_sketch.synthetic import planted_corpus
-from lda_sketch.topic_model import TopicModel
+from lda_sketch.model.topic_model import TopicModel
 from lda_sketch.train import TIMING_KEYS, train_run
 
 N_ITER = 6
@@ -134,7 +134,7 @@ def test_failed_commands_damage_no_run(cfg, straight, tmp_path, monkeypatch):
     import shutil
 
     import lda_sketch.io.checkpoint as ck
-    import lda_sketch.io.model_io as mio
+    import lda_sketch.model.files as mio
 
     run = tmp_path / "run"
     shutil.copytree(straight, run)

@@ -30,9 +30,10 @@ import numpy as np
 from .._version import __version__
 from ..exceptions import CorruptDataError
 from ..limits import MAX_ARRAY_FILE_BYTES, MAX_TEXT_BYTES
-from . import safe_read
-from .atomic import atomic_directory
-from .safe_read import REMEDY_MODEL
+from ..stats.serialization import HEAD_BYTES, declared_size
+from ..io import safe_read
+from ..io.atomic import atomic_directory
+from ..io.safe_read import REMEDY_MODEL
 
 MODEL_FORMAT = "lda_sketch.model"
 MODEL_FORMAT_VERSION = 1
@@ -81,8 +82,6 @@ def load_model_dir(path) -> ModelFiles:
 
     Every file goes through :mod:`~lda_sketch.io.safe_read` (regular files, sizes before reads,
     typed JSON keys); ``stats.bin``'s header is checked against its size before it is read."""
-    from ..stats.serialization import declared_size, HEAD_BYTES
-
     path = Path(path)
     mpath = path / "model.json"
     if not mpath.is_file() and not mpath.exists():

@@ -8,7 +8,7 @@ statistics, :func:`~lda_sketch.train.train_run` returns and saves one, and
 :class:`~lda_sketch.estimator.LDASketch` holds one as ``model_``. Reading a saved model needs
 nothing else::
 
-    from lda_sketch.topic_model import TopicModel
+    from lda_sketch.model.topic_model import TopicModel
     model = TopicModel.load("runs/wiki/model")
     model.top_words(10)
 
@@ -23,17 +23,17 @@ from pathlib import Path
 
 import numpy as np
 
-from . import config as config_mod
-from ._validation import check_int
-from .evaluation.perplexity import (completion_loglik, doc_row_counts, fold_in_theta,
+from .. import config as config_mod
+from .._validation import check_int
+from ..evaluation.perplexity import (completion_loglik, doc_row_counts, fold_in_theta,
                                     unigram_perplexity)
-from .exceptions import CorruptDataError, InputFormatError
-from .io.corpus import Corpus, hashed_word
-from .io.model_io import ModelFiles, load_model_dir, provenance, save_model_dir
-from .io.safe_read import REMEDY_MODEL
-from .io.safe_read import field as json_field
-from .stats import BACKENDS, TopicWordStats
-from .stats.serialization import unpack
+from ..exceptions import CorruptDataError, InputFormatError
+from ..io.corpus import Corpus, hashed_word
+from .files import ModelFiles, load_model_dir, provenance, save_model_dir
+from ..io.safe_read import REMEDY_MODEL
+from ..io.safe_read import field as json_field
+from ..stats import BACKENDS, TopicWordStats
+from ..stats.serialization import unpack
 
 log = logging.getLogger(__name__)
 
@@ -194,7 +194,7 @@ class TopicModel:
         """
         kw = {}
         if bands is not None:
-            from .evaluation.bands import band_names, frequency_bands
+            from ..evaluation.bands import band_names, frequency_bands
 
             kw = {"word_band": frequency_bands(self.word_counts, bands),
                   "band_names": band_names(bands)}
@@ -213,7 +213,7 @@ class TopicModel:
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, *, overwrite: bool = False) -> Path:
-        """Write the model directory ``path`` atomically (format: :mod:`lda_sketch.io.model_io`)."""
+        """Write the model directory ``path`` atomically (format: :mod:`lda_sketch.model.files`)."""
         cfg = self.config or config_mod.Config()
         meta = {"params": self.params(),
                 "config": cfg.to_dict(),

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .evaluation.coherence import coherence as coherence_of
-from .evaluation.coherence import diversity
+from ..evaluation.coherence import coherence as coherence_of
+from ..evaluation.coherence import diversity
 
 
 def summarize(model, *, corpus=None, top_n: int = 10, comm=None) -> dict:
-    """Summary of a :class:`~lda_sketch.topic_model.TopicModel`; ``corpus`` (over the model's
+    """Summary of a :class:`~lda_sketch.model.topic_model.TopicModel`; ``corpus`` (over the model's
     vocabulary; collective over ``comm``) adds UMass/NPMI coherence of the top words."""
     K, V = model.n_topics, model.n_vocab
     ids, probs = model.top_word_ids(top_n)
