@@ -11,7 +11,7 @@ import numpy as np
 
 from lda_sketch import config
 from lda_sketch.cli.main import main
-from lda_sketch.train import train_run
+from lda_sketch.run.train import train_run
 
 out = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp())
 cfg = config.load(Path(__file__).resolve().parents[1] / "configs" / "tiny.toml")

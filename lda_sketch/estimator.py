@@ -14,7 +14,7 @@ Example::
 
 The estimator keeps the parameters and :meth:`~LDASketch.fit`; the trained model is a
 :class:`~lda_sketch.model.topic_model.TopicModel` (``model_``), to which every view is delegated.
-Training runs the loop of :mod:`lda_sketch.train` (the one ``lda-sketch train`` runs) on one
+Training runs the loop of :mod:`lda_sketch.run.train` (the one ``lda-sketch train`` runs) on one
 process.
 """
 from __future__ import annotations
@@ -27,18 +27,18 @@ import numpy as np
 
 from ._validation import check_int
 from .config import param_default
-from .engine import Engine, EngineParams, resolved_sketch
+from .run.engine import Engine, EngineParams, resolved_sketch
 from .estimator_params import EstimatorParams
 from .evaluation.coherence import coherence
 from .exceptions import InputFormatError, NotFittedError
 from .inputs import as_corpus, n_dropped_oov
 from .io.corpus import Corpus
 from .model.files import provenance
-from .progress import record_line
+from .run.progress import record_line
 from .model.summary import format_report, summarize
-from .threads import numba_threads
+from .run.threads import numba_threads
 from .model.topic_model import TopicModel
-from .train import Loop
+from .run.train import Loop
 
 _D = param_default
 
@@ -124,7 +124,7 @@ class LDASketch(EstimatorParams):
     n_iter_ : int
         Iterations completed.
     history_ : list of dict
-        One dict per evaluation (keys: ``lda_sketch.train.METRIC_KEYS``).
+        One dict per evaluation (keys: ``lda_sketch.run.train.METRIC_KEYS``).
     vocab_ : list of str or None
     word_counts_ : ndarray of shape (n_vocab,)
         Training word frequencies (for the unigram baseline).

@@ -5,7 +5,7 @@ Accepted: a :class:`~lda_sketch.io.corpus.Corpus`; a corpus directory path; a ``
 a list of gensim-style ``[(id, count), ...]`` documents (``vocab`` is then the id -> word map).
 
 Against a reference vocabulary (a model's, or the training corpus's for ``heldout``): a Corpus
-over another vocabulary is refused (:func:`~lda_sketch.data.check_same_vocab`); token lists,
+over another vocabulary is refused (:func:`~lda_sketch.run.data.check_same_vocab`); token lists,
 bag-of-words lists and matrices with ``vocab`` are mapped into the reference's words (unknown
 words dropped and counted as ``oov`` in ``manifest["dropped"]["tokens"]``); a matrix without
 ``vocab`` must have exactly the reference's columns.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import check_same_vocab
+from .run.data import check_same_vocab
 from .exceptions import InputFormatError
 from .io.convert import map_to_vocab
 from .io.corpus import Corpus

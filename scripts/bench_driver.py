@@ -3,7 +3,7 @@
 Runs, side by side in one process on the same corpus and config (countmin-morris, K topics):
 
 * ``engine``      -- baseline: ``Engine.initialize()`` then ``step()`` n_iter times, nothing else;
-* ``driver``      -- ``lda_sketch.train.train_run`` with no evaluation and a checkpoint only at
+* ``driver``      -- ``lda_sketch.run.train.train_run`` with no evaluation and a checkpoint only at
                      the end (run directory, metrics.jsonl, final model);
 * ``driver+ckpt`` -- the same with a checkpoint after every iteration (atomic directory of
                      the Engine state: z + serialized statistics).
@@ -26,10 +26,10 @@ import time
 from pathlib import Path
 
 from lda_sketch import config as config_mod
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.synthetic import planted_corpus
-from lda_sketch.train import train_run
+from lda_sketch.run.train import train_run
 
 
 def main() -> None:
@@ -101,7 +101,7 @@ def main() -> None:
 
 
 def _cpu() -> str:
-    from lda_sketch.machine import cpu_model
+    from lda_sketch.run.machine import cpu_model
     return cpu_model()
 
 

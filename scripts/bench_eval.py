@@ -71,7 +71,7 @@ def main(argv=None) -> int:
     from lda_sketch.evaluation._kernels import score_docs
     from lda_sketch.evaluation.perplexity import completion_split, fold_in_theta
     from lda_sketch.io.corpus import Corpus
-    from lda_sketch.machine import machine_facts
+    from lda_sketch.run.machine import machine_facts
 
     if args.heldout:
         held = Corpus.open(args.heldout)

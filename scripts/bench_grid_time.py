@@ -77,11 +77,11 @@ def main(argv=None) -> int:
                          "d x w grid")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from lda_sketch.engine import Engine, EngineParams
+    from lda_sketch.run.engine import Engine, EngineParams
     from lda_sketch.io.atomic import write_text_atomic
     from lda_sketch.io.corpus import Corpus
-    from lda_sketch.machine import machine_facts
-    from lda_sketch.warmup import run as warmup
+    from lda_sketch.run.machine import machine_facts
+    from lda_sketch.run.warmup import run as warmup
 
     if args.json is None:
         name = "bench_support_time.json" if args.support_set else "bench_grid_time.json"

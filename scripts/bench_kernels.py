@@ -46,8 +46,8 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(REPO / "docs" / "results" / "bench_kernels.json"))
     args = ap.parse_args(argv)
 
-    from lda_sketch import warmup
-    from lda_sketch.engine import Engine, EngineParams
+    from lda_sketch.run import warmup
+    from lda_sketch.run.engine import Engine, EngineParams
     from lda_sketch.io.corpus import Corpus
     from lda_sketch.io.atomic import write_text_atomic
     from lda_sketch.sampler import SCARejectionSampler, SCASampler, SCASparseSampler

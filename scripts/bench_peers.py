@@ -82,7 +82,8 @@ def checkpoints(total: int) -> list[int]:
 
 # --------------------------------------------------------------------------- workers
 def run_lda_sketch(backend, n_buckets, args, train, evaluate):
-    from lda_sketch import LDASketch, warmup
+    from lda_sketch import LDASketch
+    from lda_sketch.run import warmup
 
     warmup.run()  # compile (or load) the kernels outside the timed region
     # evaluate_every=None and no held-out corpus: continue_fit runs no evaluation at all.
@@ -204,7 +205,7 @@ def peak_mib(r) -> float:
 
 def plot(results, path):
     sys.path.insert(0, str(REPO))
-    from lda_sketch.plots import COLORS, MARKERS, pyplot, save
+    from lda_sketch.run.plots import COLORS, MARKERS, pyplot, save
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(4.6, 3.0))
@@ -286,7 +287,7 @@ def main(argv=None) -> int:
         r["version"] = version(lib)
         results.append(r)
     sys.path.insert(0, str(REPO))
-    from lda_sketch.machine import machine_facts
+    from lda_sketch.run.machine import machine_facts
 
     doc = {"command": "python scripts/bench_peers.py " + " ".join(passthru),
            "date": time.strftime("%Y-%m-%d %H:%M:%S %z"), "machine": machine_facts(),

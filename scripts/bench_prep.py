@@ -28,7 +28,7 @@ DEFAULT_DATA = REPO.parent / "shared" / "data" / "wikipedia" / "enwiki-wikiextra
 
 
 def _cpu_model() -> str:
-    from lda_sketch.machine import cpu_model
+    from lda_sketch.run.machine import cpu_model
     return cpu_model()
 
 

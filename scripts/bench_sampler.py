@@ -5,7 +5,7 @@ Everything runs in ONE process on one corpus (default: the wiki training corpus 
 ``lda-sketch prep``), K=100, alpha=0.1, beta=0.01. The timed runs advance in round robin, one
 iteration of each per round, so load changes on a shared machine hit all of them alike:
 
-1. numba compile time: ``lda_sketch.warmup.run()`` in a subprocess with an empty numba cache
+1. numba compile time: ``lda_sketch.run.warmup.run()`` in a subprocess with an empty numba cache
    (cold) and again with the cache filled (warm);
 2. dense SCA sampling throughput (tokens/s per core) at 1 and 2 numba threads. Both runs follow
    the identical trajectory (bitwise, same seed; checked), so they do exactly the same work;
@@ -41,7 +41,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import INITS
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import BACKENDS, make_stats
@@ -55,7 +55,7 @@ def peak_rss_mb() -> float:
 
 
 def machine() -> dict:
-    from lda_sketch.machine import machine_facts
+    from lda_sketch.run.machine import machine_facts
     facts = machine_facts()
     facts["loadavg_start"] = facts.pop("loadavg")
     return facts

@@ -55,7 +55,7 @@ def backends(V, K, d, w):
 
 
 def machine() -> dict:
-    from lda_sketch.machine import machine_facts
+    from lda_sketch.run.machine import machine_facts
     return machine_facts()
 
 

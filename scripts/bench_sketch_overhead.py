@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     sys.path.insert(0, str(REPO))
     from lda_sketch.io.atomic import write_text_atomic
     from lda_sketch.io.corpus import Corpus
-    from lda_sketch.machine import machine_facts
+    from lda_sketch.run.machine import machine_facts
 
     packages = [("", "lda_sketch")]
     if args.baseline_src:

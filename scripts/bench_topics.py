@@ -69,8 +69,8 @@ def parse_window(text: str) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- one record (child)
 def run_ours(name, K, args, corpus):
-    from lda_sketch import warmup
-    from lda_sketch.engine import Engine, EngineParams
+    from lda_sketch.run import warmup
+    from lda_sketch.run.engine import Engine, EngineParams
 
     warmup.run()
     spec = SYSTEMS[name]

@@ -27,7 +27,7 @@ from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import make_stats
 from lda_sketch.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
-from lda_sketch.train import train_run
+from lda_sketch.run.train import train_run
 
 V, K = 60, 3
 

@@ -38,7 +38,7 @@ from lda_sketch.config import load as load_config  # noqa: E402
 from lda_sketch.evaluation.bands import DEFAULT_EDGES, band_gaps_pct  # noqa: E402
 from lda_sketch.io.atomic import write_text_atomic  # noqa: E402
 from lda_sketch.io.corpus import Corpus  # noqa: E402
-from lda_sketch.machine import machine_facts  # noqa: E402
+from lda_sketch.run.machine import machine_facts  # noqa: E402
 from lda_sketch.model.topic_model import TopicModel  # noqa: E402
 
 CONFIG = ROOT / "configs" / "fidelity.toml"

@@ -32,11 +32,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from fidelity import CONFIG, HELDOUT  # noqa: E402
 from fidelity_readout import TailScaled  # noqa: E402
 from lda_sketch.config import load as load_config  # noqa: E402
-from lda_sketch.engine import Engine, EngineParams, resolved_sketch  # noqa: E402
+from lda_sketch.run.engine import Engine, EngineParams, resolved_sketch  # noqa: E402
 from lda_sketch.evaluation.perplexity import completion_loglik  # noqa: E402
 from lda_sketch.io.atomic import write_text_atomic  # noqa: E402
 from lda_sketch.io.corpus import Corpus  # noqa: E402
-from lda_sketch.machine import machine_facts  # noqa: E402
+from lda_sketch.run.machine import machine_facts  # noqa: E402
 from lda_sketch.model.topic_model import TopicModel  # noqa: E402
 
 

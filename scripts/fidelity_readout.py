@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lda_sketch.evaluation.bands import DEFAULT_EDGES, band_gaps_pct  # noqa: E402
 from lda_sketch.io.atomic import write_text_atomic  # noqa: E402
 from lda_sketch.io.corpus import Corpus  # noqa: E402
-from lda_sketch.machine import machine_facts  # noqa: E402
+from lda_sketch.run.machine import machine_facts  # noqa: E402
 from lda_sketch.model.topic_model import TopicModel  # noqa: E402
 from sketch_readout import Rescaled, encode  # noqa: E402
 

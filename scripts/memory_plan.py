@@ -76,9 +76,9 @@ def measure(path: str, K: int, P: int) -> dict:
 
 
 def plan(ratios: dict) -> list[dict]:
-    """The formula of :mod:`lda_sketch.memory` (the one ``train --dry-run`` prints) per
+    """The formula of :mod:`lda_sketch.run.memory` (the one ``train --dry-run`` prints) per
     scenario and backend."""
-    from lda_sketch.memory import plan_rank
+    from lda_sketch.run.memory import plan_rank
 
     rows = []
     for name, N, D, V, K, P in SCENARIOS:

@@ -11,7 +11,7 @@ save), the process's peak RSS so far (``VmHWM``), so the phase that sets the pea
 
 Per rank it reports:
 
-* ``arrays_bytes``: the plan of :func:`lda_sketch.memory.plan_rank` (what ``train --dry-run``
+* ``arrays_bytes``: the plan of :func:`lda_sketch.run.memory.plan_rank` (what ``train --dry-run``
   prints) with the shard's measured pairs and triple slots per token: one copy of the
   statistics, the owner-computes receive buffer (Morris), the sampler state, the corpus pages,
   the word counts and the fixed working buffers;
@@ -99,9 +99,9 @@ def rank_main(out_dir: Path, train_args: list[str]) -> int:
     baseline = _status("VmRSS")
     import numpy as np
 
-    from lda_sketch import engine as engine_mod
+    from lda_sketch.run import engine as engine_mod
     from lda_sketch.model import topic_model
-    from lda_sketch import train
+    from lda_sketch.run import train
     from lda_sketch.cli.main import main as cli_main
     from lda_sketch.distributed.comm import get_comm
 
@@ -147,7 +147,7 @@ def rank_main(out_dir: Path, train_args: list[str]) -> int:
 # --------------------------------------------------------------------------- driver
 def plan_for(rank: dict, args, backend: str, P: int, n_tokens: int, n_docs: int) -> dict:
     """:func:`plan_rank` of this rank with its measured per-token ratios."""
-    from lda_sketch.memory import plan_rank
+    from lda_sketch.run.memory import plan_rank
     from lda_sketch.stats import BACKENDS
 
     h = rank["held"]
@@ -205,7 +205,7 @@ def run(args, mpiexec: str, backend: str, P: int, train_dir: Path, held_dir: Pat
     metrics = [json.loads(x) for x in (run_dir / "metrics.jsonl").read_text().splitlines()]
     last = metrics[-1]
     steps = [json.loads(line.split(" step ", 1)[1]) for line in err.splitlines()
-             if "DEBUG lda_sketch.train: step {" in line]
+             if "DEBUG lda_sketch.run.train: step {" in line]
     res.update(perplexity=last["perplexity"], stats_nbytes=last["stats_nbytes"],
                s_per_iter=[round(s["t_step"], 2) for s in steps], t_eval=last["t_eval"],
                per_rank=[])

@@ -27,7 +27,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lda_sketch.io.corpus import Corpus  # noqa: E402
-from lda_sketch.machine import machine_facts  # noqa: E402
+from lda_sketch.run.machine import machine_facts  # noqa: E402
 from lda_sketch.rng import STREAM_COUNTER, key_for  # noqa: E402
 from lda_sketch.stats import make_stats  # noqa: E402
 from lda_sketch.model.topic_model import TopicModel  # noqa: E402

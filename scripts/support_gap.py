@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from lda_sketch.io.atomic import write_text_atomic  # noqa: E402
-from lda_sketch.machine import machine_facts  # noqa: E402
+from lda_sketch.run.machine import machine_facts  # noqa: E402
 from lda_sketch.sweep.summary import load_results, run_figures  # noqa: E402
 
 

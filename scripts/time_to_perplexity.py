@@ -177,7 +177,7 @@ def summary(results: list[dict]) -> dict:
 
 
 def plot(results: list[dict], path: Path, target: float | None):
-    from lda_sketch.plots import COLORS, MARKERS, pyplot, save
+    from lda_sketch.run.plots import COLORS, MARKERS, pyplot, save
 
     plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.2, 3.3))
@@ -248,7 +248,7 @@ def main(argv=None) -> int:
     for p in (args.train, args.heldout):
         if not Path(p).is_dir():
             sys.exit(f"{p}: not a corpus directory (build it as in configs/wiki-reuters.toml)")
-    from lda_sketch.machine import machine_facts
+    from lda_sketch.run.machine import machine_facts
 
     ours = dict(OURS)
     for spec in args.ours:

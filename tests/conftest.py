@@ -39,7 +39,7 @@ def shared_data() -> Path:
 @pytest.fixture(scope="session", autouse=True)
 def _numba_warmup():
     """Compile (or load from numba's cache) the hot kernels once, so tests time work, not JIT."""
-    from lda_sketch import warmup
+    from lda_sketch.run import warmup
     warmup.run()
 
 

@@ -82,7 +82,7 @@ def run(args) -> int:
 
 
 def _demo(args, comm) -> int:
-    from ..train import train_run
+    from ..run.train import train_run
     from ._logging import configure_logging
 
     configure_logging(args.verbose, comm.rank, comm.size)
@@ -98,7 +98,7 @@ def _demo(args, comm) -> int:
         f"{comm.size} MPI rank{'s' if comm.size > 1 else ''}")
     # Compile every kernel first (numba's disk cache makes this ~1 s after the first run), so
     # neither timed run below is charged for compilation.
-    from ..warmup import run as warmup
+    from ..run.warmup import run as warmup
 
     tc = time.perf_counter()
     warmup()
@@ -119,7 +119,7 @@ def _demo(args, comm) -> int:
 
 
 def _report(sketch, dense, out: Path, t_sketch: float, t_dense: float) -> None:
-    from ..plots import perplexity_curves
+    from ..run.plots import perplexity_curves
 
     s, d = sketch.history[-1], dense.history[-1]
     sb, db = int(sketch.stats.nbytes), int(dense.stats.nbytes)

@@ -35,8 +35,8 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..data import check_same_vocab, open_corpus
-    from ..threads import numba_threads
+    from ..run.data import check_same_vocab, open_corpus
+    from ..run.threads import numba_threads
 
     model = load_for_fold_in(args)
     if args.heldout is not None:
@@ -85,7 +85,7 @@ def _run_heldout(model, path):
     gives them again (the split is a pure function of ``split_seed``)."""
     from pathlib import Path
 
-    from ..data import heldout_source, load_data, open_corpus
+    from ..run.data import heldout_source, load_data, open_corpus
     from ..exceptions import InputFormatError
     from ..io.heldout_ids import FILENAME, check_heldout, read_heldout_ids
 

@@ -36,7 +36,7 @@ def run(args) -> int:
 
     from ..io.doc_topics import DIRNAME, read_doc_topics
     from ..io.export import EXPORT_FILES, write_export
-    from ..threads import numba_threads
+    from ..run.threads import numba_threads
     from .topics import model_documents
 
     model = load_for_fold_in(args)

@@ -51,7 +51,7 @@ def main(argv=None) -> int:
         from ._logging import configure_logging
         configure_logging(args.verbose)
     from ..exceptions import MissingDependencyError
-    from ..interrupts import EXIT_INTERRUPTED, is_interrupt
+    from ..run.interrupts import EXIT_INTERRUPTED, is_interrupt
 
     try:
         return int(args.func(args) or 0)

@@ -72,7 +72,7 @@ def _plot_runs(args) -> int:
     from pathlib import Path
 
     from ..exceptions import InputFormatError
-    from ..plots import perplexity_curves
+    from ..run.plots import perplexity_curves
     from ..sweep.summary import read_metrics
 
     series = []

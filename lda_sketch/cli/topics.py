@@ -57,7 +57,7 @@ def load_for_fold_in(args):
 def model_documents(model, corpus_dir, where: str):
     """The documents ``corpus_dir`` names, else the training documents of the model's config;
     refused unless over the model's vocabulary."""
-    from ..data import check_same_vocab, load_data, open_corpus
+    from ..run.data import check_same_vocab, load_data, open_corpus
     from ..exceptions import InputFormatError
 
     if corpus_dir is not None:

@@ -64,7 +64,7 @@ def run(args) -> int:
     """Signals are routed to a flag for the whole command (setup, loop, final writes) and
     ignored while the interpreter shuts down, so one arriving at any moment stops the run at an
     iteration boundary or lets it finish."""
-    from ..interrupts import catch_signals
+    from ..run.interrupts import catch_signals
 
     with catch_signals(ignore_at_exit=True) as stop:
         return _run(args, stop)
@@ -75,8 +75,8 @@ def _run(args, stop) -> int:
     from ..distributed.collective import RankFailedError
     from ..distributed.comm import get_comm
     from ..exceptions import InputFormatError
-    from ..interrupts import EXIT_INTERRUPTED, Interrupted
-    from ..train import train_run
+    from ..run.interrupts import EXIT_INTERRUPTED, Interrupted
+    from ..run.train import train_run
     from ._logging import configure_logging
 
     comm = get_comm()
@@ -124,10 +124,10 @@ def _run(args, stop) -> int:
 def _dry_run(cfg, ranks: int = 1) -> None:
     """Run exactly the setup checks of ``train`` (config, corpus, backend against the corpus),
     then print the resolved config and what the run would hold. Allocates and writes nothing."""
-    from ..data import load_data
-    from ..memory import plan_rank
+    from ..run.data import load_data
+    from ..run.memory import plan_rank
     from ..stats import BACKENDS
-    from ..train import check_setup, resolve_config
+    from ..run.train import check_setup, resolve_config
 
     train, heldout = load_data(cfg)
     cfg, layout = resolve_config(cfg, train)

@@ -3,8 +3,8 @@
 Every view of a trained model lives here, once: phi (:meth:`TopicModel.topic_word_columns`,
 :meth:`~TopicModel.topic_word`), top words, the theta fold-in (:meth:`~TopicModel.transform`),
 held-out evaluation and the model directory (:meth:`~TopicModel.save`, :meth:`~TopicModel.load`).
-:meth:`Engine.model() <lda_sketch.engine.Engine.model>` returns one as a view of the current
-statistics, :func:`~lda_sketch.train.train_run` returns and saves one, and
+:meth:`Engine.model() <lda_sketch.run.engine.Engine.model>` returns one as a view of the current
+statistics, :func:`~lda_sketch.run.train.train_run` returns and saves one, and
 :class:`~lda_sketch.estimator.LDASketch` holds one as ``model_``. Reading a saved model needs
 nothing else::
 

@@ -11,7 +11,7 @@ For an output prefix ``OUT`` (PNG and PDF each)::
                           marked: the memory-quality frontier
 
 Only finished trials are used (``unfinished=True`` includes partial runs while a sweep runs).
-matplotlib is imported lazily (:func:`lda_sketch.plots.pyplot`).
+matplotlib is imported lazily (:func:`lda_sketch.run.plots.pyplot`).
 """
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ import numpy as np
 
 from .._validation import param_error
 from ..exceptions import InputFormatError
-from ..plots import COLORS, MARKERS, pyplot, save
+from ..run.plots import COLORS, MARKERS, pyplot, save
 from .summary import load_results
 
 #: Sketch keys a panel or a colour may be chosen by ('rule': independent/correlated/conservative).

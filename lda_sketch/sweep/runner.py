@@ -39,7 +39,7 @@ def run_status(run: SweepRun) -> str:
         diffs = _config_diffs(saved, run.config)
         if not diffs:
             return DONE
-        from ..train import RESUMABLE_KEYS
+        from ..run.train import RESUMABLE_KEYS
         if any(k not in RESUMABLE_KEYS for k in diffs):
             raise InputFormatError(
                 f"{d}: finished with a different config ("
@@ -79,7 +79,7 @@ def run_one(run: SweepRun, *, comm=None, progress=None) -> str:
     the same branch. The ``done`` marker is written after the model is saved.
     """
     from ..distributed.comm import SerialComm
-    from ..train import train_run
+    from ..run.train import train_run
 
     comm = comm or SerialComm()
     status = comm.bcast(run_status(run) if comm.rank == 0 else None)

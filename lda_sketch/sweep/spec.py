@@ -21,7 +21,7 @@ A sweep file (TOML)::
     "sketch.backend" = "dense"
 
 Each point x trial runs in its own directory ``SWEEP_DIR/<point>/trial-<t>`` (an ordinary
-:func:`~lda_sketch.train.train_run` directory, so ``lda-sketch train --config
+:func:`~lda_sketch.run.train.train_run` directory, so ``lda-sketch train --config
 RUN/resolved_config.toml`` reruns it alone). A point's name is that directory's name: it must be
 a plain name (no ``/``, no leading ``.``), so no run can land outside ``SWEEP_DIR``.
 Running: :mod:`lda_sketch.sweep.runner`; Slurm jobs: :mod:`lda_sketch.sweep.slurm`; summaries:

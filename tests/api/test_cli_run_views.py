@@ -4,7 +4,7 @@ import json
 import pytest
 
 from lda_sketch.cli.main import main as cli_main
-from lda_sketch.train import train_run
+from lda_sketch.run.train import train_run
 
 
 @pytest.fixture(scope="module")
@@ -90,12 +90,12 @@ def test_the_run_records_its_heldout_document_ids(run_dir, corpus_dir):
 
 
 def test_evaluate_takes_the_recorded_documents_not_a_new_split(run_dir, capsys, monkeypatch):
-    import lda_sketch.data
+    import lda_sketch.run.data
 
     def no_split(*a, **k):
         raise AssertionError("evaluate re-split the corpus")
 
-    monkeypatch.setattr(lda_sketch.data, "heldout_split", no_split)
+    monkeypatch.setattr(lda_sketch.run.data, "heldout_split", no_split)
     assert cli_main(["evaluate", str(run_dir / "model"), "--json"]) == 0
     res = json.loads(capsys.readouterr().out)
     last = json.loads((run_dir / "metrics.jsonl").read_text().splitlines()[-1])

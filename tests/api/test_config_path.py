@@ -10,12 +10,12 @@ import pytest
 from lda_sketch import config as config_mod
 from lda_sketch.cli.main import main as cli_main
 from lda_sketch.config import Config, SketchConfig
-from lda_sketch.engine import EngineParams
+from lda_sketch.run.engine import EngineParams
 from lda_sketch.estimator import LDASketch
 from lda_sketch.exceptions import InputFormatError
 from lda_sketch.sampler import INITS, SAMPLERS
 from lda_sketch.stats import BACKENDS
-from lda_sketch.train import check_setup
+from lda_sketch.run.train import check_setup
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from lda_sketch.io.checkpoint import latest_checkpoint, list_checkpoints, load_c
 from lda_sketch.io.checkpoint import save_checkpoint
 from lda_sketch.distributed.partition import shard_of
 from lda_sketch.estimator import LDASketch
-from lda_sketch.train import METRIC_KEYS, TIMING_KEYS, train_run
+from lda_sketch.run.train import METRIC_KEYS, TIMING_KEYS, train_run
 
 
 def metrics(run):

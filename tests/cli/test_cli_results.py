@@ -14,7 +14,7 @@ from lda_sketch.evaluation.coherence import coherence
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
-from lda_sketch.train import train_run
+from lda_sketch.run.train import train_run
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_summary_reports_sizes_perplexity_and_coherence(run, capsys):
 
 
 def _train_docs(run):
-    from lda_sketch.data import load_data
+    from lda_sketch.run.data import load_data
 
     return load_data(TopicModel.load(run / "run" / "model").config)[0]
 
@@ -133,7 +133,7 @@ def test_topics_and_evaluate_report_coherence(run, capsys):
 
 
 def test_doc_topics_output_and_export_of_the_samplers_theta(run, capsys):
-    from lda_sketch.data import load_data
+    from lda_sketch.run.data import load_data
     from lda_sketch.io.doc_topics import read_doc_topics
 
     cfg = TopicModel.load(run / "run" / "model").config

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from lda_sketch.cli.main import main
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.synthetic import planted_corpus
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,7 +58,7 @@ def test_verbose_log_shows_the_statistics_size_in_significant_digits(caplog):
     corpus = planted_corpus(50, 3, 100, 20, seed=0)[0]
     params = EngineParams(3, backend="countmin", backend_params={"n_buckets": 1024})
     eng = Engine(params, corpus, corpus.n_vocab)
-    with caplog.at_level(logging.DEBUG, logger="lda_sketch.engine"):
+    with caplog.at_level(logging.DEBUG, logger="lda_sketch.run.engine"):
         eng.initialize()
     line = next(r.getMessage() for r in caplog.records if "sampler state" in r.getMessage())
     mb = float(re.search(r"statistics ([0-9.e+-]+) MB", line).group(1))

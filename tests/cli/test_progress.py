@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import logging
 
-from lda_sketch.progress import Progress
+from lda_sketch.run.progress import Progress
 
 
 def test_tty_redraws_one_line():
@@ -23,7 +23,7 @@ def test_tty_redraws_one_line():
 def test_not_a_tty_logs_on_new_perplexity_only(caplog):
     out = io.StringIO()
     p = Progress(10, stream=out, tty=False, log_every_s=1e9)
-    with caplog.at_level(logging.INFO, logger="lda_sketch.progress"):
+    with caplog.at_level(logging.INFO, logger="lda_sketch.run.progress"):
         p.update(1)
         p.update(2, perplexity=50.0)
         p.update(3)

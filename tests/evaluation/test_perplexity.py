@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.evaluation import completion_split, heldout_perplexity, unigram_perplexity
 from lda_sketch.exceptions import InvalidParameterError
 from lda_sketch.io.corpus import Corpus

@@ -8,15 +8,15 @@ from pathlib import Path
 import numpy as np
 import _fuzzlib as fl
 from lda_sketch import config as config_mod
-from lda_sketch.data import load_data
+from lda_sketch.run.data import load_data
 from lda_sketch.distributed.partition import shard_of
-from lda_sketch.engine import Engine
+from lda_sketch.run.engine import Engine
 from lda_sketch.io.checkpoint import latest_checkpoint, load_checkpoint
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import make_stats
 from lda_sketch.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
-from lda_sketch.train import check_setup, load_engine_state, train_run
+from lda_sketch.run.train import check_setup, load_engine_state, train_run
 
 REPO = Path(__file__).resolve().parents[2]
 

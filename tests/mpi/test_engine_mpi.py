@@ -7,7 +7,7 @@ import pytest
 
 from lda_sketch.distributed.collective import assert_same_on_all_ranks
 from lda_sketch.distributed.comm import MPIComm, SerialComm
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.distributed.partition import partition_by_tokens
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import BACKENDS

@@ -3,7 +3,7 @@ import numba
 import numpy as np
 import pytest
 
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler.init import SPARSE_INIT_TOPICS, WINDOW_INIT_TOPICS
 from lda_sketch.exceptions import CorruptDataError, InvalidParameterError
 from lda_sketch.io.corpus import Corpus

@@ -11,7 +11,7 @@ assignment left out), all tokens at once.
 import numpy as np
 import pytest
 
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCACollapsedSampler
 from lda_sketch.synthetic import planted_corpus
 from test_sca_vs_sem import (P_MIN, R, embedded_perplexities, exact_law, frequencies,

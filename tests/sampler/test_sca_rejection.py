@@ -12,7 +12,7 @@
 import numpy as np
 import pytest
 
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCARejectionSampler
 from lda_sketch.synthetic import planted_corpus
 from test_sca_vs_sem import (embedded_perplexities, steps_drawing_the_exact_law,

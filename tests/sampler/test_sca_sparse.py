@@ -13,7 +13,7 @@ import numba
 import numpy as np
 import pytest
 
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCASparseSampler
 from lda_sketch.sampler._bitops import popcount, trailing_zeros
 from lda_sketch.synthetic import planted_corpus

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from lda_sketch.engine import Engine, EngineParams
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.rng import STREAM_SAMPLER, key_for
 from lda_sketch.sampler import SCASampler, SEMSampler
 from lda_sketch.synthetic import planted_corpus

@@ -4,7 +4,7 @@ import pytest
 from lda_sketch.exceptions import InvalidParameterError
 from lda_sketch.stats import make_stats
 from lda_sketch.config import SketchConfig
-from lda_sketch.engine import EngineParams
+from lda_sketch.run.engine import EngineParams
 from lda_sketch.stats.countmin_morris import CountMinMorrisStats
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from lda_sketch import sweep as sweep_mod
 from lda_sketch.exceptions import InputFormatError
-from lda_sketch.train import train_run
+from lda_sketch.run.train import train_run
 
 REPO = Path(__file__).resolve().parents[2]
 SMOKE = REPO / "configs" / "sweeps" / "smoke.toml"
@@ -285,7 +285,7 @@ def test_reuse_takes_identical_finished_runs_only(tmp_path, monkeypatch):
 
     def no_training(*a, **k):
         raise AssertionError("a reused run was trained again")
-    monkeypatch.setattr("lda_sketch.train.train_run", no_training)
+    monkeypatch.setattr("lda_sketch.run.train.train_run", no_training)
     assert sweep_mod.run_one(dst, progress=False) == "done"
 
 

@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from lda_sketch import config as config_mod
-from lda_sketch.interrupts import EXIT_INTERRUPTED, Interrupted, StopFlag, is_interrupt
+from lda_sketch.run.interrupts import EXIT_INTERRUPTED, Interrupted, StopFlag, is_interrupt
 from lda_sketch.io.atomic import atomic_directory, write_text_atomic
 from lda_sketch.io.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
 from lda_sketch.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
-from lda_sketch.train import TIMING_KEYS, train_run
+from lda_sketch.run.train import TIMING_KEYS, train_run
 
 N_ITER = 6
 
@@ -96,7 +96,7 @@ def test_keyboard_interrupt_inside_a_kernel_counts_as_an_interrupt(monkeypatch, 
 def test_signal_handlers_set_the_flag_and_are_restored_in_process():
     import signal
 
-    from lda_sketch.interrupts import SIGNALS, catch_signals
+    from lda_sketch.run.interrupts import SIGNALS, catch_signals
 
     before = {s: signal.getsignal(s) for s in SIGNALS}
     with catch_signals(ignore_at_exit=True) as flag:

@@ -23,7 +23,7 @@ import pytest
 from lda_sketch import rng
 from lda_sketch.distributed.comm import SerialComm
 from lda_sketch.distributed.merge import merge_stats
-from lda_sketch.engine import Engine, EngineParams, topic_totals
+from lda_sketch.run.engine import Engine, EngineParams, topic_totals
 from lda_sketch.evaluation.perplexity import completion_loglik, completion_split
 from lda_sketch.io.checkpoint import load_checkpoint, save_checkpoint, write_npz
 from lda_sketch.stats import BACKENDS, make_stats
@@ -220,7 +220,7 @@ from pathlib import Path
 import numpy as np
 from lda_sketch.cli.main import main
 from lda_sketch.io.corpus import Corpus
-from lda_sketch.memory import plan_rank
+from lda_sketch.run.memory import plan_rank
 from lda_sketch.stats import BACKENDS
 
 tmp, V, K = Path(sys.argv[1]), 2**17, 400
@@ -278,7 +278,7 @@ def test_peak_rss_of_a_run_is_its_arrays(tmp_path):
 def test_plan_counts_the_sparse_samplers_index(small, n_topics):
     """``plan_rank(sampler="sca-sparse")`` adds the bytes that sampler holds (documents of
     equal length, so the plan's average is exact up to its pointer arrays); ``sca`` adds none."""
-    from lda_sketch.memory import plan_rank
+    from lda_sketch.run.memory import plan_rank
     from lda_sketch.sampler import SCASparseSampler, ShardState
 
     corpus, _ = small

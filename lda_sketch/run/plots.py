@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .exceptions import MissingDependencyError
+from ..exceptions import MissingDependencyError
 
 # One colour per bucket size / series, one marker per number of hashes (colour-blind safe).
 COLORS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442",

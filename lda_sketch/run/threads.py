@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import contextlib
 
-from .exceptions import InputFormatError
+from ..exceptions import InputFormatError
 
 
 @contextlib.contextmanager

@@ -44,8 +44,8 @@ def plan_rank(*, stats_bytes: int, n_tokens: float, n_docs: float, n_vocab: int,
     ``folds_cells`` (an owner-computes merge) and exact merges both use one round buffer of at
     most :data:`~lda_sketch.distributed.merge.ROUND_BYTES` when ``n_ranks > 1`` (the receive
     buffer, or the MPI library's reduction buffer)."""
-    from .distributed.merge import ROUND_BYTES
-    from .evaluation.perplexity import BLOCK_BYTES
+    from ..distributed.merge import ROUND_BYTES
+    from ..evaluation.perplexity import BLOCK_BYTES
 
     del folds_cells  # both merges use one round buffer (kept for callers that name it)
     n = n_tokens / n_ranks

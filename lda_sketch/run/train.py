@@ -1,6 +1,6 @@
 """The training driver shared by ``lda-sketch train`` and :class:`~lda_sketch.estimator.LDASketch`.
 
-It owns the iteration loop around an :class:`~lda_sketch.engine.Engine` (never the sampler's
+It owns the iteration loop around an :class:`~lda_sketch.run.engine.Engine` (never the sampler's
 kernels) and a run directory's lifecycle: setup checks, evaluation schedule, ``metrics.jsonl``,
 checkpoints, progress and the final model.
 
@@ -31,29 +31,29 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import Config
-from .config import load as config_load
+from ..config import Config
+from ..config import load as config_load
 from .data import heldout_index, heldout_source, load_data
-from .distributed.collective import abort_on_error, any_rank, collective_errors
-from .distributed.comm import SerialComm
-from .distributed.faults import injected_fault_iteration, raise_injected
-from .distributed.partition import shard_of
+from ..distributed.collective import abort_on_error, any_rank, collective_errors
+from ..distributed.comm import SerialComm
+from ..distributed.faults import injected_fault_iteration, raise_injected
+from ..distributed.partition import shard_of
 from .engine import Engine, EngineParams, resolve_config  # noqa: F401 (re-exported)
-from .stats.budget import filled_keys, is_resolved
-from .evaluation.coherence import RECORD_KEYS as COHERENCE_KEYS
-from .evaluation.coherence import record_coherence
-from .exceptions import (CorruptDataError, IncompatibleStatsError, InputFormatError,
+from ..stats.budget import filled_keys, is_resolved
+from ..evaluation.coherence import RECORD_KEYS as COHERENCE_KEYS
+from ..evaluation.coherence import record_coherence
+from ..exceptions import (CorruptDataError, IncompatibleStatsError, InputFormatError,
                          InvalidParameterError)
-from .io.atomic import write_text_atomic
-from .io.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
-from .io.doc_topics import write_shard_doc_topics
-from .io.heldout_ids import write_heldout_ids
-from .model.files import manifest_checksum, provenance
+from ..io.atomic import write_text_atomic
+from ..io.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ..io.doc_topics import write_shard_doc_topics
+from ..io.heldout_ids import write_heldout_ids
+from ..model.files import manifest_checksum, provenance
 from .interrupts import Interrupted
-from .io.safe_read import REMEDY_CHECKPOINT, read_json
+from ..io.safe_read import REMEDY_CHECKPOINT, read_json
 from .machine import peak_rss_mib
 from .progress import Progress
-from .stats import BACKENDS
+from ..stats import BACKENDS
 from .threads import numba_threads
 
 log = logging.getLogger(__name__)
@@ -221,10 +221,10 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     Nothing in an existing ``out`` is deleted or replaced before the new run has passed setup
     (config, corpus, backend and checkpoint checks on every rank).
 
-    ``stop`` (e.g. the :class:`~lda_sketch.interrupts.StopFlag` of ``lda-sketch train``) is asked
+    ``stop`` (e.g. the :class:`~lda_sketch.run.interrupts.StopFlag` of ``lda-sketch train``) is asked
     at every iteration boundary, collectively: once it is true on any rank, every rank stops
     after the same iteration, a checkpoint of it is written and
-    :class:`~lda_sketch.interrupts.Interrupted` is raised on every rank (no model is saved).
+    :class:`~lda_sketch.run.interrupts.Interrupted` is raised on every rank (no model is saved).
     """
     comm = comm or SerialComm()
     out = Path(out_dir)

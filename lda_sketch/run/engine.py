@@ -1,6 +1,6 @@
 """One rank's training engine: SCA iterations, statistics build + merge, evaluation, state.
 
-The orchestration layer (:mod:`lda_sketch.train`, :class:`~lda_sketch.estimator.LDASketch`)
+The orchestration layer (:mod:`lda_sketch.run.train`, :class:`~lda_sketch.estimator.LDASketch`)
 uses only :class:`EngineParams` and :class:`Engine`; :meth:`Engine.model` is the trained model
 (:class:`~lda_sketch.model.topic_model.TopicModel`) as a view of the current statistics.
 
@@ -20,19 +20,19 @@ from dataclasses import dataclass, field
 import numba
 import numpy as np
 
-from . import limits
-from ._validation import check_choice, check_float, check_int, param_error
-from .config import Config
-from .distributed.comm import Comm, SerialComm
-from .distributed.merge import merge_stats
-from .evaluation.perplexity import completion_split, unigram_perplexity
-from .exceptions import CorruptDataError, NotFittedError
-from .io.corpus import Corpus
-from .rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, derive, key_for
-from .sampler import INITS, SAMPLERS, ShardState, initialize_topics
-from .sampler._kernels import train_loglik_words
-from .stats import BACKENDS, make_stats
-from .model.topic_model import TopicModel
+from .. import limits
+from .._validation import check_choice, check_float, check_int, param_error
+from ..config import Config
+from ..distributed.comm import Comm, SerialComm
+from ..distributed.merge import merge_stats
+from ..evaluation.perplexity import completion_split, unigram_perplexity
+from ..exceptions import CorruptDataError, NotFittedError
+from ..io.corpus import Corpus
+from ..rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, derive, key_for
+from ..sampler import INITS, SAMPLERS, ShardState, initialize_topics
+from ..sampler._kernels import train_loglik_words
+from ..stats import BACKENDS, make_stats
+from ..model.topic_model import TopicModel
 
 logger = logging.getLogger(__name__)
 
@@ -321,7 +321,7 @@ class Engine:
 def resolved_sketch(cfg: Config, word_counts=None):
     """``(SketchConfig, info)``: ``cfg.sketch`` with its unset keys filled
     (:func:`~lda_sketch.stats.budget.resolve_sketch`). A budget needs ``word_counts``."""
-    from .stats.budget import is_resolved, resolve_sketch, uses_budget
+    from ..stats.budget import is_resolved, resolve_sketch, uses_budget
 
     if word_counts is None:
         sec = cfg.sketch
@@ -340,8 +340,8 @@ def resolve_config(cfg: Config, train) -> tuple[Config, dict | None]:
     """``(cfg', layout)``: ``cfg`` with every unset ``[sketch]`` layout key filled in, from the
     byte budget and ``train``'s word counts where one applies (``layout`` then describes the
     choice, else None). The same on every rank: it reads the whole corpus's counts."""
-    from .exceptions import InputFormatError, InvalidParameterError
-    from .stats.budget import describe_layout
+    from ..exceptions import InputFormatError, InvalidParameterError
+    from ..stats.budget import describe_layout
 
     where = cfg.source or "config"
     try:

@@ -2,7 +2,7 @@
 
 ``lda-sketch train`` installs :func:`catch_signals` for SIGINT (Ctrl-C), SIGTERM (``kill``,
 Slurm at the time limit) and SIGUSR1 (Slurm's ``--signal=USR1@SECONDS``). The handler only sets a
-flag; :func:`~lda_sketch.train.train_run` asks at every iteration boundary whether any rank has
+flag; :func:`~lda_sketch.run.train.train_run` asks at every iteration boundary whether any rank has
 it set (one small allreduce, :func:`~lda_sketch.distributed.collective.any_rank`), so every rank
 stops after the same iteration. The run then writes a checkpoint of that iteration (always, even
 with ``output.checkpoint_every = 0``), raises :class:`Interrupted`, and the command prints one
@@ -17,7 +17,7 @@ import contextlib
 import signal
 import threading
 
-from .exceptions import LdaSketchError
+from ..exceptions import LdaSketchError
 
 #: Exit status of an interrupted command (128 + SIGINT), whichever signal stopped it.
 EXIT_INTERRUPTED = 130

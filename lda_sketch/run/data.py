@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .config import Config
-from .exceptions import InputFormatError
-from .io.corpus import Corpus, heldout_split
+from ..config import Config
+from ..exceptions import InputFormatError
+from ..io.corpus import Corpus, heldout_split
 
 
 def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
@@ -24,7 +24,7 @@ def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
     d, src = cfg.data, cfg.source or "config"
     heldout = None
     if d.embedded:
-        from .embedded import build_embedded_corpus
+        from ..embedded import build_embedded_corpus
 
         # The built-in corpus splits off its held-out documents before building the
         # vocabulary (held-out words outside it are counted as OOV), like `lda-sketch prep`.

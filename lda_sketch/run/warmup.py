@@ -6,8 +6,8 @@ import numpy as np
 
 def run() -> None:
     """Call each jitted kernel once. Safe to call repeatedly."""
-    from . import rng
-    from .stats import BACKENDS
+    from .. import rng
+    from ..stats import BACKENDS
 
     rng.uniforms(rng.key_for(0, 1, 0), 0, 4)
     words = np.array([0, 1, 1], np.int64)
@@ -29,8 +29,8 @@ def _sampler_and_evaluation() -> None:
     """Compile every registered sampler's kernels, the rebuild and the evaluation kernels on a
     2-document corpus."""
     from .engine import Engine, EngineParams
-    from .io.corpus import Corpus
-    from .sampler import SAMPLERS
+    from ..io.corpus import Corpus
+    from ..sampler import SAMPLERS
 
     corpus = Corpus.from_documents([np.array([0, 1, 1, 2]), np.array([3, 0])], 4)
     for sampler in SAMPLERS:
