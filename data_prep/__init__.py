@@ -2,8 +2,10 @@
 
 Readers (one module each) yield documents; :mod:`data_prep.pipeline` tokenizes them with the one
 :class:`~data_prep.tokenize.Tokenizer`, builds the vocabulary on the training part only, and
-writes through :class:`lda_sketch.io.Corpus`. This package imports ``lda_sketch``; the library
-core never imports it (only the ``prep`` CLI and the embedded-corpus builder do, lazily).
+writes through :class:`lda_sketch.io.Corpus`. Also here: the embedded default corpus
+(:mod:`data_prep.embedded`) and synthetic corpora with planted topics (:mod:`data_prep.synthetic`).
+Layer (docs/ARCHITECTURE.md): this package imports only lda_sketch's foundations and ``io``; only
+lda_sketch's orchestration (``run/``, ``cli/``) imports it.
 """
 from __future__ import annotations
 

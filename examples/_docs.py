@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def embedded_tokens(n_docs: int | None = None) -> tuple[list[list[str]], list[list[str]]]:
     """(train, held-out) documents as token lists (already tokenized and pruned)."""
-    from lda_sketch.embedded import build_embedded_corpus
+    from data_prep.embedded import build_embedded_corpus
 
     train, held = build_embedded_corpus()
 

@@ -3,7 +3,7 @@ topic's top words (the same numbers as gensim's CoherenceModel u_mass, and c_npm
 covering each document), counted per rank with one allreduce under MPI.
 Run: python examples/coherence.py"""
 from lda_sketch import LDASketch
-from lda_sketch.embedded import build_embedded_corpus
+from data_prep.embedded import build_embedded_corpus
 from lda_sketch.evaluation.coherence import coherence
 
 train, held = build_embedded_corpus()

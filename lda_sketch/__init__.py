@@ -12,7 +12,7 @@ Importing this package has no side effects (no MPI, no logging configuration, no
 from ._version import __version__
 
 __all__ = ["__version__", "LDASketch", "TopicModel", "Corpus", "load_model"]
-_LAZY = {"LDASketch": "estimator", "load_model": "estimator", "TopicModel": "topic_model",
+_LAZY = {"LDASketch": "api.estimator", "load_model": "api.estimator", "TopicModel": "model",
          "Corpus": "io.corpus"}
 
 

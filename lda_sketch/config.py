@@ -18,7 +18,7 @@ Paths in ``[data]`` are relative to the config file and are stored absolute once
     configs/wiki.toml: unknown key [sketch].n_bucket; did you mean 'n_buckets'?
 
 The constraint table (:data:`FIELDS`) is the one source of truth for parameter names and ranges;
-the :class:`~lda_sketch.estimator.LDASketch` estimator validates its arguments against it too.
+the :class:`~lda_sketch.api.estimator.LDASketch` estimator validates its arguments against it too.
 """
 from __future__ import annotations
 
@@ -136,7 +136,7 @@ class DataConfig:
     heldout: str | None = _f(None, Constraint("path", optional=True),
                              "held-out corpus directory, same vocabulary as train")
     embedded: bool = _f(False, Constraint("bool"),
-                        "use the built-in corpus instead of 'train' (lda_sketch.embedded)")
+                        "use the built-in corpus instead of 'train' (data_prep.embedded)")
     n_heldout: int = _f(0, Constraint("int", 0, None),
                         "documents split off 'train' at random when 'heldout' is unset")
     split_seed: int = _f(0, Constraint("int", 0, limits.MAX_SEED),
@@ -174,7 +174,7 @@ FIELDS: dict[tuple[str, str], Constraint] = {
     for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
 _PATH_KEYS = {("data", "train"), ("data", "heldout")}
 
-#: Estimator (:class:`~lda_sketch.estimator.LDASketch`) parameter -> its config section, in the
+#: Estimator (:class:`~lda_sketch.api.estimator.LDASketch`) parameter -> its config section, in the
 #: estimator's signature order. Defaults are shared: the estimator's are the config's.
 PARAM_SECTIONS = {
     "n_topics": "model", "alpha": "model", "beta": "model",

@@ -1,7 +1,7 @@
 """Limits shared by the config, the estimator and the statistics backends (one place each).
 
 Every range check in the package names one of these constants, so the config file, ``--dry-run``,
-:class:`~lda_sketch.estimator.LDASketch` and the backends accept exactly the same values.
+:class:`~lda_sketch.api.estimator.LDASketch` and the backends accept exactly the same values.
 """
 from __future__ import annotations
 

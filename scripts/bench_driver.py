@@ -28,7 +28,7 @@ from pathlib import Path
 from lda_sketch import config as config_mod
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.io.corpus import Corpus
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 from lda_sketch.run.train import train_run
 
 

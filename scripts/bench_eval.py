@@ -67,7 +67,7 @@ def main(argv=None) -> int:
     ap.add_argument("--json", type=Path, default=REPO / "docs/results/bench_eval.json")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
-    from lda_sketch.embedded import build_embedded_corpus
+    from data_prep.embedded import build_embedded_corpus
     from lda_sketch.evaluation._kernels import score_docs
     from lda_sketch.evaluation.perplexity import completion_split, fold_in_theta
     from lda_sketch.io.corpus import Corpus

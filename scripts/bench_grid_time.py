@@ -93,7 +93,7 @@ def main(argv=None) -> int:
     if args.corpus:
         corpus = Corpus.open(args.corpus)
     else:
-        from lda_sketch.embedded import build_embedded_corpus
+        from data_prep.embedded import build_embedded_corpus
         corpus, _ = build_embedded_corpus()
     engines = []
     for label, backend, params in (SUPPORT_SET if args.support_set

@@ -72,6 +72,11 @@ def git_commit(src: Path) -> str | None:
     return head + ("+dirty" if dirty else "")
 
 
+def _module(pkg, name):
+    """``pkg.run.name`` (the layout since issue 23) or ``pkg.name`` (a baseline before it)."""
+    return f"{pkg}.run.{name}" if importlib.util.find_spec(f"{pkg}.run") else f"{pkg}.{name}"
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -109,7 +114,7 @@ def main(argv=None) -> int:
     if args.corpus:
         corpus = Corpus.open(args.corpus)
     else:
-        from lda_sketch.embedded import build_embedded_corpus
+        from data_prep.embedded import build_embedded_corpus
         corpus, _ = build_embedded_corpus()
     def resolve(params):
         """A budget string -> the backend keywords it chooses for this corpus and K."""
@@ -125,8 +130,8 @@ def main(argv=None) -> int:
     configs = [(label, backend, resolve(params)) for label, backend, params in configs]
     engines = []
     for prefix, pkg in packages:
-        importlib.import_module(pkg + ".warmup").run()  # compile before timing
-        engine_mod = importlib.import_module(pkg + ".engine")
+        importlib.import_module(_module(pkg, "warmup")).run()  # compile before timing
+        engine_mod = importlib.import_module(_module(pkg, "engine"))
         for label, backend, params in configs:
             eng = engine_mod.Engine(engine_mod.EngineParams(
                 n_topics=args.topics, backend=backend, backend_params=params, seed=args.seed),

@@ -35,7 +35,7 @@ def _common(p: argparse.ArgumentParser, embedded: bool = False) -> None:
     g.add_argument("--overwrite", action="store_true",
                    help="replace DIR (and the held-out directory) if it already exists; without "
                         "it an existing directory is an error")
-    from ..embedded import DEFAULT_HELDOUT
+    from data_prep.embedded import DEFAULT_HELDOUT
 
     default = DEFAULT_HELDOUT if embedded else 0
     g.add_argument("--heldout", type=int, default=default, metavar="N",
@@ -150,7 +150,7 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     if args.source == "embedded":
-        from ..embedded import build_embedded_corpus
+        from data_prep.embedded import build_embedded_corpus
         from data_prep import check_outputs
         if args.heldout < 0:
             raise ValueError(f"--heldout must be >= 0, got {args.heldout}")

@@ -5,7 +5,7 @@ Every view of a trained model lives here, once: phi (:meth:`TopicModel.topic_wor
 held-out evaluation and the model directory (:meth:`~TopicModel.save`, :meth:`~TopicModel.load`).
 :meth:`Engine.model() <lda_sketch.run.engine.Engine.model>` returns one as a view of the current
 statistics, :func:`~lda_sketch.run.train.train_run` returns and saves one, and
-:class:`~lda_sketch.estimator.LDASketch` holds one as ``model_``. Reading a saved model needs
+:class:`~lda_sketch.api.estimator.LDASketch` holds one as ``model_``. Reading a saved model needs
 nothing else::
 
     from lda_sketch.model.topic_model import TopicModel

@@ -24,7 +24,7 @@ def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
     d, src = cfg.data, cfg.source or "config"
     heldout = None
     if d.embedded:
-        from ..embedded import build_embedded_corpus
+        from data_prep.embedded import build_embedded_corpus
 
         # The built-in corpus splits off its held-out documents before building the
         # vocabulary (held-out words outside it are counted as OOV), like `lda-sketch prep`.

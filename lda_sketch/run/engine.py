@@ -1,6 +1,6 @@
 """One rank's training engine: SCA iterations, statistics build + merge, evaluation, state.
 
-The orchestration layer (:mod:`lda_sketch.run.train`, :class:`~lda_sketch.estimator.LDASketch`)
+The orchestration layer (:mod:`lda_sketch.run.train`, :class:`~lda_sketch.api.estimator.LDASketch`)
 uses only :class:`EngineParams` and :class:`Engine`; :meth:`Engine.model` is the trained model
 (:class:`~lda_sketch.model.topic_model.TopicModel`) as a view of the current statistics.
 

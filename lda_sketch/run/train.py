@@ -1,4 +1,4 @@
-"""The training driver shared by ``lda-sketch train`` and :class:`~lda_sketch.estimator.LDASketch`.
+"""The training driver shared by ``lda-sketch train`` and :class:`~lda_sketch.api.estimator.LDASketch`.
 
 It owns the iteration loop around an :class:`~lda_sketch.run.engine.Engine` (never the sampler's
 kernels) and a run directory's lifecycle: setup checks, evaluation schedule, ``metrics.jsonl``,

@@ -5,7 +5,7 @@ import pytest
 
 from lda_sketch import config as config_mod
 from lda_sketch.stats import BACKENDS
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 
 # The default backend once registered; until then the integer count-min sketch.
 SKETCH = "countmin-morris" if "countmin-morris" in BACKENDS else "countmin"

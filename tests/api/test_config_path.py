@@ -11,7 +11,7 @@ from lda_sketch import config as config_mod
 from lda_sketch.cli.main import main as cli_main
 from lda_sketch.config import Config, SketchConfig
 from lda_sketch.run.engine import EngineParams
-from lda_sketch.estimator import LDASketch
+from lda_sketch.api.estimator import LDASketch
 from lda_sketch.exceptions import InputFormatError
 from lda_sketch.sampler import INITS, SAMPLERS
 from lda_sketch.stats import BACKENDS

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from lda_sketch.exceptions import CorruptDataError, InvalidParameterError, NotFittedError
-from lda_sketch.estimator import LDASketch
+from lda_sketch.api.estimator import LDASketch
 from lda_sketch.stats import BACKENDS
 
 SKETCH = "countmin-morris" if "countmin-morris" in BACKENDS else "countmin"

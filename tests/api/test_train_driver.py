@@ -12,7 +12,7 @@ from lda_sketch.exceptions import CorruptDataError, InputFormatError
 from lda_sketch.io.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
 from lda_sketch.io.checkpoint import save_checkpoint
 from lda_sketch.distributed.partition import shard_of
-from lda_sketch.estimator import LDASketch
+from lda_sketch.api.estimator import LDASketch
 from lda_sketch.run.train import METRIC_KEYS, TIMING_KEYS, train_run
 
 

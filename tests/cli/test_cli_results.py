@@ -12,7 +12,7 @@ from lda_sketch import config as config_mod
 from lda_sketch.cli.main import main
 from lda_sketch.evaluation.coherence import coherence
 from lda_sketch.io.corpus import Corpus
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
 from lda_sketch.run.train import train_run
 

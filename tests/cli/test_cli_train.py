@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lda_sketch.io.corpus import heldout_split
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = REPO / "configs" / "tiny.toml"

@@ -14,7 +14,7 @@ import pytest
 
 from lda_sketch.cli.main import main
 from lda_sketch.run.engine import Engine, EngineParams
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -58,7 +58,7 @@ class _SumOverShards(SerialComm):
 
 
 def test_sharded_counts_with_one_allreduce_equal_the_whole():
-    from lda_sketch.synthetic import planted_corpus
+    from data_prep.synthetic import planted_corpus
 
     corpus = planted_corpus(120, 5, 300, 40, seed=3)[0]
     top = np.random.default_rng(0).choice(corpus.n_vocab, size=(5, 8), replace=False)
@@ -82,7 +82,7 @@ def test_matches_gensim_coherence_model_on_the_embedded_corpus():
     from gensim.models.coherencemodel import CoherenceModel
 
     from lda_sketch import LDASketch
-    from lda_sketch.embedded import build_embedded_corpus
+    from data_prep.embedded import build_embedded_corpus
 
     train, _ = build_embedded_corpus()
     model = LDASketch(8, backend="dense", n_iter=10, seed=0).fit(train)

@@ -8,7 +8,7 @@ from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.evaluation import completion_split, heldout_perplexity, unigram_perplexity
 from lda_sketch.exceptions import InvalidParameterError
 from lda_sketch.io.corpus import Corpus
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 
 
 def test_uniform_phi_gives_perplexity_v():

@@ -14,7 +14,7 @@ from lda_sketch.run.engine import Engine
 from lda_sketch.io.checkpoint import latest_checkpoint, load_checkpoint
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import make_stats
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
 from lda_sketch.run.train import check_setup, load_engine_state, train_run
 

@@ -11,7 +11,7 @@ from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.distributed.partition import partition_by_tokens
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.stats import BACKENDS
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 
 pytestmark = pytest.mark.slow
 

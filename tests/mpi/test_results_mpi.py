@@ -13,7 +13,7 @@ from lda_sketch.distributed.comm import MPIComm
 from lda_sketch.distributed.partition import shard_of
 from lda_sketch.evaluation.coherence import coherence
 from lda_sketch.io.doc_topics import read_doc_topics
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 from lda_sketch.run.train import train_run
 
 pytestmark = pytest.mark.slow

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from lda_sketch import embedded
+from data_prep import embedded
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from lda_sketch.exceptions import CorruptDataError, InvalidParameterError
 from lda_sketch.io.corpus import Corpus
 from lda_sketch.sampler import ShardState
 from lda_sketch.stats import BACKENDS
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 
 # Sketch settings: 256 buckets < 300 words of the planted test, so estimates really collide.
 # Recovery >= 0.919 on seeds 0-7 for both sketches while designing the test (threshold 0.9).

@@ -13,7 +13,7 @@ import pytest
 
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCACollapsedSampler
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 from test_sca_vs_sem import (P_MIN, R, embedded_perplexities, exact_law, frequencies,
                              pooled_chi2, z_for_one_and_two_threads)
 from test_sca_vs_sem import one_thread  # noqa: F401  (autouse: one numba thread here too)

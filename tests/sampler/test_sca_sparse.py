@@ -16,7 +16,7 @@ import pytest
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCASparseSampler
 from lda_sketch.sampler._bitops import popcount, trailing_zeros
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 from test_sca_vs_sem import (embedded_perplexities, steps_drawing_the_exact_law,
                              z_for_one_and_two_threads)
 from test_sca_vs_sem import one_thread  # noqa: F401  (autouse: one numba thread here too)

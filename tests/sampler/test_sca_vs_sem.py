@@ -14,7 +14,7 @@ from scipy.stats import chi2
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.rng import STREAM_SAMPLER, key_for
 from lda_sketch.sampler import SCASampler, SEMSampler
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 
 R = 1500
 P_MIN = 1e-6
@@ -143,7 +143,7 @@ def z_for_one_and_two_threads(sampler, backend, n_topics, configure=None):
 def embedded_perplexities(samplers, seeds, n_iter=30):
     """{sampler: [held-out perplexity per seed]} after ``n_iter`` iterations at K = 20 on the
     embedded corpus (30 fold-in steps)."""
-    from lda_sketch.embedded import build_embedded_corpus
+    from data_prep.embedded import build_embedded_corpus
 
     train, held = build_embedded_corpus()
     ppl = {}

@@ -128,7 +128,7 @@ def test_the_estimator_fits_under_a_budget_and_keeps_the_layout(kw):
     """LDASketch with no layout key, a budget, or a budget and a key: fitted, the chosen layout
     in model_.config, within the budget's bytes."""
     from lda_sketch import LDASketch
-    from lda_sketch.synthetic import planted_corpus
+    from data_prep.synthetic import planted_corpus
 
     corpus, _ = planted_corpus(300, 4, 3000, 60, seed=2)
     est = LDASketch(4, n_iter=3, seed=0, **kw).fit(corpus)

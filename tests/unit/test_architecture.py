@@ -89,7 +89,7 @@ KERNELS = ("lda_sketch.rng", "lda_sketch.sampler._kernels", "lda_sketch.stats._c
            "lda_sketch.stats._dense_kernels", "lda_sketch.evaluation._kernels",
            "lda_sketch.stats.hashing", "lda_sketch.io._text_kernels")
 # The top layer: nothing below may import these.
-ORCHESTRATION = ("lda_sketch.estimator", "lda_sketch.run.train", "lda_sketch.sweep",
+ORCHESTRATION = ("lda_sketch.api.estimator", "lda_sketch.run.train", "lda_sketch.sweep",
                  "lda_sketch.cli", "lda_sketch.run.data", "lda_sketch.run.interrupts")
 STRUCTURES = ("lda_sketch.stats", "lda_sketch.sampler", "lda_sketch.io", "lda_sketch.evaluation",
               "lda_sketch.model.topic_model")

@@ -21,7 +21,7 @@ from lda_sketch import config as config_mod
 from lda_sketch.run.interrupts import EXIT_INTERRUPTED, Interrupted, StopFlag, is_interrupt
 from lda_sketch.io.atomic import atomic_directory, write_text_atomic
 from lda_sketch.io.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
 from lda_sketch.run.train import TIMING_KEYS, train_run
 

@@ -29,7 +29,7 @@ from lda_sketch.io.checkpoint import load_checkpoint, save_checkpoint, write_npz
 from lda_sketch.stats import BACKENDS, make_stats
 from lda_sketch.stats.base import TopicWordStats
 from lda_sketch.stats.serialization import Packed
-from lda_sketch.synthetic import planted_corpus
+from data_prep.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
 
 PARAMS = {"countmin": {"n_hashes": 3, "n_buckets": 64},

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .io.corpus import Corpus
+from lda_sketch.io.corpus import Corpus
 
 
 def planted_corpus(n_docs: int, n_topics: int, n_vocab: int, doc_length: int, *, alpha: float = 0.1,

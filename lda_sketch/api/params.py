@@ -1,4 +1,4 @@
-"""The parameter protocol of :class:`~lda_sketch.estimator.LDASketch`: scikit-learn's
+"""The parameter protocol of :class:`~lda_sketch.api.estimator.LDASketch`: scikit-learn's
 ``get_params``/``set_params`` and tags, validation against the config table, and the round trip
 to a :class:`~lda_sketch.config.Config`. The parameters are exactly the keys of
 :data:`lda_sketch.config.PARAM_SECTIONS`, each an attribute set by ``__init__``.
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from . import config as config_mod
-from ._validation import check_int, param_error
-from .config import PARAM_SECTIONS
+from .. import config as config_mod
+from .._validation import check_int, param_error
+from ..config import PARAM_SECTIONS
 
 
 class EstimatorParams:

@@ -1,4 +1,4 @@
-"""What :class:`~lda_sketch.estimator.LDASketch` accepts as documents, turned into a Corpus.
+"""What :class:`~lda_sketch.api.estimator.LDASketch` accepts as documents, turned into a Corpus.
 
 Accepted: a :class:`~lda_sketch.io.corpus.Corpus`; a corpus directory path; a ``scipy.sparse``
 (or dense 2-d) document-term count matrix (``vocab`` names its columns); a list of token lists;
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .run.data import check_same_vocab
-from .exceptions import InputFormatError
-from .io.convert import map_to_vocab
-from .io.corpus import Corpus
+from ..run.data import check_same_vocab
+from ..exceptions import InputFormatError
+from ..io.convert import map_to_vocab
+from ..io.corpus import Corpus
 
 
 def _is_matrix(x) -> bool:

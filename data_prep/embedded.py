@@ -5,8 +5,7 @@ parsed with :mod:`ast` (never imported). One document per module (its docstring 
 its top-level functions) and one per class (its docstring plus those of its methods), in sorted
 module order; test packages and GUI/demo/vendored code (``idlelib``, ``tkinter``, ``turtledemo``,
 ``lib2to3``, ``ensurepip``, ...) are skipped. Documents go through the same tokenizer and
-pruning as every other source (``data_prep``, imported lazily: ``data_prep`` is shipped with
-lda_sketch and depends on it, so the import must not happen at module load).
+pruning as every other source (:mod:`data_prep.pipeline`).
 
 The result is cached under ``$LDA_SKETCH_CACHE_DIR`` (default ``~/.cache/lda_sketch``) in a
 directory named after the Python version and a hash of the build settings, so it is built once.
@@ -23,8 +22,11 @@ import sysconfig
 import tokenize
 from pathlib import Path
 
-from ._version import __version__
-from .io.corpus import Corpus
+from lda_sketch._version import __version__
+from lda_sketch.io.corpus import Corpus
+
+from .pipeline import PrepOptions, prepare
+from .source import Document, Source, WorkUnit, count
 
 #: Bump when the document extraction changes, so caches are rebuilt.
 EMBEDDED_VERSION = 2
@@ -133,7 +135,6 @@ def _comments(source: str) -> list[tuple[int, int, str]]:
 
 # Reader functions for data_prep's pipeline (module level, so they are picklable).
 def _units(inputs):
-    from data_prep.source import WorkUnit
     files = stdlib_files()
     for i in range(0, len(files), _FILES_PER_UNIT):
         batch = files[i:i + _FILES_PER_UNIT]
@@ -141,7 +142,6 @@ def _units(inputs):
 
 
 def _documents(unit, dropped):
-    from data_prep.source import Document, count
     for module, path in unit.payload:
         try:
             source = Path(path).read_text("utf-8")
@@ -200,8 +200,6 @@ def build_embedded_corpus(out_dir=None, *, heldout: int | None = DEFAULT_HELDOUT
         if out_dir is None:
             return opened()
         raise FileExistsError(f"{train_dir} already exists; pass overwrite=True (--overwrite).")
-    from data_prep import PrepOptions, Source, prepare
-
     source = Source("embedded", _units, _documents, {})
     options = PrepOptions(min_df=MIN_DF, max_df_frac=MAX_DF_FRAC, heldout=heldout,
                           heldout_seed=seed)

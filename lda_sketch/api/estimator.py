@@ -3,7 +3,7 @@
 Example::
 
     from lda_sketch import LDASketch
-    from lda_sketch.synthetic import planted_corpus
+    from data_prep.synthetic import planted_corpus
 
     corpus, _ = planted_corpus(400, 8, 800, 60, seed=1)
     model = LDASketch(8, backend="countmin-morris", n_buckets=2**10, n_iter=30, seed=0)
@@ -25,20 +25,20 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validation import check_int
-from .config import param_default
-from .run.engine import Engine, EngineParams, resolved_sketch
-from .estimator_params import EstimatorParams
-from .evaluation.coherence import coherence
-from .exceptions import InputFormatError, NotFittedError
+from .._validation import check_int
+from ..config import param_default
+from ..run.engine import Engine, EngineParams, resolved_sketch
+from .params import EstimatorParams
+from ..evaluation.coherence import coherence
+from ..exceptions import InputFormatError, NotFittedError
 from .inputs import as_corpus, n_dropped_oov
-from .io.corpus import Corpus
-from .model.files import provenance
-from .run.progress import record_line
-from .model.summary import format_report, summarize
-from .run.threads import numba_threads
-from .model.topic_model import TopicModel
-from .run.train import Loop
+from ..io.corpus import Corpus
+from ..model.files import provenance
+from ..run.progress import record_line
+from ..model.summary import format_report, summarize
+from ..run.threads import numba_threads
+from ..model.topic_model import TopicModel
+from ..run.train import Loop
 
 _D = param_default
 
@@ -132,7 +132,7 @@ class LDASketch(EstimatorParams):
         phi, rows normalised over the whole vocabulary (computed on access).
 
     Documents (``X``, ``heldout``) may be a Corpus, a corpus directory, a count matrix, token
-    lists or gensim bag-of-words lists (:mod:`lda_sketch.inputs`; docs/USAGE.md).
+    lists or gensim bag-of-words lists (:mod:`lda_sketch.api.inputs`; docs/USAGE.md).
     """
 
     def __init__(self, n_topics: int = _D("n_topics"), *, alpha: float = _D("alpha"),
