@@ -11,12 +11,12 @@ Layout (inside a run directory)::
 ``state_dict`` values may be numpy arrays, bytes (stored as uint8), Python ints/floats/bools/str
 and nested dicts of those (flattened with ``/``). A checkpoint directory appears under its final
 name only once every rank has written its file (temporary directory, barrier, rename by rank 0),
-so the newest ``iter-*`` directory is always complete.
+so the newest ``iter-*`` directory is always complete: the collective write is
+:func:`lda_sketch.distributed.checkpoint.save_checkpoint`; this module holds the format, the
+per-rank file and the reader.
 """
 from __future__ import annotations
 
-import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -25,12 +25,11 @@ import numpy as np
 from ..exceptions import CorruptDataError
 from ..limits import MAX_ARRAY_FILE_BYTES
 from . import safe_read
-from .atomic import write_text_atomic
 from .safe_read import REMEDY_CHECKPOINT
 
 CHECKPOINT_FORMAT = "lda_sketch.checkpoint"
 CHECKPOINT_FORMAT_VERSION = 1
-_DIR = "checkpoints"
+CHECKPOINT_DIR = "checkpoints"
 
 
 def checkpoint_name(iteration: int) -> str:
@@ -39,7 +38,7 @@ def checkpoint_name(iteration: int) -> str:
 
 def list_checkpoints(run_dir) -> list[Path]:
     """Complete checkpoint directories of ``run_dir``, oldest first."""
-    d = Path(run_dir) / _DIR
+    d = Path(run_dir) / CHECKPOINT_DIR
     if not d.is_dir():
         return []
     return sorted(p for p in d.iterdir()
@@ -49,73 +48,6 @@ def list_checkpoints(run_dir) -> list[Path]:
 def latest_checkpoint(run_dir) -> Path | None:
     cks = list_checkpoints(run_dir)
     return cks[-1] if cks else None
-
-
-def save_checkpoint(run_dir, iteration: int, engine_state: dict, driver_state: dict, *,
-                    comm=None, keep: int | None = None) -> Path:
-    """Collective: every rank writes its ``engine_state``; rank 0 writes ``driver_state``.
-
-    Keeps the ``keep`` newest checkpoints (all if None). Returns the checkpoint path.
-    """
-    from ..distributed.comm import SerialComm
-
-    comm = comm or SerialComm()
-    root = Path(run_dir) / _DIR
-    final = root / checkpoint_name(iteration)
-    tmp = root / f".{final.name}.partial"
-    arrays, scalars = _flatten(engine_state)
-    error = None
-    if comm.rank == 0:
-        try:
-            root.mkdir(parents=True, exist_ok=True)
-            for stale in root.glob(".iter-*.partial"):  # this one, or one a killed job left
-                shutil.rmtree(stale, ignore_errors=True)
-            tmp.mkdir()
-        except OSError as exc:
-            error = _why(exc, tmp)
-    _agree(comm, [comm.bcast(error)], final, tmp)
-    error = None
-    try:
-        write_npz(tmp / f"rank-{comm.rank:04d}.npz", arrays)
-    except OSError as exc:
-        error = _why(exc, tmp / f"rank-{comm.rank:04d}.npz")
-    gathered = comm.allgather((error, {"scalars": scalars, "arrays": sorted(arrays)}))
-    _agree(comm, [e for e, _ in gathered], final, tmp)
-    error = None
-    if comm.rank == 0:
-        try:
-            meta = {"format": CHECKPOINT_FORMAT, "format_version": CHECKPOINT_FORMAT_VERSION,
-                    "iteration": int(iteration), "n_ranks": comm.size, "driver": driver_state,
-                    "ranks": {str(r): info for r, (_, info) in enumerate(gathered)}}
-            write_text_atomic(tmp / "checkpoint.json", json.dumps(meta, indent=1))
-            if final.exists():
-                shutil.rmtree(final)
-            tmp.rename(final)
-        except OSError as exc:
-            error = _why(exc, final)
-        if error is None and keep is not None:
-            for old in list_checkpoints(run_dir)[:-keep]:
-                shutil.rmtree(old, ignore_errors=True)
-    _agree(comm, [comm.bcast(error)], final, tmp)
-    return final
-
-
-def _why(exc: OSError, path) -> tuple[int, str]:
-    return (exc.errno or 5, f"{exc.filename or path}: {exc.strerror or exc}")
-
-
-def _agree(comm, errors, final: Path, tmp: Path) -> None:
-    """Raise the same ``OSError`` on every rank if any error (the same list on every rank) is
-    set; the partial directory is removed first, so a failed write (a full disk) leaves
-    nothing behind."""
-    errors = [e for e in errors if e]
-    if errors:
-        if comm.rank == 0:
-            shutil.rmtree(tmp, ignore_errors=True)
-        raise OSError(errors[0][0], f"checkpoint {final.name} not written ("
-                      + "; ".join(e[1] for e in errors) + "); the partial checkpoint was removed "
-                      "and the previous ones are intact: free space, then continue with "
-                      "--resume", str(final))
 
 
 def load_checkpoint(path, *, rank: int = 0, n_ranks: int = 1) -> tuple[dict, dict]:
@@ -161,14 +93,14 @@ def load_checkpoint(path, *, rank: int = 0, n_ranks: int = 1) -> tuple[dict, dic
                                f"{rem}.") from None
 
 
-def _flatten(d: dict, prefix: str = ""):
+def flatten_state(d: dict, prefix: str = ""):
     arrays, scalars = {}, {}
     for k, v in d.items():
         if "/" in str(k):
             raise ValueError(f"state key {k!r} must not contain '/'")
         name = f"{prefix}{k}"
         if isinstance(v, dict):
-            a, s = _flatten(v, name + "/")
+            a, s = flatten_state(v, name + "/")
             arrays.update(a)
             scalars.update(s)
         elif hasattr(v, "write_to") and hasattr(v, "nbytes"):  # a stats Packed: streamed

@@ -250,7 +250,7 @@ class Engine:
 
         ``stream=True``: ``"stats"`` is the statistics'
         :class:`~lda_sketch.stats.serialization.Packed` instead of a uint8 copy of their bytes
-        (:func:`~lda_sketch.io.checkpoint.save_checkpoint` streams it to disk; no second
+        (:func:`~lda_sketch.distributed.checkpoint.save_checkpoint` streams it to disk; no second
         ``V x K`` copy). Write it before the next :meth:`step`."""
         self._check_initialized()
         s = self.state

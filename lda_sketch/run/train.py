@@ -45,7 +45,8 @@ from ..evaluation.coherence import record_coherence
 from ..exceptions import (CorruptDataError, IncompatibleStatsError, InputFormatError,
                          InvalidParameterError)
 from ..io.atomic import write_text_atomic
-from ..io.checkpoint import latest_checkpoint, load_checkpoint, save_checkpoint
+from ..distributed.checkpoint import save_checkpoint
+from ..io.checkpoint import latest_checkpoint, load_checkpoint
 from ..io.doc_topics import write_shard_doc_topics
 from ..io.heldout_ids import write_heldout_ids
 from ..model.files import manifest_checksum, provenance

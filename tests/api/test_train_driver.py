@@ -10,7 +10,7 @@ import pytest
 from lda_sketch import config as config_mod
 from lda_sketch.exceptions import CorruptDataError, InputFormatError
 from lda_sketch.io.checkpoint import latest_checkpoint, list_checkpoints, load_checkpoint
-from lda_sketch.io.checkpoint import save_checkpoint
+from lda_sketch.distributed.checkpoint import save_checkpoint
 from lda_sketch.distributed.partition import shard_of
 from lda_sketch.api.estimator import LDASketch
 from lda_sketch.run.train import METRIC_KEYS, TIMING_KEYS, train_run

@@ -20,7 +20,8 @@ import pytest
 from lda_sketch import config as config_mod
 from lda_sketch.run.interrupts import EXIT_INTERRUPTED, Interrupted, StopFlag, is_interrupt
 from lda_sketch.io.atomic import atomic_directory, write_text_atomic
-from lda_sketch.io.checkpoint import list_checkpoints, load_checkpoint, save_checkpoint
+from lda_sketch.distributed.checkpoint import save_checkpoint
+from lda_sketch.io.checkpoint import list_checkpoints, load_checkpoint
 from data_prep.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
 from lda_sketch.run.train import TIMING_KEYS, train_run
@@ -115,7 +116,7 @@ def _full_disk(*a, **k):
 def test_full_disk_during_a_checkpoint_leaves_nothing_partial(tmp_path, monkeypatch):
     state, driver = {"a": np.arange(3), "s": 2}, {"history": [], "elapsed": 0.0}
     save_checkpoint(tmp_path, 1, state, driver)
-    import lda_sketch.io.checkpoint as ck
+    import lda_sketch.distributed.checkpoint as ck  # the collective write looks them up here
     for target in ("write_npz", "write_text_atomic"):
         with monkeypatch.context() as m:
             if target == "write_npz":
@@ -133,7 +134,7 @@ def test_failed_commands_damage_no_run(cfg, straight, tmp_path, monkeypatch):
     """Each failing command below leaves the run resumable and its model loadable."""
     import shutil
 
-    import lda_sketch.io.checkpoint as ck
+    import lda_sketch.distributed.checkpoint as ck
     import lda_sketch.model.files as mio
 
     run = tmp_path / "run"

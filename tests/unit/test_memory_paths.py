@@ -25,7 +25,8 @@ from lda_sketch.distributed.comm import SerialComm
 from lda_sketch.distributed.merge import merge_stats
 from lda_sketch.run.engine import Engine, EngineParams, topic_totals
 from lda_sketch.evaluation.perplexity import completion_loglik, completion_split
-from lda_sketch.io.checkpoint import load_checkpoint, save_checkpoint, write_npz
+from lda_sketch.distributed.checkpoint import save_checkpoint
+from lda_sketch.io.checkpoint import load_checkpoint, write_npz
 from lda_sketch.stats import BACKENDS, make_stats
 from lda_sketch.stats.base import TopicWordStats
 from lda_sketch.stats.serialization import Packed
