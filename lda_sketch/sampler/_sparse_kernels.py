@@ -36,7 +36,7 @@ import numpy as np
 from numba import njit, prange
 
 from ..rng import uniform
-from ._bitops import popcount, trailing_zeros
+from ._bitops_kernels import popcount, trailing_zeros
 
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)

@@ -11,8 +11,8 @@ the batch and the key, never on the thread count.
 import numpy as np
 from numba import njit, prange
 
-from ._prefetch import prefetch_row
-from .hashing import bucket
+from ._prefetch_kernels import prefetch_row
+from ._hash_kernels import bucket
 
 INT32_MAX = np.int64(2**31 - 1)
 ESTIMATE_BLOCK = 64  # words per parallel work item of the estimate kernels

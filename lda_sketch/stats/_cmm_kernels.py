@@ -28,8 +28,8 @@ from numba import njit
 
 from ..rng import derive
 from ._cm_kernels import prefetch_next
-from .hashing import bucket
-from .morris import morris_advance, morris_round_one, uniform_small
+from ._hash_kernels import bucket
+from ._morris_kernels import morris_advance, morris_round_one, uniform_small
 
 INDEPENDENT, CORRELATED, CONSERVATIVE = 0, 1, 2  # the ``rule`` argument
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..exceptions import CorruptDataError
 from . import serialization
-from .hashing import seed_hash
+from ._hash_kernels import seed_hash
 from .support import SUPPORTS
 
 

@@ -28,7 +28,7 @@ from . import countmin_io
 from . import _cm_inputs as _inputs
 from ._cm_kernels import mean_min_estimate, row_totals
 from .base import TopicWordStats
-from .hashing import hash_params, seed_hash
+from ._hash_kernels import hash_params, seed_hash
 from .head import WordHead
 from .support import SUPPORTS, WordTotals
 from .suggest import suggest_n_buckets, suggest_n_hashes, suggest_sketch

@@ -2,7 +2,7 @@
 
 Same layout and hash functions as :mod:`~lda_sketch.stats.countmin` (``[n_hashes, n_buckets,
 n_topics]``), but each cell is an 8-bit (or 16-bit) Morris code of base ``counter_base``
-(:mod:`~lda_sketch.stats.morris`). Memory ``n_hashes * n_buckets * n_topics * counter_bits / 8``
+(:mod:`~lda_sketch.stats._morris_kernels`). Memory ``n_hashes * n_buckets * n_topics * counter_bits / 8``
 bytes plus the exact ``n_k``: a quarter of the int32 sketch at 8 bits.
 
 Three ways to increment a record's ``d`` cells (``increment``):
@@ -43,7 +43,7 @@ from ._cm_kernels import cmm_estimate
 from ._cmm_kernels import (CONSERVATIVE, CORRELATED, INDEPENDENT, cmm_add_records,
                            cmm_add_runs)
 from .countmin_layout import CountMinLayout
-from .morris import max_base, morris_merge_into, morris_round_add, morris_tables
+from ._morris_kernels import max_base, morris_merge_into, morris_round_add, morris_tables
 
 INCREMENTS = ("independent", "correlated", "conservative")
 _RULES = {"independent": INDEPENDENT, "correlated": CORRELATED, "conservative": CONSERVATIVE}

@@ -118,7 +118,7 @@ def suggest_counter_base(max_count: int, counter_bits: int = 8, headroom: float 
     if counter_bits not in (8, 16):
         raise param_error("counter_bits", owner, "one of 8, 16", counter_bits)
     room = check_float(headroom, "headroom", owner, lo=1.0)
-    from .morris import max_base
+    from ._morris_kernels import max_base
 
     top = (1 << counter_bits) - 1
 

@@ -15,7 +15,7 @@ import pytest
 
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCASparseSampler
-from lda_sketch.sampler._bitops import popcount, trailing_zeros
+from lda_sketch.sampler._bitops_kernels import popcount, trailing_zeros
 from data_prep.synthetic import planted_corpus
 from test_sca_vs_sem import (embedded_perplexities, steps_drawing_the_exact_law,
                              z_for_one_and_two_threads)

@@ -177,7 +177,7 @@ def test_suggest_head_sketch_fills_the_budget_with_a_head():
 
 
 def test_suggest_counter_base_reads_past_the_largest_count():
-    from lda_sketch.stats.morris import morris_tables
+    from lda_sketch.stats._morris_kernels import morris_tables
     from lda_sketch.stats.suggest import suggest_counter_base
 
     for n, bits in ((36_029, 8), (10**9, 8), (10**6, 16)):

@@ -41,7 +41,7 @@ def colliding_setup():
     cm.add(words, np.zeros(V, np.int64), counts)
     exact_cm = cm.estimate(words)[:, 0] == counts
     cells = cm.cells[:, :, 0]
-    from lda_sketch.stats.hashing import buckets
+    from lda_sketch.stats._hash_kernels import buckets
     bk = buckets(cm._a, cm._c, 6, words)
     collides = np.array([(cells[np.arange(3), bk[:, w]] > counts[w]).any() for w in range(V)])
     focus = exact_cm & collides
@@ -176,7 +176,7 @@ def test_head_cells_encode_a_whole_count_unbiased_with_rounding_variance():
     ((b - 1) n)^2 / 4, 2 / (b - 1) times below the (b - 1) n (n - 1) / 2 of n Morris increments.
     Fixed keys, 6-sigma margins."""
     from lda_sketch import rng
-    from lda_sketch.stats.morris import morris_round_add, morris_tables
+    from lda_sketch.stats._morris_kernels import morris_round_add, morris_tables
 
     b, n, R = 1.08, 1000, 20_000
     read = morris_tables(b, 8)[0]

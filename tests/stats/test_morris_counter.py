@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 from lda_sketch import rng
-from lda_sketch.stats.morris import (morris_add_codes, morris_advance_many, morris_increment_many,
+from lda_sketch.stats._morris_kernels import (morris_add_codes, morris_advance_many, morris_increment_many,
                                      morris_merge_into, morris_tables)
 
 B = 1.08
@@ -177,7 +177,7 @@ def test_addition_is_symmetric_and_a_pure_function_of_inputs_and_key(seed):
 def test_merge_uniforms_equal_the_rng_uniforms():
     from numba import njit
 
-    from lda_sketch.stats.morris import uniform_small
+    from lda_sketch.stats._morris_kernels import uniform_small
 
     @njit
     def both(k, n):

@@ -15,9 +15,9 @@ from lda_sketch import rng
 from lda_sketch.exceptions import IncompatibleStatsError
 from lda_sketch.stats import BACKENDS, base, make_stats
 from lda_sketch.stats.base import GUARANTEES
-from lda_sketch.stats.hashing import buckets
+from lda_sketch.stats._hash_kernels import buckets
 from test_morris_counter import exact_pmf  # the exact code distribution, written once
-from lda_sketch.stats.morris import morris_tables
+from lda_sketch.stats._morris_kernels import morris_tables
 
 K, V = 6, 200
 SKETCH = {"n_hashes": 3, "n_buckets": 64}  # small: many collisions

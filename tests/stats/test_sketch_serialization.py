@@ -16,7 +16,7 @@ from lda_sketch.exceptions import CorruptDataError
 from lda_sketch.stats import serialization
 from lda_sketch.stats.countmin import CountMinStats
 from lda_sketch.stats.countmin_morris import CountMinMorrisStats
-from lda_sketch.stats.hashing import seed_hash
+from lda_sketch.stats._hash_kernels import seed_hash
 
 SKETCHES = {
     "countmin": lambda: CountMinStats(3, 50, n_hashes=2, n_buckets=16, seed=9),

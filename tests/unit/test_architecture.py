@@ -85,17 +85,17 @@ def test_no_module_over_the_line_limit():
 
 # The bottom layer: jitted kernels and the counter-based RNG take arrays and return arrays.
 KERNELS = ("lda_sketch.rng", "lda_sketch.sampler._kernels", "lda_sketch.stats._cm_kernels",
-           "lda_sketch.stats._cmm_kernels", "lda_sketch.stats._prefetch",
+           "lda_sketch.stats._cmm_kernels", "lda_sketch.stats._prefetch_kernels",
            "lda_sketch.stats._dense_kernels", "lda_sketch.evaluation._kernels",
-           "lda_sketch.stats.hashing", "lda_sketch.io._text_kernels")
+           "lda_sketch.stats._hash_kernels", "lda_sketch.io._text_kernels")
 # The top layer: nothing below may import these.
 ORCHESTRATION = ("lda_sketch.api.estimator", "lda_sketch.run.train", "lda_sketch.sweep",
                  "lda_sketch.cli", "lda_sketch.run.data", "lda_sketch.run.interrupts")
 STRUCTURES = ("lda_sketch.stats", "lda_sketch.sampler", "lda_sketch.io", "lda_sketch.evaluation",
               "lda_sketch.model.topic_model")
 ALLOWED_BELOW = ("lda_sketch._validation", "lda_sketch.exceptions", "lda_sketch.limits",
-                 "lda_sketch._version", "lda_sketch.rng", "lda_sketch.stats.hashing",
-                 "lda_sketch.stats.morris")
+                 "lda_sketch._version", "lda_sketch.rng", "lda_sketch.stats._hash_kernels",
+                 "lda_sketch.stats._morris_kernels")
 
 
 def _under(m, prefixes):
