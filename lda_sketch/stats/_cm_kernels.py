@@ -158,7 +158,7 @@ def cm_estimate(cells, a, c, shift, words, out):
         for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
             if i + AHEAD < n:
                 prefetch_word(cells, a, c, shift, words[i + AHEAD])
-            _row_min(cells, a, c, shift, words[i], tmp)
+            row_min(cells, a, c, shift, words[i], tmp)
             o = out[i]
             for k in range(K):
                 o[k] = tmp[k]
@@ -173,7 +173,7 @@ def prefetch_word(cells, a, c, shift, w):
 
 
 @njit(cache=True, inline="always")
-def _row_min(cells, a, c, shift, w, tmp):
+def row_min(cells, a, c, shift, w, tmp):
     """tmp[k] = min_r cells[r, bucket_r(w), k] (branch-free, so the loops vectorise)."""
     d, _, K = cells.shape
     row = cells[0, bucket(a[0], c[0], shift, w)]
@@ -183,28 +183,6 @@ def _row_min(cells, a, c, shift, w, tmp):
         row = cells[r, bucket(a[r], c[r], shift, w)]
         for k in range(K):
             tmp[k] = min(tmp[k], row[k])
-
-
-# ----------------------------------------------------------------------------- Morris cells
-@njit(cache=True, parallel=True)
-def cmm_estimate(cells, read, a, c, shift, words, out):
-    """out[i, k] = read[min_r code_r] (the read is monotone, so min of codes = min of reads).
-
-    Minimum taken on the narrow codes (vectorises), one table read per (word, topic); blocks of
-    words in ``prange`` as in :func:`cm_estimate`.
-    """
-    d, _, K = cells.shape
-    n = words.shape[0]
-    for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
-        tmp = np.empty(K, cells.dtype)
-        for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
-            if i + AHEAD < n:
-                prefetch_word(cells, a, c, shift, words[i + AHEAD])
-            _row_min(cells, a, c, shift, words[i], tmp)
-            o = out[i]
-            for k in range(K):
-                o[k] = read[tmp[k]]
-    return out
 
 
 # ----------------------------------------------------------------------------- count-mean-min

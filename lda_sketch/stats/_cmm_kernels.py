@@ -24,10 +24,10 @@ draws ``uniform(derive(key, i), j)`` for ``j = 0, 1, ...``. Row updates are bran
 (``c += u < prob[c]``), and ``d = 3`` keeps the three codes in registers.
 """
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from ..rng import derive
-from ._cm_kernels import prefetch_next
+from ._cm_kernels import AHEAD, ESTIMATE_BLOCK, prefetch_next, prefetch_word, row_min
 from ._hash_kernels import bucket
 from ._morris_kernels import morris_advance, morris_round_one, uniform_small
 
@@ -289,3 +289,25 @@ def cmm_add_runs(cells, head, n_k, a, c, shift, prob, log1m, read, key, head_key
             cells[1, b1, t] = x1
             cells[2, b2, t] = x2
     return -1
+
+
+# ----------------------------------------------------------------------------- estimate
+@njit(cache=True, parallel=True)
+def cmm_estimate(cells, read, a, c, shift, words, out):
+    """out[i, k] = read[min_r code_r] (the read is monotone, so min of codes = min of reads).
+
+    Minimum taken on the narrow codes (vectorises), one table read per (word, topic); blocks of
+    words in ``prange`` as in :func:`cm_estimate`.
+    """
+    d, _, K = cells.shape
+    n = words.shape[0]
+    for blk in prange((n + ESTIMATE_BLOCK - 1) // ESTIMATE_BLOCK):
+        tmp = np.empty(K, cells.dtype)
+        for i in range(blk * ESTIMATE_BLOCK, min(n, (blk + 1) * ESTIMATE_BLOCK)):
+            if i + AHEAD < n:
+                prefetch_word(cells, a, c, shift, words[i + AHEAD])
+            row_min(cells, a, c, shift, words[i], tmp)
+            o = out[i]
+            for k in range(K):
+                o[k] = read[tmp[k]]
+    return out

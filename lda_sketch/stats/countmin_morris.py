@@ -39,11 +39,10 @@ from .._validation import check_choice, check_float, param_error
 from .. import rng
 from ..limits import COUNTER_BITS, MAX_COUNTER_BASE
 from . import register
-from ._cm_kernels import cmm_estimate
 from ._cmm_kernels import (CONSERVATIVE, CORRELATED, INDEPENDENT, cmm_add_records,
-                           cmm_add_runs)
-from .countmin_layout import CountMinLayout
+                           cmm_add_runs, cmm_estimate)
 from ._morris_kernels import max_base, morris_merge_into, morris_round_add, morris_tables
+from .countmin_layout import CountMinLayout
 
 INCREMENTS = ("independent", "correlated", "conservative")
 _RULES = {"independent": INDEPENDENT, "correlated": CORRELATED, "conservative": CONSERVATIVE}
