@@ -1,11 +1,13 @@
 """lda_sketch: distributed LDA (SCA sampler) whose word-topic counts live in count-min sketches
 of exact or approximate (Morris) counters.
 
-Layers (each depends only on the one below):
+Layers (each imports only those below; docs/ARCHITECTURE.md, held by tests/unit/test_architecture.py):
 
-* kernels      -- numba functions, arrays in and arrays out (``rng``, every ``*/_*kernels.py``)
-* structures   -- classes that own arrays (statistics backends, corpus, sampler state)
-* orchestration-- Python API, distributed driver, CLI
+* orchestration -- the Python API (``api/``), the run driver (``run/``), ``sweep/``, the CLI
+* structures    -- classes that own arrays (``stats/`` backends, ``io/`` corpus, ``sampler/``
+  state, ``model/`` the trained model, ``distributed/`` the communicator and merge)
+* kernels       -- numba functions, arrays in and arrays out (every ``*/_*kernels.py``)
+* foundations   -- ``rng``, ``limits``, ``exceptions``, parameter validation
 
 Importing this package has no side effects (no MPI, no logging configuration, no compilation).
 """
