@@ -84,7 +84,7 @@ def plan(ratios: dict) -> list[dict]:
     for name, N, D, V, K, P in SCENARIOS:
         for b, cells in BACKENDS.items():
             m = plan_rank(stats_bytes=cells(V, K) + 8 * K, n_tokens=N, n_docs=D, n_vocab=V,
-                          n_topics=K, n_ranks=P, folds_cells="Morris" in b,
+                          n_topics=K, n_ranks=P,
                           pairs_per_token=ratios["pairs_per_token"],
                           triples_per_token=ratios["trip_slots_per_token"])
             rows.append({"scenario": name, "backend": b, "tokens_per_rank": N / P, **m})

@@ -159,7 +159,6 @@ def plan_for(rank: dict, args, backend: str, P: int, n_tokens: int, n_docs: int)
     n = max(h["shard_tokens"], 1)
     return plan_rank(stats_bytes=stats, n_tokens=n_tokens, n_docs=n_docs, n_vocab=args.vocab,
                      n_topics=args.topics, n_ranks=P,
-                     folds_cells="exact_merge" not in cls.guarantees,
                      pairs_per_token=h["shard_pairs"] / n,
                      triples_per_token=h["triple_slots"] / n)
 

@@ -147,10 +147,9 @@ def _dry_run(cfg, ranks: int = 1) -> None:
               f"({layout['bytes_ratio']:.4f}x dense)")
     K, V = params.n_topics, train.n_vocab
     stats = backend.nbytes_for(n_topics=K, n_vocab=V, seed=params.seed, **params.backend_params)
-    folds = "exact_merge" not in backend.guarantees  # an owner-computes receive buffer
     for P in sorted({1, ranks}):
         m = plan_rank(stats_bytes=stats, n_tokens=train.n_tokens, n_docs=train.n_docs,
-                      n_vocab=V, n_topics=K, n_ranks=P, folds_cells=folds,
+                      n_vocab=V, n_topics=K, n_ranks=P,
                       sampler=params.sampler)
         print(f"# {P} rank{'s' if P > 1 else ''}: statistics {stats / 1e6:,.2f} MB "
               f"({stats / (4 * V * K + 8 * K):.3f}x dense), about "

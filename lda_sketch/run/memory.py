@@ -35,19 +35,18 @@ CHUNK_WORDS = 4096
 
 
 def plan_rank(*, stats_bytes: int, n_tokens: float, n_docs: float, n_vocab: int, n_topics: int,
-              n_ranks: int, folds_cells: bool, pairs_per_token: float = PAIRS_PER_TOKEN,
+              n_ranks: int, pairs_per_token: float = PAIRS_PER_TOKEN,
               triples_per_token: float = TRIPLES_PER_TOKEN, sampler: str = "sca") -> dict:
     """Bytes of the arrays one of ``n_ranks`` ranks holds, and sends per merge. All in bytes.
 
     ``sampler``: a SAMPLERS name; ``"sca-sparse"`` adds its per-document and per-pair index.
 
-    ``folds_cells`` (an owner-computes merge) and exact merges both use one round buffer of at
+    Every merge (owner-computes or exact) uses one round buffer of at
     most :data:`~lda_sketch.distributed.merge.ROUND_BYTES` when ``n_ranks > 1`` (the receive
     buffer, or the MPI library's reduction buffer)."""
     from ..distributed.merge import ROUND_BYTES
     from ..evaluation.perplexity import BLOCK_BYTES
 
-    del folds_cells  # both merges use one round buffer (kept for callers that name it)
     n = n_tokens / n_ranks
     L = n_tokens / max(n_docs, 1)
     words = min(n_vocab, pairs_per_token * n)

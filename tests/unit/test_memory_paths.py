@@ -251,7 +251,7 @@ train(tmp / "train", tmp / "run", K)
 peak = status("VmHWM")
 arrays = plan_rank(stats_bytes=BACKENDS["dense"].nbytes_for(n_topics=K, n_vocab=V),
                    n_tokens=5000 * 200, n_docs=5000, n_vocab=V, n_topics=K, n_ranks=1,
-                   folds_cells=False, pairs_per_token=1.0, triples_per_token=1.0)["arrays_bytes"]
+                   pairs_per_token=1.0, triples_per_token=1.0)["arrays_bytes"]
 print(json.dumps({"above_baseline": peak - base, "arrays": arrays}))
 """
 
@@ -286,7 +286,7 @@ def test_plan_counts_the_sparse_samplers_index(small, n_topics):
     s = ShardState(corpus, n_topics)
     held = SCASparseSampler(s, 0.1, 0.01).nbytes
     common = dict(stats_bytes=0, n_tokens=corpus.n_tokens, n_docs=corpus.n_docs,
-                  n_vocab=corpus.n_vocab, n_topics=n_topics, n_ranks=1, folds_cells=False,
+                  n_vocab=corpus.n_vocab, n_topics=n_topics, n_ranks=1,
                   pairs_per_token=s.n_pairs / s.n_tokens)
     planned = plan_rank(sampler="sca-sparse", **common)["sampler_index_bytes"]
     assert 0.9 * held <= planned <= held
