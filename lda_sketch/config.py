@@ -4,12 +4,13 @@ A config file has the sections below (every key optional; defaults shown by
 ``lda-sketch train --help`` and in the README)::
 
     [model]    n_topics, alpha, beta
-    [sketch]   backend, n_hashes, n_buckets, conservative, counter_base, increment, counter_bits,
-               estimator
+    [sketch]   backend, budget, and the layout keys the budget fills when unset: n_hashes,
+               n_buckets, conservative, counter_base, increment, counter_bits, estimator,
+               support, rescale, head_words
     [sampler]  sampler, init, n_iter, n_threads, seed
     [data]     train, heldout, embedded, n_heldout, split_seed
-    [eval]     evaluate_every, fold_in_iters
-    [output]   checkpoint_every, keep_checkpoints
+    [eval]     evaluate_every, fold_in_iters, coherence
+    [output]   checkpoint_every, keep_checkpoints, doc_topics
 
 Paths in ``[data]`` are relative to the config file and are stored absolute once loaded, so a
 ``resolved_config.toml`` reproduces its run from any working directory. Errors look like::

@@ -1,9 +1,13 @@
-"""The SCA sweep driver: read frozen statistics once per distinct word, draw every token.
+"""The SCA sweep drivers: read frozen statistics once per distinct word, draw every token.
 
-Python loops over chunks of distinct words (``chunk_words``), asks the backend for their ``K``
-estimates with one ``estimate_into`` call, and hands the chunk to the jitted ``prange`` kernel
-:func:`~lda_sketch.sampler._kernels.sca_sweep_words`. The backend is only ever read through the
-:class:`~lda_sketch.stats.base.TopicWordStats` contract.
+Each driver loops in Python over chunks of distinct words (``chunk_words``), asks the backend for
+their ``K`` estimates with one ``estimate_into`` call, and hands the chunk to a jitted ``prange``
+kernel. Four drivers share that loop: :class:`SCASampler` (``sca``, sparse + alias draws,
+:mod:`._kernels`), :class:`SCACollapsedSampler` (``sca-collapsed``, the token's own assignment
+left out, :mod:`._collapsed_kernels`), :class:`SCARejectionSampler` (``sca-rejection``, exact by
+rejection, :mod:`._rejection_kernels`) and :class:`SCASparseSampler` (``sca-sparse``, exact over
+document topics ∩ word topics, :mod:`._sparse_kernels`). The backend is only ever read through
+the :class:`~lda_sketch.stats.base.TopicWordStats` contract.
 """
 from __future__ import annotations
 

@@ -1,9 +1,11 @@
 """Sweeps: a base config, a grid and/or a list of points, and trials (seeds); runs and summaries.
 
 :mod:`~lda_sketch.sweep.spec` parses sweep files (the format is described there),
-:mod:`~lda_sketch.sweep.runner` runs, resumes and reuses runs, :mod:`~lda_sketch.sweep.slurm`
-writes one Slurm job per point, and :mod:`~lda_sketch.sweep.summary` writes ``summary.csv`` /
-``summary.md``.
+:mod:`~lda_sketch.sweep.runner` runs, resumes and reuses runs (``lda-sketch sweep``),
+:mod:`~lda_sketch.sweep.slurm` writes one Slurm job per point (``--emit slurm``),
+:mod:`~lda_sketch.sweep.summary` writes ``summary.csv`` / ``summary.md``
+(``lda-sketch sweep-summary``), and :mod:`~lda_sketch.sweep.figures` draws the curves and the
+perplexity-memory frontier (``lda-sketch plot SWEEP_DIR``).
 """
 from __future__ import annotations
 
