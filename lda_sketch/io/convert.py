@@ -211,8 +211,8 @@ def map_to_vocab(corpus, vocab) -> dict:
 
 
 def sorted_unique(a: np.ndarray) -> np.ndarray:
-    """``np.unique(a)`` for int arrays by sort (numpy 2.4's hash-based unique is ~50x slower
-    on millions of keys)."""
+    """``np.unique(a)`` for int arrays, always by sort: numpy's own method for integer arrays
+    depends on its version, and a hash-based one is much slower on millions of keys."""
     a = np.sort(np.asarray(a), kind="stable")
     return a[np.concatenate(([True], a[1:] != a[:-1]))] if a.size else a
 

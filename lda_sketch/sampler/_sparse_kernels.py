@@ -18,9 +18,8 @@ and ``e_wk inv_k`` of those topics in topic order (:func:`word_index`, once per 
 words). ``A``'s terms are the set bits of ``doc_bits & word_bits`` over the word's nonzero
 bitset words (found by one branch-free pass, then walked), each count found at
 ``rank + popcount(doc bits below)`` and each ``e_wk inv_k`` likewise in the word's row.
-Shorter documents walk their list and skip the word's zero estimates. At K = 10,000 on the
-Wikipedia corpus documents hold 603 topics (weighted by tokens) but a pair shares 17 with its
-word (docs/SAMPLER.md).
+Shorter documents walk their list and skip the word's zero estimates. At large K the shared
+topics are far fewer than either set (docs/SAMPLER.md has the measured sizes).
 
 The chunk's pairs are visited by blocks of documents (:func:`sca_sweep_tiles`), which keeps
 a block's document index in cache while the chunk's words visit it.
