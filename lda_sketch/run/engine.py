@@ -119,23 +119,21 @@ class Engine:
         return key_for(self.params.seed, stream, iteration)
 
     def _build(self, target, iteration: int) -> None:
-        """Fresh statistics of the current z into ``target``; n_k made global (collective)."""
+        """Fresh statistics of this rank's z into ``target`` (its n_k this rank's totals; the
+        merge makes them global)."""
         target.clear()
         s = self.state
         # Each rank draws its counter increments from its own sub-stream: sharing one key would
         # reuse the same uniforms for record i on every rank and correlate their cells.
         key = derive(self._key(STREAM_COUNTER, iteration), np.uint64(self.comm.rank))
         # Fused where the backend has it: z straight to the cells, the same bytes as the records
-        n_k = target.add_runs(s.words, s.pair_tok_ptr[s.word_pair_ptr], s.z, key=key)
-        if n_k is None:
+        if target.add_runs(s.words, s.pair_tok_ptr[s.word_pair_ptr], s.z, key=key) is None:
             words, topics, counts = s.word_topic_triples()
             target.add(words, topics, counts, key=key)
-            n_k = topic_totals(topics, counts, self.params.n_topics)
-        self._n_k = self.comm.allreduce_sum(n_k)
 
     def _merge(self, target, iteration: int) -> int:
+        # n_k: summed exactly (int64) by the merge, once per iteration
         info = merge_stats(target, self.comm, key=self._key(STREAM_MERGE, iteration))
-        target.n_k[:] = self._n_k  # the exact global totals, whatever the merge did with n_k
         return int(info.get("bytes_sent", 0))
 
     def initialize(self) -> None:
@@ -357,15 +355,3 @@ def resolve_config(cfg: Config, train) -> tuple[Config, dict | None]:
                  f"{info['n_vocab_eff']:,}", info["layout"], f"{info['stats_bytes']:,}")
     return cfg.replace(sketch=sketch), info
 
-
-def topic_totals(topics: np.ndarray, counts: np.ndarray, n_topics: int,
-                 chunk: int = 1 << 20) -> np.ndarray:
-    """``n_k = sum of counts per topic``, int64 (n_topics,), in chunks of ``chunk`` records so
-    the float64 weights ``np.bincount`` makes stay small; every partial sum is an exact integer,
-    so the result equals one whole-array ``bincount``."""
-    n_k = np.zeros(n_topics, np.int64)
-    for lo in range(0, topics.shape[0], chunk):
-        part = np.bincount(topics[lo:lo + chunk], weights=counts[lo:lo + chunk],
-                           minlength=n_topics)
-        n_k += part.astype(np.int64)
-    return n_k

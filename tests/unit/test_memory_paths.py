@@ -23,7 +23,7 @@ import pytest
 from lda_sketch import rng
 from lda_sketch.distributed.comm import SerialComm
 from lda_sketch.distributed.merge import merge_stats
-from lda_sketch.run.engine import Engine, EngineParams, topic_totals
+from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.evaluation.perplexity import completion_loglik, completion_split
 from lda_sketch.distributed.checkpoint import save_checkpoint
 from lda_sketch.io.checkpoint import load_checkpoint, write_npz
@@ -79,14 +79,6 @@ def test_in_place_rebuild_equals_double_buffer(small, backend):
         assert a.stats.serialize() == b.stats.serialize()
         np.testing.assert_array_equal(a.state.z_doc_major(), b.state.z_doc_major())
     assert a.evaluate()["perplexity"] == b.evaluate()["perplexity"]
-
-
-def test_topic_totals_in_chunks_equal_one_bincount():
-    g = np.random.default_rng(0)
-    topics, counts = g.integers(0, 7, 1000), g.integers(1, 9, 1000)
-    ref = np.bincount(topics, weights=counts, minlength=7).astype(np.int64)
-    for chunk in (1, 13, 1000, 1 << 20):
-        np.testing.assert_array_equal(topic_totals(topics, counts, 7, chunk=chunk), ref)
 
 
 @pytest.mark.parametrize("backend", ["dense", "countmin-morris"])
