@@ -59,12 +59,8 @@ def load_checkpoint(path, *, rank: int = 0, n_ranks: int = 1) -> tuple[dict, dic
     mpath = path / "checkpoint.json"
     rem = REMEDY_CHECKPOINT
     meta = safe_read.read_json(mpath, remedy=rem)
-    if meta.get("format") != CHECKPOINT_FORMAT:
-        raise CorruptDataError(f"{mpath}: not an lda_sketch checkpoint; {rem}.")
-    version = safe_read.field(meta, "format_version", int, mpath, remedy=rem, lo=1)
-    if version > CHECKPOINT_FORMAT_VERSION:
-        raise CorruptDataError(f"{mpath}: checkpoint format version {version} is "
-                               f"newer than this lda_sketch reads; upgrade lda_sketch.")
+    safe_read.check_format(meta, mpath, fmt=CHECKPOINT_FORMAT, version=CHECKPOINT_FORMAT_VERSION,
+                           kind="checkpoint", remedy=rem)
     written = safe_read.field(meta, "n_ranks", int, mpath, remedy=rem, lo=1)
     if written != n_ranks:
         raise CorruptDataError(

@@ -170,14 +170,8 @@ def _read_corpus_dir(path: Path, doc_range, verify: bool) -> dict:
             f"{path} is not an lda_sketch corpus: {mpath.name} is missing. "
             f"Build one with `lda-sketch prep`.")
     manifest = safe_read.read_json(mpath, remedy=rem)
-    if manifest.get("format") != CORPUS_FORMAT:
-        raise CorruptDataError(f"{mpath}: 'format' is {str(manifest.get('format'))[:80]!r}, "
-                               f"expected {CORPUS_FORMAT!r}; {rem}.")
-    version = safe_read.field(manifest, "format_version", int, mpath, remedy=rem, lo=1)
-    if version > CORPUS_FORMAT_VERSION:
-        raise CorruptDataError(
-            f"{mpath}: corpus format version {version} is newer than "
-            f"this lda_sketch supports ({CORPUS_FORMAT_VERSION}); upgrade lda_sketch.")
+    safe_read.check_format(manifest, mpath, fmt=CORPUS_FORMAT, version=CORPUS_FORMAT_VERSION,
+                           kind="corpus", remedy=rem)
     n_docs = safe_read.field(manifest, "n_docs", int, mpath, remedy=rem, lo=0)
     n_vocab = safe_read.field(manifest, "n_vocab", int, mpath, remedy=rem, lo=1)
     if verify:

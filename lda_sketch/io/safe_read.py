@@ -28,6 +28,7 @@ import zipfile
 
 import numpy as np
 
+from .._version import __version__
 from ..exceptions import CorruptDataError
 from ..limits import MAX_JSON_BYTES, MAX_NESTING, MAX_NPY_HEADER, MAX_ZIP_MEMBERS
 
@@ -218,6 +219,22 @@ def field(obj: dict, key: str, kind, path, *, error=CorruptDataError, remedy: st
         raise _fail(error, path, f"key {name} must be >= {lo}, found {v}", remedy)
     if kinds == (float,):
         v = float(v)
+    return v
+
+
+def check_format(meta: dict, path, *, fmt: str, version: int, kind: str, remedy: str) -> int:
+    """The ``format`` and ``format_version`` keys of a metadata file: ``fmt`` exactly and a
+    version from 1 to ``version`` (a newer one asks for a newer lda_sketch). ``kind`` names the
+    file's kind in messages ("corpus", "model", ...). Returns the version."""
+    found = meta.get("format") if isinstance(meta, dict) else None
+    if found != fmt:
+        raise _fail(CorruptDataError, path, f"'format' is {str(found)[:80]!r}, expected {fmt!r}",
+                    remedy)
+    v = field(meta, "format_version", int, path, remedy=remedy, lo=1)
+    if v > version:
+        raise CorruptDataError(f"{path}: {kind} format version {v} is newer than this "
+                               f"lda_sketch ({__version__}) reads (<= {version}); upgrade "
+                               f"lda_sketch to read it.")
     return v
 
 

@@ -89,15 +89,8 @@ def load_model_dir(path) -> ModelFiles:
             else ""
         raise CorruptDataError(f"{path} is not an lda_sketch model: {mpath.name} is missing{hint}.")
     meta = safe_read.read_json(mpath, remedy=REMEDY_MODEL)
-    fmt = meta.get("format")
-    if fmt != MODEL_FORMAT:
-        raise CorruptDataError(f"{mpath}: 'format' is {fmt!r}, expected {MODEL_FORMAT!r}; "
-                               f"{REMEDY_MODEL}.")
-    version = safe_read.field(meta, "format_version", int, mpath, remedy=REMEDY_MODEL, lo=1)
-    if version > MODEL_FORMAT_VERSION:
-        raise CorruptDataError(
-            f"{mpath}: model format version {version} is newer than this lda_sketch "
-            f"({__version__}) reads (<= {MODEL_FORMAT_VERSION}); upgrade lda_sketch to load it.")
+    safe_read.check_format(meta, mpath, fmt=MODEL_FORMAT, version=MODEL_FORMAT_VERSION,
+                           kind="model", remedy=REMEDY_MODEL)
     stats_bytes = safe_read.read_bytes(path / "stats.bin", max_bytes=MAX_ARRAY_FILE_BYTES,
                                        remedy=REMEDY_MODEL, check_prefix=declared_size,
                                        prefix_bytes=HEAD_BYTES)
