@@ -1,7 +1,8 @@
 """lda_sketch: distributed LDA (SCA sampler) whose word-topic counts live in count-min sketches
 of exact or approximate (Morris) counters.
 
-Layers (each imports only those below; docs/ARCHITECTURE.md, held by tests/unit/test_architecture.py):
+Layers (each imports only those below; docs/ARCHITECTURE.md, held to the code by
+tests/unit/test_architecture.py):
 
 * orchestration -- the Python API (``api/``), the run driver (``run/``), ``sweep/``, the CLI
 * structures    -- classes that own arrays (``stats/`` backends, ``io/`` corpus, ``sampler/``

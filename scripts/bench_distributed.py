@@ -9,7 +9,7 @@ For every backend and rank count P this launches, as a subprocess with a timeout
 
 with ``NUMBA_NUM_THREADS`` = ``--threads`` in every rank, and reads
 
-* rank 0's per-iteration ``step {...}`` lines (``-v``; see ``lda_sketch.run.train.Loop``): sampling,
+* rank 0's per-iteration ``step {...}`` lines (``-v``; see ``lda_sketch.run.train.TrainingLoop``): sampling,
   build (including the n_k Allreduce, where ranks wait for the slowest), merge, step seconds and
   bytes this rank sent in the merge; medians over the iterations after the first;
 * the run's ``metrics.jsonl`` (one record, evaluation at the last iteration only): ``t_eval``,

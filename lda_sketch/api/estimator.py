@@ -38,7 +38,7 @@ from ..run.progress import record_line
 from ..model.summary import format_report, summarize
 from ..run.threads import numba_threads
 from ..model.topic_model import TopicModel
-from ..run.train import Loop
+from ..run.train import TrainingLoop
 
 _D = param_default
 
@@ -252,7 +252,7 @@ class LDASketch(EstimatorParams):
     def _run(self, n_more: int, *, verbose: bool = False, callback=None,
              final: bool = True) -> None:
         history = self.model_.history
-        loop = Loop(self._engine, history=history, evaluate_every=self.evaluate_every or 0,
+        loop = TrainingLoop(self._engine, history=history, evaluate_every=self.evaluate_every or 0,
                     elapsed=history[-1]["elapsed"] if history else 0.0, evaluate_last=final)
 
         def on_record(rec):

@@ -1,4 +1,5 @@
-"""The training driver shared by ``lda-sketch train`` and :class:`~lda_sketch.api.estimator.LDASketch`.
+"""The training driver shared by ``lda-sketch train`` and
+:class:`~lda_sketch.api.estimator.LDASketch`.
 
 It owns the iteration loop around an :class:`~lda_sketch.run.engine.Engine` (never the sampler's
 kernels) and a run directory's lifecycle: setup checks, evaluation schedule, ``metrics.jsonl``,
@@ -105,7 +106,7 @@ def check_setup(cfg: Config, train) -> EngineParams:
 
 
 # --------------------------------------------------------------------------- the loop
-class Loop:
+class TrainingLoop:
     """Runs ``engine.step()`` up to a target iteration, evaluating on schedule.
 
     ``history`` (list of metric dicts) is appended to in place. Evaluations happen at every
@@ -127,7 +128,7 @@ class Loop:
         self.evaluate_every = int(evaluate_every)
         self.evaluate_last = bool(evaluate_last)
         self.elapsed0 = float(elapsed)
-        self._acc = _Acc()
+        self._totals = _StepTotals()
 
     def due(self, it: int, last: int) -> bool:
         return ((it == last and self.evaluate_last)
@@ -146,7 +147,7 @@ class Loop:
                 self.stopped = True
                 break
             info = self.engine.step()
-            self._acc.add(info)
+            self._totals.add(info)
             # One parseable line per iteration under `lda-sketch -v` (scripts/bench_distributed.py).
             log.debug("step %s", json.dumps({k: _plain(v) for k, v in info.items()}))
             it = int(self.engine.iteration)
@@ -173,15 +174,17 @@ class Loop:
         if self.coherence_docs is not None:
             rec.update(record_coherence(self.engine.model(), self.coherence_docs,
                                         comm=self.engine.comm))
-        rec.update(self._acc.means())
+        rec.update(self._totals.means())
         rec["elapsed"] = self.elapsed0 + time.perf_counter() - t0
         rec["peak_rss_mib"] = self.engine.comm.allgather(peak_rss_mib())
-        self._acc = _Acc()
+        self._totals = _StepTotals()
         keys = METRIC_KEYS + (COHERENCE_KEYS if self.coherence_docs is not None else ())
         return {k: _plain(rec.get(k)) for k in keys}
 
 
-class _Acc:
+class _StepTotals:
+    """Per-step timings and bytes summed between two records; means() for the record."""
+
     def __init__(self):
         self.n = 0
         self.sums = {"t_sample": 0.0, "t_build": 0.0, "t_merge": 0.0, "bytes_merged": 0.0}
@@ -217,13 +220,13 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     Collective over ``comm`` (default: one process). ``resume=True`` continues from the newest
     checkpoint in ``out_dir`` (whose ``resolved_config.toml`` must agree with ``cfg`` except
     :data:`RESUMABLE_KEYS`). ``progress=None`` shows a bar when stderr is a TTY. Returns the
-    trained :class:`~lda_sketch.model.topic_model.TopicModel` (on every rank), saved in ``out/model``.
+    trained :class:`~lda_sketch.model.TopicModel` (on every rank), saved in ``out/model``.
 
     Nothing in an existing ``out`` is deleted or replaced before the new run has passed setup
     (config, corpus, backend and checkpoint checks on every rank).
 
-    ``stop`` (e.g. the :class:`~lda_sketch.run.interrupts.StopFlag` of ``lda-sketch train``) is asked
-    at every iteration boundary, collectively: once it is true on any rank, every rank stops
+    ``stop`` (e.g. the :class:`~lda_sketch.run.interrupts.StopFlag` of ``lda-sketch train``) is
+    asked at every iteration boundary, collectively: once it is true on any rank, every rank stops
     after the same iteration, a checkpoint of it is written and
     :class:`~lda_sketch.run.interrupts.Interrupted` is raised on every rank (no model is saved).
     """
@@ -283,7 +286,7 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
             # Rewrite metrics from the checkpoint: records written after it are regenerated.
             write_text_atomic(out / "metrics.jsonl",
                               "".join(json.dumps(r) + "\n" for r in history))
-        loop = Loop(engine, history=history,
+        loop = TrainingLoop(engine, history=history,
                     evaluate_every=cfg.eval.evaluate_every, elapsed=elapsed,
                     coherence_docs=(shard if held_shard is None else held_shard)
                     if cfg.eval.coherence else None)
@@ -361,7 +364,7 @@ def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt) -> Non
     write_text_atomic(path, json.dumps(prov, indent=2))
 
 
-def _checkpoint(out: Path, engine, loop: Loop, elapsed: float, cfg: Config, comm) -> None:
+def _checkpoint(out: Path, engine, loop: TrainingLoop, elapsed: float, cfg: Config, comm) -> None:
     driver = {"iteration": int(engine.iteration), "history": loop.history, "elapsed": elapsed}
     save_checkpoint(out, engine.iteration, engine.state_dict(stream=True), driver, comm=comm,
                     keep=cfg.output.keep_checkpoints)

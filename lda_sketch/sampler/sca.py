@@ -191,13 +191,16 @@ class SCASparseSampler(SCASampler):
         self._t_topic = np.zeros(n_entries, np.uint16)
         self._t_count = np.zeros(n_entries, np.int32)
         self._bcum = np.zeros(n_entries, np.float64)
+        # The chunk's word index (_sparse_kernels.word_index): each word's topic bitset, the row
+        # position of each 64-topic block, its nonzero blocks and their count, phi's running sums
+        # per block; and beta * sum(1/n_k) per block, the same for every word.
         n = self._est.shape[0]
-        self._wbits = np.zeros((n, nbw), np.uint64)
-        self._wrank = np.zeros((n, nbw), np.int64)
-        self._wl = np.zeros((n, nbw), np.int64)
-        self._wcum = np.zeros((n, nbw), np.float64)
-        self._nwl = np.zeros(n, np.int64)
-        self._binv = np.zeros(nbw, np.float64)
+        self._word_bits = np.zeros((n, nbw), np.uint64)
+        self._word_rank = np.zeros((n, nbw), np.int64)
+        self._word_blocks = np.zeros((n, nbw), np.int64)
+        self._word_block_cum = np.zeros((n, nbw), np.float64)
+        self._word_n_blocks = np.zeros(n, np.int64)
+        self._block_beta_inv = np.zeros(nbw, np.float64)
         self._tiles, self._tile_pair, self._tile_word = self._tile(int(doc_block))
 
     def _tile(self, doc_block: int):
@@ -222,24 +225,24 @@ class SCASparseSampler(SCASampler):
     def nbytes(self) -> int:
         """Bytes of the per-document index, the chunk's word index and the tile order."""
         arrays = (self._bit_ptr, self._bits, self._rank, self._t_topic, self._t_count, self._bcum,
-                  self._wbits, self._wrank, self._wl, self._wcum, self._nwl, self._tile_pair,
-                  self._tile_word, *self._tiles)
+                  self._word_bits, self._word_rank, self._word_blocks, self._word_block_cum,
+                  self._word_n_blocks, self._tile_pair, self._tile_word, *self._tiles)
         return int(sum(a.nbytes for a in arrays))
 
     def sweep(self, stats, key) -> None:
         s = self.state
         inv_nk = self._inv_nk(stats)
         key = np.uint64(key)
-        _sp.block_inv_sums(inv_nk, self.beta, self._binv)
+        _sp.block_inv_sums(inv_nk, self.beta, self._block_beta_inv)
         _sp.build_doc_index(s.dk_ptr, s.dk_len, s.dk_topic, s.dk_count, inv_nk, self.beta,
                             self._bit_ptr, self._bits, self._rank, self._t_topic, self._t_count,
                             self._bcum, self._dense)
         with numba.parallel_chunksize(1):
             for c, (lo, est) in enumerate(self._chunks(stats)):
                 n = est.shape[0]
-                word = (self._wbits[:n], self._wrank[:n], self._wl[:n], self._nwl[:n],
-                        self._wcum[:n])
-                _sp.word_index(est, inv_nk, self._binv, *word)
+                word = (self._word_bits[:n], self._word_rank[:n], self._word_blocks[:n],
+                        self._word_n_blocks[:n], self._word_block_cum[:n])
+                _sp.word_index(est, inv_nk, self._block_beta_inv, *word)
                 _sp.sca_sweep_tiles(
                     est, inv_nk, self.alpha, self.beta, *word, self._tiles[c], self._tile_pair,
                     self._tile_word, s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.dk_ptr, s.dk_len,
