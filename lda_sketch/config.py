@@ -195,6 +195,10 @@ def param_default(name: str):
     return next(f.default for f in dataclasses.fields(cls) if f.name == name)
 
 
+#: The exact backend's section (the oracle of the sketches; warm-up and tests build engines on it).
+DENSE_SKETCH = SketchConfig(backend="dense")
+
+
 @dataclass(frozen=True)
 class Config:
     """A whole run's configuration. ``source`` is the file it came from (for messages only)."""

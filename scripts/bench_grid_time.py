@@ -77,6 +77,7 @@ def main(argv=None) -> int:
                          "d x w grid")
     args = ap.parse_args(argv)
     sys.path.insert(0, str(REPO))
+    from lda_sketch.config import SketchConfig
     from lda_sketch.run.engine import Engine, EngineParams
     from lda_sketch.io.atomic import write_text_atomic
     from lda_sketch.io.corpus import Corpus
@@ -98,7 +99,8 @@ def main(argv=None) -> int:
     engines = []
     for label, backend, params in (SUPPORT_SET if args.support_set
                                    else configs(args.hashes, args.buckets)):
-        eng = Engine(EngineParams(n_topics=args.topics, backend=backend, backend_params=params,
+        eng = Engine(EngineParams(n_topics=args.topics,
+                                  sketch=SketchConfig(backend=backend, **params),
                                   seed=args.seed), corpus, corpus.n_vocab)
         t0 = time.perf_counter()
         eng.initialize()

@@ -47,6 +47,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from lda_sketch.run import warmup
+    from lda_sketch.config import SketchConfig
     from lda_sketch.run.engine import Engine, EngineParams
     from lda_sketch.io.corpus import Corpus
     from lda_sketch.io.atomic import write_text_atomic
@@ -55,7 +56,8 @@ def main(argv=None) -> int:
     warmup.run()
     load0 = list(os.getloadavg())
     corpus = Corpus.open(args.corpus)
-    eng = Engine(EngineParams(n_topics=args.topics, backend="dense", sampler=args.warm_sampler),
+    eng = Engine(EngineParams(n_topics=args.topics, sketch=SketchConfig(backend="dense"),
+                              sampler=args.warm_sampler),
                  corpus, corpus.n_vocab)
     eng.initialize()
     for _ in range(args.warm):

@@ -28,6 +28,7 @@ Example::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import resource
@@ -41,6 +42,7 @@ from pathlib import Path
 import numba
 import numpy as np
 
+from lda_sketch.config import DENSE_SKETCH, SketchConfig
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import INITS
 from lda_sketch.io.corpus import Corpus
@@ -226,7 +228,8 @@ def main(argv=None) -> int:
     res["corpus"] = {"path": args.corpus, "n_docs": corpus.n_docs, "n_tokens": corpus.n_tokens,
                      "n_vocab": corpus.n_vocab}
     print(f"corpus: {corpus.n_docs} docs, {corpus.n_tokens} tokens, V={corpus.n_vocab}", flush=True)
-    base = dict(n_topics=args.topics, alpha=args.alpha, beta=args.beta, seed=args.seed)
+    base = dict(n_topics=args.topics, alpha=args.alpha, beta=args.beta, seed=args.seed,
+                sketch=DENSE_SKETCH)
     N = corpus.n_tokens
 
     res["thread_calibration"] = thread_calibration()
@@ -241,15 +244,15 @@ def main(argv=None) -> int:
         runs = {"dense@1": (EngineParams(**base), 1), "dense@2": (EngineParams(**base), 2)}
         for name in [] if args.dense_only else sorted(BACKENDS):
             if name != "dense":
-                runs[f"{name}@1"] = (EngineParams(**base, backend=name,
-                                                  backend_params=SKETCHES.get(name, {})), 1)
+                sketch = SketchConfig(backend=name, **SKETCHES.get(name, {}))
+                runs[f"{name}@1"] = (EngineParams(**{**base, "sketch": sketch}), 1)
         runs = {k: v for k, v in runs.items() if v[1] <= numba.config.NUMBA_NUM_THREADS}
         engines, rec = {}, {}
         for label, (params, nt) in runs.items():
             numba.set_num_threads(nt)
             engines[label], t_init = make_engine(corpus, params)
             rec[label] = {"threads": nt, "backend": params.backend,
-                          "backend_params": params.backend_params, "t_init_s": t_init,
+                          "sketch": dataclasses.asdict(params.sketch), "t_init_s": t_init,
                           "stats_nbytes": engines[label].stats.nbytes,
                           "state_nbytes": engines[label].state_nbytes, "steps": [],
                           "topics_per_doc": []}

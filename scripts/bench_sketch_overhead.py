@@ -24,6 +24,7 @@ docs/results/sketch_overhead.json (command, date, machine facts and load before 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import os
@@ -75,6 +76,17 @@ def git_commit(src: Path) -> str | None:
 def _module(pkg, name):
     """``pkg.run.name`` (the layout since issue 23) or ``pkg.name`` (a baseline before it)."""
     return f"{pkg}.run.{name}" if importlib.util.find_spec(f"{pkg}.run") else f"{pkg}.{name}"
+
+
+def _engine_params(pkg, engine_mod, n_topics, backend, params, seed):
+    """EngineParams of either layout: a ``sketch`` section (since issue 23) or a baseline's
+    ``backend`` + ``backend_params``."""
+    fields = {f.name for f in dataclasses.fields(engine_mod.EngineParams)}
+    if "sketch" in fields:
+        sketch = importlib.import_module(f"{pkg}.config").SketchConfig(backend=backend, **params)
+        return engine_mod.EngineParams(n_topics=n_topics, sketch=sketch, seed=seed)
+    return engine_mod.EngineParams(n_topics=n_topics, backend=backend, backend_params=params,
+                                   seed=seed)
 
 
 def main(argv=None) -> int:
@@ -133,9 +145,8 @@ def main(argv=None) -> int:
         importlib.import_module(_module(pkg, "warmup")).run()  # compile before timing
         engine_mod = importlib.import_module(_module(pkg, "engine"))
         for label, backend, params in configs:
-            eng = engine_mod.Engine(engine_mod.EngineParams(
-                n_topics=args.topics, backend=backend, backend_params=params, seed=args.seed),
-                corpus, corpus.n_vocab)
+            eng = engine_mod.Engine(_engine_params(pkg, engine_mod, args.topics, backend, params,
+                                                   args.seed), corpus, corpus.n_vocab)
             eng.initialize()
             engines.append({"label": prefix + label, "backend": backend, "params": params,
                             "engine": eng, "wall": [], "cpu": [], "sample": [], "build": []})

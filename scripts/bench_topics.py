@@ -70,6 +70,7 @@ def parse_window(text: str) -> tuple[int, int]:
 # --------------------------------------------------------------------------- one record (child)
 def run_ours(name, K, args, corpus):
     from lda_sketch.run import warmup
+    from lda_sketch.config import SketchConfig
     from lda_sketch.run.engine import Engine, EngineParams
 
     warmup.run()
@@ -77,8 +78,9 @@ def run_ours(name, K, args, corpus):
     sketch = name.startswith("cm+a")
     backend = "countmin-morris" if sketch else "dense"
     sampler = spec["sampler"] or args.sampler
-    params = EngineParams(n_topics=K, alpha=args.alpha, beta=args.beta, backend=backend,
-                          backend_params=CMA if sketch else {}, sampler=sampler, seed=0)
+    params = EngineParams(n_topics=K,
+                          sketch=SketchConfig(backend=backend, **(CMA if sketch else {})),
+                          alpha=args.alpha, beta=args.beta, sampler=sampler, seed=0)
     eng = Engine(params, corpus, corpus.n_vocab)
     eng.initialize()
     wall, cpu = [], []

@@ -12,10 +12,9 @@ Example::
     model.save("my_model")
     same = LDASketch.load("my_model")
 
-The estimator keeps the parameters and :meth:`~LDASketch.fit`; the trained model is a
-:class:`~lda_sketch.model.topic_model.TopicModel` (``model_``), to which every view is delegated.
-Training runs the loop of :mod:`lda_sketch.run.train` (the one ``lda-sketch train`` runs) on one
-process.
+The estimator keeps the parameters and :meth:`~LDASketch.fit`; the trained model (``model_``, a
+:class:`~lda_sketch.model.TopicModel`) answers every view. Training runs the loop of
+:mod:`lda_sketch.run.train` (the one ``lda-sketch train`` runs) on one process.
 """
 from __future__ import annotations
 
@@ -197,6 +196,7 @@ class LDASketch(EstimatorParams):
                                    f"documents); nothing to fit")
         heldout = as_corpus(heldout, "heldout", ref=corpus) if heldout is not None else None
         cfg = self.to_config()
+        self._warn_unread(cfg)
         sketch = resolved_sketch(cfg, corpus.word_counts())[0]
         cfg = cfg.replace(sketch=sketch)  # the chosen layout is the model's config
         n_iter = self.n_iter if n_iter is None else check_int(n_iter, "n_iter", "LDASketch.fit",
@@ -253,7 +253,8 @@ class LDASketch(EstimatorParams):
              final: bool = True) -> None:
         history = self.model_.history
         loop = TrainingLoop(self._engine, history=history, evaluate_every=self.evaluate_every or 0,
-                    elapsed=history[-1]["elapsed"] if history else 0.0, evaluate_last=final)
+                            elapsed=history[-1]["elapsed"] if history else 0.0,
+                            evaluate_last=final)
 
         def on_record(rec):
             if verbose:

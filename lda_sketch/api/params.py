@@ -6,10 +6,12 @@ to a :class:`~lda_sketch.config.Config`. The parameters are exactly the keys of
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 from .. import config as config_mod
 from .._validation import check_int, param_error
 from ..config import PARAM_SECTIONS
+from ..stats import unread_message
 
 
 class EstimatorParams:
@@ -74,6 +76,12 @@ class EstimatorParams:
                     check_int(v, k, type(self).__name__, lo=1)
                 continue
             config_mod.check_param(v, k, type(self).__name__, s)
+
+    def _warn_unread(self, cfg: config_mod.Config) -> None:
+        """A ``UserWarning`` naming the set ``[sketch]`` keys the chosen backend does not read
+        (``lda-sketch train`` logs the same line): a setting is never dropped silently."""
+        if unread := unread_message(cfg.sketch, type(self).__name__):
+            warnings.warn(unread, UserWarning, stacklevel=3)
 
     def __repr__(self) -> str:
         defaults = type(self)().get_params()

@@ -146,7 +146,7 @@ def _dry_run(cfg, ranks: int = 1) -> None:
         print(f"# layout: {layout['layout']}, {layout['stats_bytes']:,} bytes "
               f"({layout['bytes_ratio']:.4f}x dense)")
     K, V = params.n_topics, train.n_vocab
-    stats = backend.nbytes_for(n_topics=K, n_vocab=V, seed=params.seed, **params.backend_params)
+    stats = params.stats_nbytes(V)
     for P in sorted({1, ranks}):
         m = plan_rank(stats_bytes=stats, n_tokens=train.n_tokens, n_docs=train.n_docs,
                       n_vocab=V, n_topics=K, n_ranks=P,

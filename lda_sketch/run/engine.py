@@ -15,14 +15,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba
 import numpy as np
 
 from .. import limits
 from .._validation import check_choice, check_float, check_int, param_error
-from ..config import Config
+from ..config import Config, SketchConfig, param_default
 from ..distributed.comm import Comm, SerialComm
 from ..distributed.merge import merge_stats
 from ..evaluation.perplexity import completion_split, unigram_perplexity
@@ -31,7 +31,8 @@ from ..io.corpus import Corpus
 from ..rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, derive, key_for
 from ..sampler import INITS, SAMPLERS, ShardState, initialize_topics
 from ..sampler._kernels import train_loglik_words
-from ..stats import BACKENDS, make_stats
+from ..stats import BACKENDS
+from ..stats.budget import DEFAULT_BUDGET, needs_counts
 from ..model.topic_model import TopicModel
 
 logger = logging.getLogger(__name__)
@@ -42,50 +43,67 @@ STATE_VERSION = 1
 
 @dataclass(frozen=True)
 class EngineParams:
-    """Model, backend and sampler parameters of a training run (validated on construction)."""
+    """Model, statistics and sampler parameters of a training run (validated on construction).
+
+    ``sketch``: the ``[sketch]`` section (:class:`~lda_sketch.config.SketchConfig`) the backend is
+    built from, with :meth:`~lda_sketch.stats.base.TopicWordStats.from_config` (exactly the keys
+    it reads). A section whose layout comes from a byte budget must be resolved first
+    (:meth:`from_config` does it, from the training word counts). The other defaults are the
+    config's."""
 
     n_topics: int
-    alpha: float = 0.1            # per-topic doc-topic prior
-    beta: float = 0.01            # topic-word prior ("eta" in Blei et al., lda, tomotopy)
-    backend: str = "dense"        # registry name: "dense" | "countmin" | "countmin-morris"
-    backend_params: dict = field(default_factory=dict)  # the backend's constructor keywords
-    sampler: str = "sca"          # a SAMPLERS name: sca, sca-collapsed, sca-rejection, sca-sparse, sem
-    init: str = "sparse"          # "sparse" (20 random topics per doc) | "window" | "uniform"
-    seed: int = 0
-    fold_in_iters: int = 100      # EM steps of theta fold-in for held-out perplexity
+    sketch: SketchConfig
+    alpha: float = param_default("alpha")
+    beta: float = param_default("beta")      # topic-word prior ("eta" elsewhere)
+    sampler: str = param_default("sampler")  # a SAMPLERS name
+    init: str = param_default("init")      # an INITS name
+    seed: int = param_default("seed")
+    fold_in_iters: int = param_default("fold_in_iters")  # EM steps of theta fold-in
 
     def __post_init__(self):
         o = "EngineParams"
         check_int(self.n_topics, "n_topics", o, lo=1, hi=limits.MAX_TOPICS)
+        if not isinstance(self.sketch, SketchConfig):
+            raise param_error("sketch", o, "a SketchConfig (the [sketch] section)", self.sketch)
+        check_choice(self.sketch.backend, "backend", o, sorted(BACKENDS))
+        if needs_counts(self.sketch):
+            raise param_error("sketch", o, "resolved: its layout comes from a byte budget, so "
+                              "build it with EngineParams.from_config(cfg, word_counts)",
+                              f"budget {self.sketch.budget or DEFAULT_BUDGET!r} with its layout "
+                              f"keys unset")
         check_float(self.alpha, "alpha", o, lo=0.0, lo_open=True)
         check_float(self.beta, "beta", o, lo=0.0, lo_open=True)
-        check_choice(self.backend, "backend", o, sorted(BACKENDS))
-        if not isinstance(self.backend_params, dict):
-            raise param_error("backend_params", o, "a dict", self.backend_params)
         check_choice(self.sampler, "sampler", o, sorted(SAMPLERS))
         check_choice(self.init, "init", o, INITS)
         check_int(self.seed, "seed", o, lo=0, hi=limits.MAX_SEED)
         check_int(self.fold_in_iters, "fold_in_iters", o, lo=0)
 
+    @property
+    def backend(self) -> str:
+        """The statistics backend's registry name."""
+        return self.sketch.backend
+
     @classmethod
     def from_config(cls, cfg: Config, word_counts=None) -> "EngineParams":
-        """The parameters of a config: ``[sketch]`` reaches the backend through its own
-        :meth:`~lda_sketch.stats.base.TopicWordStats.config_params` (exactly the keys it reads),
-        after :func:`~lda_sketch.stats.budget.resolve_sketch` has filled the unset layout keys
-        (from the byte budget, which needs the global training ``word_counts`` (n_vocab,))."""
+        """The parameters of a config, its ``[sketch]`` resolved by
+        :func:`~lda_sketch.stats.budget.resolve_sketch` (unset layout keys filled from the byte
+        budget, which needs the global training ``word_counts`` (n_vocab,))."""
         check_choice(cfg.sketch.backend, "backend", "EngineParams", sorted(BACKENDS))
-        backend = BACKENDS[cfg.sketch.backend]
-        sketch = resolved_sketch(cfg, word_counts)[0]
-        return cls(n_topics=cfg.model.n_topics, alpha=cfg.model.alpha, beta=cfg.model.beta,
-                   backend=cfg.sketch.backend, backend_params=backend.config_params(sketch),
-                   sampler=cfg.sampler.sampler, init=cfg.sampler.init, seed=cfg.sampler.seed,
+        return cls(n_topics=cfg.model.n_topics, sketch=resolved_sketch(cfg, word_counts)[0],
+                   alpha=cfg.model.alpha, beta=cfg.model.beta, sampler=cfg.sampler.sampler,
+                   init=cfg.sampler.init, seed=cfg.sampler.seed,
                    fold_in_iters=cfg.eval.fold_in_iters)
 
     def check_backend(self, n_vocab: int) -> dict:
-        """Validate the backend parameters for ``n_vocab`` words without allocating (the checks
-        :class:`Engine` makes); returns them normalised."""
-        return BACKENDS[self.backend].check_params(n_topics=self.n_topics, n_vocab=n_vocab,
-                                                   seed=self.seed, **self.backend_params)
+        """Validate the backend's parameters for ``n_vocab`` words without allocating (the
+        checks :class:`Engine` makes); returns them normalised."""
+        return BACKENDS[self.backend].check_config(self.sketch, n_topics=self.n_topics, n_vocab=n_vocab,
+                                            seed=self.seed)
+
+    def stats_nbytes(self, n_vocab: int) -> int:
+        """Bytes of the statistics for ``n_vocab`` words, without allocating."""
+        return BACKENDS[self.backend].nbytes_from_config(self.sketch, n_topics=self.n_topics,
+                                                         n_vocab=n_vocab, seed=self.seed)
 
 
 class Engine:
@@ -104,8 +122,8 @@ class Engine:
         self.heldout = heldout
         K = params.n_topics
         self.state = ShardState(shard, K, self.n_vocab)
-        self.stats = make_stats(params.backend, n_topics=K, n_vocab=self.n_vocab,
-                                seed=params.seed, **params.backend_params)
+        self.stats = BACKENDS[params.backend].from_config(params.sketch, n_topics=K,
+                                                          n_vocab=self.n_vocab, seed=params.seed)
         self._sampler = SAMPLERS[params.sampler](self.state, params.alpha, params.beta)
         self.iteration = 0
         self._initialized = False

@@ -55,7 +55,7 @@ from .interrupts import Interrupted
 from ..io.safe_read import REMEDY_CHECKPOINT, read_json
 from .machine import peak_rss_mib
 from .progress import Progress
-from ..stats import BACKENDS
+from ..stats import unread_message
 from .threads import numba_threads
 
 log = logging.getLogger(__name__)
@@ -98,10 +98,9 @@ def check_setup(cfg: Config, train) -> EngineParams:
         raise InputFormatError(f"{where}: [sketch] with backend {cfg.sketch.backend!r} and "
                                f"V = {train.n_vocab:,}: {exc} Fix the [sketch] key (or "
                                f"--set sketch.KEY=VALUE).") from None
-    unread = BACKENDS[cfg.sketch.backend].unread_settings(cfg.sketch)
+    unread = unread_message(cfg.sketch, where)
     if unread:
-        log.warning("%s: backend %r does not read %s", where, cfg.sketch.backend,
-                    ", ".join(f"[sketch].{k} = {v!r}" for k, v in unread.items()))
+        log.warning("%s", unread)
     return params
 
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..config import DENSE_SKETCH
+
 
 def run() -> None:
     """Call each jitted kernel once. Safe to call repeatedly."""
@@ -34,7 +36,8 @@ def _sampler_and_evaluation() -> None:
 
     corpus = Corpus.from_documents([np.array([0, 1, 1, 2]), np.array([3, 0])], 4)
     for sampler in SAMPLERS:
-        eng = Engine(EngineParams(n_topics=2, sampler=sampler, fold_in_iters=2), corpus, 4,
+        eng = Engine(EngineParams(n_topics=2, sketch=DENSE_SKETCH, sampler=sampler,
+                                  fold_in_iters=2), corpus, 4,
                      heldout=corpus)
         eng.initialize()
         eng.step()

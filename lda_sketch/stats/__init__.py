@@ -17,6 +17,17 @@ def register(cls: type[TopicWordStats]) -> type[TopicWordStats]:
     return cls
 
 
+def unread_message(section, where: str) -> str | None:
+    """``"WHERE: backend 'B' does not read [sketch].KEY = VALUE, ..."`` for the set keys of a
+    ``[sketch]`` section its backend does not read (None when it reads every one): reported, so a
+    setting is never dropped silently."""
+    unread = BACKENDS[section.backend].unread_settings(section)
+    if not unread:
+        return None
+    return f"{where}: backend {section.backend!r} does not read " + ", ".join(
+        f"[sketch].{k} = {v!r}" for k, v in unread.items())
+
+
 def make_stats(backend: str, **params) -> TopicWordStats:
     """Build the backend registered as ``backend`` with keyword ``params``."""
     check_choice(backend, "backend", "make_stats", sorted(BACKENDS))
@@ -27,4 +38,4 @@ from . import dense  # noqa: E402,F401  (each backend module registers itself)
 from . import countmin  # noqa: E402,F401
 from . import countmin_morris  # noqa: E402,F401
 
-__all__ = ["BACKENDS", "TopicWordStats", "make_stats", "register"]
+__all__ = ["BACKENDS", "TopicWordStats", "make_stats", "register", "unread_message"]

@@ -97,6 +97,19 @@ class TopicWordStats(abc.ABC):
         """Build from a ``[sketch]`` section, reading exactly :attr:`config_keys`."""
         return cls(n_topics=n_topics, n_vocab=n_vocab, seed=seed, **cls.config_params(section))
 
+    @classmethod
+    def check_config(cls, section, *, n_topics: int, n_vocab: int, seed: int) -> dict:
+        """The checks :meth:`from_config` makes, without allocating; returns the constructor's
+        parameters normalised (for reports)."""
+        return cls.check_params(n_topics=n_topics, n_vocab=n_vocab, seed=seed,
+                         **cls.config_params(section))
+
+    @classmethod
+    def nbytes_from_config(cls, section, *, n_topics: int, n_vocab: int, seed: int) -> int:
+        """:attr:`nbytes` of the backend :meth:`from_config` would build, without allocating."""
+        return cls.nbytes_for(n_topics=n_topics, n_vocab=n_vocab, seed=seed,
+                              **cls.config_params(section))
+
     @abc.abstractmethod
     def empty_like(self) -> "TopicWordStats":
         """A zeroed copy with identical parameters and hash functions."""

@@ -117,6 +117,12 @@ def is_resolved(section) -> bool:
     return all(getattr(section, k) is not None for k in LAYOUT_KEYS)
 
 
+def needs_counts(section) -> bool:
+    """Whether ``section`` leaves layout keys to a byte budget: only the training word counts
+    (:func:`resolve_sketch`) can fill them."""
+    return uses_budget(section) and not is_resolved(section)
+
+
 def filled_keys(sketch_table: dict) -> set:
     """``{("sketch", key)}`` for the layout and rule keys a ``[sketch]`` table (as in
     ``Config.to_dict()``) leaves unset: a run fills them in, so a saved config that has them is

@@ -1,7 +1,9 @@
 """One typed path from config to backend: defaults, choices and limits live in one place each."""
 import dataclasses
 import inspect
+import logging
 import re
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -70,7 +72,7 @@ def test_unread_settings_are_reported_not_dropped():
 def test_engine_params_carry_the_conservative_flag_through():
     cfg = Config().replace(sketch=SketchConfig(conservative=True))
     p = EngineParams.from_config(cfg, np.ones(100, np.int64))
-    assert p.backend_params["conservative"] is True
+    assert p.sketch.conservative is True
     assert p.check_backend(100)["increment"] == "conservative"
 
 
@@ -137,3 +139,20 @@ def test_exact_parts_train_save_and_load_end_to_end(split, tmp_path):
     assert back.stats.params() == full.stats_.params()
     words = np.arange(V)
     assert np.array_equal(back.stats.estimate(words), full.stats_.estimate(words))
+
+
+def test_the_estimator_warns_about_unread_settings_as_train_logs_them(caplog):
+    """`LDASketch(backend="dense", n_buckets=...)` warns; `lda-sketch train` logs the same line."""
+    from data_prep.synthetic import planted_corpus
+
+    corpus = planted_corpus(20, 3, 60, 20, seed=0)[0]
+    with pytest.warns(UserWarning, match=r"LDASketch: backend 'dense' does not read "
+                                         r"\[sketch\].n_buckets = 64"):
+        LDASketch(3, backend="dense", n_buckets=64, n_iter=1).fit(corpus)
+    cfg = Config(source="x.toml").replace(sketch=SketchConfig(backend="dense", n_buckets=64))
+    with caplog.at_level(logging.WARNING, logger="lda_sketch.run.train"):
+        check_setup(cfg, corpus)
+    assert "x.toml: backend 'dense' does not read [sketch].n_buckets = 64" in caplog.text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nothing unread: no warning
+        LDASketch(3, backend="dense", n_iter=1).fit(corpus)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from lda_sketch.config import SketchConfig
 from lda_sketch.cli.main import main
 from lda_sketch.run.engine import Engine, EngineParams
 from data_prep.synthetic import planted_corpus
@@ -56,7 +57,7 @@ def test_prep_embedded_heldout_0_means_none(tmp_path, capsys):
 
 def test_verbose_log_shows_the_statistics_size_in_significant_digits(caplog):
     corpus = planted_corpus(50, 3, 100, 20, seed=0)[0]
-    params = EngineParams(3, backend="countmin", backend_params={"n_buckets": 1024})
+    params = EngineParams(3, sketch=SketchConfig(backend="countmin", **{"n_buckets": 1024}))
     eng = Engine(params, corpus, corpus.n_vocab)
     with caplog.at_level(logging.DEBUG, logger="lda_sketch.run.engine"):
         eng.initialize()

@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+from lda_sketch.config import DENSE_SKETCH
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.evaluation import completion_split, heldout_perplexity, unigram_perplexity
 from lda_sketch.exceptions import InvalidParameterError
@@ -102,7 +103,8 @@ def trained():
 
 def test_engine_evaluate_matches_public_evaluator_and_decreases(trained):
     corpus, held, phi = trained
-    eng = Engine(EngineParams(n_topics=6, seed=1, fold_in_iters=30), corpus, 300, heldout=held)
+    eng = Engine(EngineParams(n_topics=6, sketch=DENSE_SKETCH, seed=1,
+                              fold_in_iters=30), corpus, 300, heldout=held)
     eng.initialize()
     ppl = []
     for it in range(30):
@@ -123,7 +125,7 @@ def test_engine_evaluate_matches_public_evaluator_and_decreases(trained):
 
 def test_transform_recovers_dominant_topic(trained):
     corpus, held, _ = trained
-    eng = Engine(EngineParams(n_topics=6, seed=1), corpus, 300)
+    eng = Engine(EngineParams(n_topics=6, sketch=DENSE_SKETCH, seed=1), corpus, 300)
     eng.initialize()
     for _ in range(15):
         eng.step()

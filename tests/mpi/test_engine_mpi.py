@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from lda_sketch.config import SketchConfig
 from lda_sketch.distributed.collective import assert_same_on_all_ranks
 from lda_sketch.distributed.comm import MPIComm, SerialComm
 from lda_sketch.run.engine import Engine, EngineParams
@@ -49,8 +50,9 @@ def run(comm, corpus, held, backend, n_iter=3, sampler="sca"):
     shard = shard_of(corpus, b[comm.rank], b[comm.rank + 1])
     hb = partition_by_tokens(held.doc_ptr, comm.size)
     hshard = shard_of(held, hb[comm.rank], hb[comm.rank + 1])
-    eng = Engine(EngineParams(n_topics=5, backend=backend.split("+")[0],
-                              backend_params=PARAMS[backend], seed=9, sampler=sampler),
+    eng = Engine(EngineParams(n_topics=5,
+                              sketch=SketchConfig(backend=backend.split("+")[0], **PARAMS[backend]),
+                              seed=9, sampler=sampler),
                  shard, corpus.n_vocab, comm=comm, heldout=hshard)
     eng.initialize()
     trace = []
@@ -105,8 +107,8 @@ def test_support_is_the_union_of_the_ranks_assignments(comm, data):
     def support_after_init(c):
         b = partition_by_tokens(corpus.doc_ptr, c.size)
         shard = shard_of(corpus, b[c.rank], b[c.rank + 1])
-        eng = Engine(EngineParams(n_topics=5, backend="countmin-morris",
-                                  backend_params=PARAMS["countmin-morris+support"], seed=9),
+        sketch = SketchConfig(backend="countmin-morris", **PARAMS["countmin-morris+support"])
+        eng = Engine(EngineParams(n_topics=5, sketch=sketch, seed=9),
                      shard, corpus.n_vocab, comm=c)
         eng.initialize()
         z = np.concatenate(c.allgather(eng.state.z_doc_major()))

@@ -3,6 +3,7 @@ import numba
 import numpy as np
 import pytest
 
+from lda_sketch.config import DENSE_SKETCH, SketchConfig
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler.init import SPARSE_INIT_TOPICS, WINDOW_INIT_TOPICS
 from lda_sketch.exceptions import CorruptDataError, InvalidParameterError
@@ -15,6 +16,10 @@ from data_prep.synthetic import planted_corpus
 # Recovery >= 0.919 on seeds 0-7 for both sketches while designing the test (threshold 0.9).
 BACKEND_PARAMS = {"countmin": {"n_hashes": 3, "n_buckets": 256},
                   "countmin-morris": {"n_hashes": 3, "n_buckets": 256}}
+
+
+def _sketch(backend: str) -> SketchConfig:
+    return SketchConfig(backend=backend, **BACKEND_PARAMS.get(backend, {}))
 
 
 def shard_of(corpus: Corpus, a: int, b: int) -> Corpus:
@@ -50,8 +55,8 @@ def test_word_major_layout_reproduces_corpus(small):
 @pytest.mark.parametrize("backend", sorted(BACKENDS))
 def test_invariants_after_every_iteration(small, backend):
     corpus, _ = small
-    eng = Engine(EngineParams(n_topics=6, backend=backend,
-                              backend_params=BACKEND_PARAMS.get(backend, {})), corpus, 120)
+    eng = Engine(EngineParams(n_topics=6,
+                              sketch=_sketch(backend)), corpus, 120)
     eng.initialize()
     for _ in range(4):
         info = eng.step()
@@ -95,7 +100,7 @@ def test_sparse_doc_topics_are_the_histogram_sorted_by_count(n_topics, n_used, s
 
 def test_dense_stats_equal_histogram_of_z(small):
     corpus, _ = small
-    eng = Engine(EngineParams(n_topics=6, init="uniform"), corpus, 120)
+    eng = Engine(EngineParams(n_topics=6, sketch=DENSE_SKETCH, init="uniform"), corpus, 120)
     eng.initialize()
     eng.step()
     z = eng.state.z_doc_major().astype(np.int64)
@@ -109,14 +114,14 @@ def test_sparse_inits_limit_topics_per_document():
     K = 100
     used = {}
     for init in ("sparse", "window", "uniform"):
-        eng = Engine(EngineParams(n_topics=K, init=init), corpus, 500)
+        eng = Engine(EngineParams(n_topics=K, sketch=DENSE_SKETCH, init=init), corpus, 500)
         eng.initialize()
         used[init] = (eng.doc_topic() > 0).sum(axis=1)
     assert used["sparse"].max() <= SPARSE_INIT_TOPICS
     assert used["sparse"].mean() > 0.6 * SPARSE_INIT_TOPICS  # scattered, not one topic
     assert used["window"].max() <= WINDOW_INIT_TOPICS
     # window topics are consecutive (mod K): the span from the doc's first used topic is < W
-    eng = Engine(EngineParams(n_topics=K, init="window"), corpus, 500)
+    eng = Engine(EngineParams(n_topics=K, sketch=DENSE_SKETCH, init="window"), corpus, 500)
     eng.initialize()
     for row in eng.doc_topic():
         t = np.flatnonzero(row)
@@ -135,8 +140,9 @@ def test_bitwise_identical_for_one_and_two_threads(small, backend):
     try:
         for nt in (1, 2):
             numba.set_num_threads(nt)
-            eng = Engine(EngineParams(n_topics=6, seed=3, backend=backend,
-                                      backend_params=BACKEND_PARAMS.get(backend, {})),
+            eng = Engine(EngineParams(n_topics=6,
+                                      sketch=_sketch(backend),
+                                      seed=3),
                          corpus, 120)
             eng.initialize()
             for _ in range(3):
@@ -156,7 +162,7 @@ def test_dense_trajectory_is_identical_for_one_and_two_shards(small):
     """Two shard engines whose fresh stats are merged by hand (what merge_stats does for an exact
     backend) follow the single-shard engine bitwise: draws are keyed by global token index."""
     corpus, _ = small
-    params = EngineParams(n_topics=6, seed=9)
+    params = EngineParams(n_topics=6, sketch=DENSE_SKETCH, seed=9)
     full = Engine(params, corpus, 120)
     halves = [Engine(params, shard_of(corpus, 0, 27), 120),
               Engine(params, shard_of(corpus, 27, 60), 120)]
@@ -180,7 +186,7 @@ def test_dense_trajectory_is_identical_for_one_and_two_shards(small):
 @pytest.mark.parametrize("sampler", ["sca", "sca-collapsed", "sca-sparse"])
 def test_state_dict_resumes_bitwise(small, sampler):
     corpus, _ = small
-    params = EngineParams(n_topics=6, seed=4, sampler=sampler)
+    params = EngineParams(n_topics=6, sketch=DENSE_SKETCH, seed=4, sampler=sampler)
     a = Engine(params, corpus, 120)
     a.initialize()
     for _ in range(4):
@@ -198,24 +204,25 @@ def test_state_dict_resumes_bitwise(small, sampler):
     c.step()
     for x, y in zip(z_and_cells(a), z_and_cells(c)):
         np.testing.assert_array_equal(x, y)
-    other = Engine(EngineParams(n_topics=6, seed=5, sampler=sampler), corpus, 120)
+    other = Engine(EngineParams(n_topics=6, sketch=DENSE_SKETCH, seed=5,
+                                sampler=sampler), corpus, 120)
     with pytest.raises(CorruptDataError, match="seed is 4, expected 5"):
         other.load_state_dict(sd)
 
 
 def test_bad_params_are_named():
     with pytest.raises(InvalidParameterError, match="'sampler' parameter of EngineParams"):
-        EngineParams(n_topics=4, sampler="gibbs")
+        EngineParams(n_topics=4, sketch=DENSE_SKETCH, sampler="gibbs")
     with pytest.raises(InvalidParameterError, match="'alpha' parameter of EngineParams"):
-        EngineParams(n_topics=4, alpha=0.0)
+        EngineParams(n_topics=4, sketch=DENSE_SKETCH, alpha=0.0)
     with pytest.raises(InvalidParameterError, match="'backend' parameter of EngineParams"):
-        EngineParams(n_topics=4, backend="nope")
+        EngineParams(n_topics=4, sketch=SketchConfig(backend="nope"))
 
 
 def test_word_ids_outside_vocabulary_are_rejected():
     bad = Corpus.from_documents([np.array([0, 5])], 10)
     with pytest.raises(ValueError, match=r"outside \[0, 4\)"):
-        Engine(EngineParams(n_topics=2), bad, 4)
+        Engine(EngineParams(n_topics=2, sketch=DENSE_SKETCH), bad, 4)
 
 
 def best_match_cosine(tw, phi):
@@ -229,8 +236,9 @@ def test_planted_topics_are_recovered(backend, seed):
     # 500 docs of ~150 tokens, 6 block topics over 300 words: the dense sampler recovers
     # >= 0.95 on 12 of 12 seeds probed while designing this test (threshold 0.9).
     corpus, phi = planted_corpus(500, 6, 300, 150, seed=1)
-    eng = Engine(EngineParams(n_topics=6, backend=backend, seed=seed,
-                              backend_params=BACKEND_PARAMS.get(backend, {})), corpus, 300)
+    eng = Engine(EngineParams(n_topics=6,
+                              sketch=_sketch(backend),
+                              seed=seed), corpus, 300)
     eng.initialize()
     for _ in range(30):
         eng.step()
@@ -250,8 +258,8 @@ def _collision_free(stats_factory, n_vocab):
 def test_integer_countmin_reproduces_dense_trajectory_bitwise(small):
     corpus, _ = small
     cm = {"n_hashes": 3, "n_buckets": 4096}
-    p_dense = EngineParams(n_topics=6, seed=2)
-    p_cm = EngineParams(n_topics=6, seed=2, backend="countmin", backend_params=cm)
+    p_dense = EngineParams(n_topics=6, sketch=DENSE_SKETCH, seed=2)
+    p_cm = EngineParams(n_topics=6, sketch=SketchConfig(backend="countmin", **cm), seed=2)
     e_dense, e_cm = Engine(p_dense, corpus, 120), Engine(p_cm, corpus, 120)
     assert _collision_free(e_cm.stats.empty_like, 120)  # the premise of bitwise equality
     e_dense.initialize()

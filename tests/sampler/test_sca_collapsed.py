@@ -11,6 +11,7 @@ assignment left out), all tokens at once.
 import numpy as np
 import pytest
 
+from lda_sketch.config import DENSE_SKETCH
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCACollapsedSampler
 from data_prep.synthetic import planted_corpus
@@ -27,7 +28,8 @@ def test_registered():
 @pytest.mark.parametrize("alpha", [0.01, 0.5])
 def test_collapsed_kernel_draws_the_collapsed_gibbs_law(alpha, seed):
     corpus, _ = planted_corpus(24, 5, 40, 18, alpha=0.2, seed=seed + 11)
-    eng = Engine(EngineParams(n_topics=5, alpha=alpha, beta=0.05, seed=seed), corpus, 40)
+    eng = Engine(EngineParams(n_topics=5, sketch=DENSE_SKETCH, alpha=alpha, beta=0.05,
+                              seed=seed), corpus, 40)
     eng.initialize()
     smp = SCACollapsedSampler(eng.state, alpha, 0.05, chunk_words=7)  # several chunks
     for it in range(3):  # three different frozen states of the chain

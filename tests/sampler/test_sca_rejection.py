@@ -12,6 +12,7 @@
 import numpy as np
 import pytest
 
+from lda_sketch.config import DENSE_SKETCH
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCARejectionSampler
 from data_prep.synthetic import planted_corpus
@@ -29,7 +30,8 @@ def test_registered():
 def test_rejection_kernel_draws_the_exact_sca_law(eps, block, seed):
     corpus, _ = planted_corpus(24, 5, 40, 18, alpha=0.2, seed=seed + 11)
     alpha = 0.3
-    eng = Engine(EngineParams(n_topics=5, alpha=alpha, beta=0.05, seed=seed), corpus, 40)
+    eng = Engine(EngineParams(n_topics=5, sketch=DENSE_SKETCH, alpha=alpha, beta=0.05,
+                              seed=seed), corpus, 40)
     eng.initialize()
     smp = SCARejectionSampler(eng.state, alpha, 0.05, chunk_words=7, eps=eps, block=block,
                               alias_min_tokens=6)  # both alias tables and prefix sums

@@ -13,6 +13,7 @@ import numba
 import numpy as np
 import pytest
 
+from lda_sketch.config import DENSE_SKETCH
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler import SAMPLERS, SCASparseSampler
 from lda_sketch.sampler._bitops_kernels import popcount, trailing_zeros
@@ -47,7 +48,8 @@ def test_sparse_kernel_draws_the_exact_sca_law(n_topics, bitset_min, seed):
     n_vocab, doc_len = (3, 36) if big else (40, 18)
     corpus, _ = planted_corpus(48 if big else 24, 5, n_vocab, doc_len, alpha=0.2, seed=seed + 11)
     alpha = 0.01 if big else 0.3  # a law not spread below 5 expected draws a cell
-    eng = Engine(EngineParams(n_topics=n_topics, alpha=alpha, beta=0.05, seed=seed), corpus,
+    eng = Engine(EngineParams(n_topics=n_topics, sketch=DENSE_SKETCH, alpha=alpha, beta=0.05,
+                              seed=seed), corpus,
                  n_vocab)
     eng.initialize()
     smp = SCASparseSampler(eng.state, alpha, 0.05, chunk_words=7, bitset_min_topics=bitset_min)

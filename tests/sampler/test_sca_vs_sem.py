@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
+from lda_sketch.config import DENSE_SKETCH, SketchConfig
 from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.rng import STREAM_SAMPLER, key_for
 from lda_sketch.sampler import SCASampler, SEMSampler
@@ -95,7 +96,8 @@ def frequencies(sampler, engine, seed, *, reset=False):
 @pytest.mark.parametrize("alpha", [0.01, 0.5])
 def test_sca_and_sem_draw_the_exact_sca_law(alpha, seed):
     corpus, _ = planted_corpus(24, 5, 40, 18, alpha=0.2, seed=seed + 11)
-    eng = Engine(EngineParams(n_topics=5, alpha=alpha, beta=0.05, seed=seed), corpus, 40)
+    eng = Engine(EngineParams(n_topics=5, sketch=DENSE_SKETCH, alpha=alpha, beta=0.05,
+                              seed=seed), corpus, 40)
     eng.initialize()
     samplers = [SCASampler(eng.state, alpha, 0.05, chunk_words=7),  # several chunks
                 SEMSampler(eng.state, alpha, 0.05)]
@@ -111,7 +113,8 @@ def test_sca_and_sem_draw_the_exact_sca_law(alpha, seed):
 @pytest.mark.statistical
 def test_chi_square_has_power_against_gibbs_law(seed):
     corpus, _ = planted_corpus(24, 5, 40, 18, alpha=0.2, seed=seed + 11)
-    eng = Engine(EngineParams(n_topics=5, alpha=0.01, beta=0.05, seed=seed), corpus, 40)
+    eng = Engine(EngineParams(n_topics=5, sketch=DENSE_SKETCH, alpha=0.01, beta=0.05,
+                              seed=seed), corpus, 40)
     eng.initialize()
     eng.step()
     obs = frequencies(SCASampler(eng.state, 0.01, 0.05), eng, seed)
@@ -129,8 +132,8 @@ def z_for_one_and_two_threads(sampler, backend, n_topics, configure=None):
     runs = []
     for nt in (1, 2):
         numba.set_num_threads(nt)
-        eng = Engine(EngineParams(n_topics=n_topics, seed=3, backend=backend, backend_params=bp,
-                                  sampler=sampler), corpus, 120)
+        eng = Engine(EngineParams(n_topics=n_topics, sketch=SketchConfig(backend=backend, **bp),
+                                  seed=3, sampler=sampler), corpus, 120)
         if configure is not None:
             configure(eng)
         eng.initialize()
@@ -149,7 +152,8 @@ def embedded_perplexities(samplers, seeds, n_iter=30):
     ppl = {}
     for seed in seeds:
         for sampler in samplers:
-            eng = Engine(EngineParams(n_topics=20, sampler=sampler, seed=seed, fold_in_iters=30),
+            eng = Engine(EngineParams(n_topics=20, sketch=DENSE_SKETCH, sampler=sampler, seed=seed,
+                                      fold_in_iters=30),
                          train, train.n_vocab, heldout=held)
             eng.initialize()
             for _ in range(n_iter):

@@ -17,8 +17,7 @@ def test_conservative_flag_selects_the_conservative_rule():
                            n_buckets=16, n_hashes=3)
     s = CountMinMorrisStats.from_config(section, n_topics=2, n_vocab=10, seed=0)
     assert s.increment == "conservative"
-    p = EngineParams(n_topics=2, backend="countmin-morris",
-                     backend_params=CountMinMorrisStats.config_params(section))
+    p = EngineParams(n_topics=2, sketch=section)
     assert p.check_backend(10)["increment"] == "conservative"
 
 

@@ -20,6 +20,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from lda_sketch.config import SketchConfig
 from lda_sketch import rng
 from lda_sketch.distributed.comm import SerialComm
 from lda_sketch.distributed.merge import merge_stats
@@ -45,8 +46,9 @@ def small():
 
 
 def _engine(corpus, backend, held=None):
-    return Engine(EngineParams(n_topics=6, backend=backend, seed=2,
-                               backend_params=PARAMS.get(backend, {})), corpus, 150, heldout=held)
+    return Engine(EngineParams(n_topics=6,
+                               sketch=SketchConfig(backend=backend, **PARAMS.get(backend, {})),
+                               seed=2), corpus, 150, heldout=held)
 
 
 def _double_buffer_step(eng, fresh):
