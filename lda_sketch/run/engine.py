@@ -97,8 +97,8 @@ class EngineParams:
     def check_backend(self, n_vocab: int) -> dict:
         """Validate the backend's parameters for ``n_vocab`` words without allocating (the
         checks :class:`Engine` makes); returns them normalised."""
-        return BACKENDS[self.backend].check_config(self.sketch, n_topics=self.n_topics, n_vocab=n_vocab,
-                                            seed=self.seed)
+        return BACKENDS[self.backend].check_config(self.sketch, n_topics=self.n_topics,
+                                                   n_vocab=n_vocab, seed=self.seed)
 
     def stats_nbytes(self, n_vocab: int) -> int:
         """Bytes of the statistics for ``n_vocab`` words, without allocating."""
