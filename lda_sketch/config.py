@@ -38,6 +38,7 @@ from .io.safe_read import REMEDY_CONFIG, loads_toml, read_toml
 from .limits import MAX_CONFIG_BYTES
 from .sampler import INITS, SAMPLERS
 from .stats import BACKENDS
+from .stats.budget import PLAIN
 from .stats.support import SUPPORTS
 
 # Choice lists come from the registries, so a new backend or sampler is accepted everywhere.
@@ -89,11 +90,11 @@ class SketchConfig:
     counter_base: float | None = _f(None, Constraint("float", 1.0, limits.MAX_COUNTER_BASE, True,
                                                      optional=True),
                                     "Morris counter base b (read (b^c - 1)/(b - 1); unset: 1.08)")
-    increment: str = _f("correlated", Constraint("choice", choices=INCREMENTS),
+    increment: str = _f(PLAIN["increment"], Constraint("choice", choices=INCREMENTS),
                         "how a key's d Morris cells draw: one uniform each or one shared")
-    counter_bits: int = _f(8, Constraint("choice", choices=limits.COUNTER_BITS),
+    counter_bits: int = _f(PLAIN["counter_bits"], Constraint("choice", choices=limits.COUNTER_BITS),
                            "bits per Morris counter")
-    estimator: str = _f("min", Constraint("choice", choices=ESTIMATORS),
+    estimator: str = _f(PLAIN["estimator"], Constraint("choice", choices=ESTIMATORS),
                         "count-min query: `min` over rows (never underestimates), or "
                         "`mean-min` (count-mean-min: subtracts each row's mean collision mass; "
                         "not recommended for training, see docs/RESULTS.md)")

@@ -44,9 +44,12 @@ DEFAULT_BUDGET = "1/12"
 LAYOUT_KEYS = ("n_hashes", "n_buckets", "head_words", "support", "rescale")
 #: The update-rule keys the budget also chooses when unset (else their plain defaults apply).
 RULE_KEYS = ("conservative", "counter_base")
-#: Plain defaults of those keys when no budget applies (the paper's sketch).
+#: The defaults of the count-min keys, stated once: the values unset layout and rule keys take
+#: when no budget applies (the paper's sketch), the backends' constructor defaults, and the
+#: config's defaults of the keys a budget does not choose (increment, counter_bits, estimator).
 PLAIN = {"n_hashes": 3, "n_buckets": 2**13, "head_words": 0, "support": "none",
-         "rescale": False, "conservative": False, "counter_base": 1.08}
+         "rescale": False, "conservative": False, "counter_base": 1.08,
+         "increment": "correlated", "counter_bits": 8, "estimator": "min"}
 #: The support bitmap is kept while it takes at most this share of the budget (at 1/12 it takes
 #: 39 %, at 0.045 69 %, where layouts with it trained 20-40 points worse; docs/RESULTS.md).
 SUPPORT_MAX_SHARE = 0.5
@@ -243,7 +246,7 @@ def resolve_sketch(section, n_topics: int, word_counts) -> tuple[object, dict | 
                   "rescale": False}
         layout.update(fixed)
     rule = {"conservative": morris and section.increment == "correlated",
-            "counter_base": 1.08}
+            "counter_base": PLAIN["counter_base"]}
     chosen = {k: v for k, v in layout.items() if k not in fixed}
     chosen.update({k: v for k, v in rule.items() if getattr(section, k) is None and k in reads})
     out = dataclasses.replace(section, **chosen)

@@ -26,6 +26,7 @@ import numpy as np
 from ..exceptions import CorruptDataError, InvalidParameterError
 from . import register
 from ._cm_kernels import cm_add_records, cm_add_runs, cm_estimate, saturating_add_into
+from .budget import PLAIN
 from .countmin_layout import CountMinLayout
 
 _NO_READ = np.zeros(1, np.float64)
@@ -35,8 +36,9 @@ _NO_READ = np.zeros(1, np.float64)
 class CountMinStats(CountMinLayout):
     """Count-min sketch with ``int32`` cells, optionally with conservative update.
 
-    Parameters: ``n_topics``, ``n_vocab`` (word ids in ``[0, n_vocab)``, up to 2**32), ``n_hashes``
-    (rows d, default 3), ``n_buckets`` (w, a power of two >= 16, default 2**15), ``seed`` (of the
+    Parameters (defaults: :data:`~lda_sketch.stats.budget.PLAIN`): ``n_topics``, ``n_vocab`` (word
+    ids in ``[0, n_vocab)``, up to 2**32), ``n_hashes``
+    (rows d), ``n_buckets`` (w, a power of two >= 16), ``seed`` (of the
     hash functions), ``conservative`` (weighted conservative update
     ``cell = max(cell, min_r cell_r + count)``: never underestimates, at most the plain estimate,
     but no longer linear: a merge sums cells, which never underestimates but differs from the
@@ -51,9 +53,11 @@ class CountMinStats(CountMinLayout):
                        {"n_buckets": 16, "estimator": "mean-min"},
                        {"n_buckets": 16, "support": "exact", "rescale": True, "head_words": 2})
 
-    def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = 3, n_buckets: int = 2**15,
-                 seed: int = 0, conservative: bool = False, estimator: str = "min",
-                 support: str = "none", rescale: bool = False, head_words: int = 0):
+    def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = PLAIN["n_hashes"],
+                 n_buckets: int = PLAIN["n_buckets"], seed: int = 0,
+                 conservative: bool = PLAIN["conservative"], estimator: str = PLAIN["estimator"],
+                 support: str = PLAIN["support"], rescale: bool = PLAIN["rescale"],
+                 head_words: int = PLAIN["head_words"]):
         super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, support=support,
                          rescale=rescale, head_words=head_words, conservative=conservative,
                          estimator=estimator)

@@ -42,6 +42,7 @@ from . import register
 from ._cmm_kernels import (CONSERVATIVE, CORRELATED, INDEPENDENT, cmm_add_records,
                            cmm_add_runs, cmm_estimate)
 from ._morris_kernels import max_base, morris_merge_into, morris_round_add, morris_tables
+from .budget import PLAIN
 from .countmin_layout import CountMinLayout
 
 INCREMENTS = ("independent", "correlated", "conservative")
@@ -65,11 +66,11 @@ def _tables(base: float, bits: int):
 class CountMinMorrisStats(CountMinLayout):
     """Count-min sketch of Morris counters.
 
-    Parameters: ``n_topics``, ``n_vocab``, ``n_hashes`` (default 3), ``n_buckets`` (power of two
-    >= 16, default 2**15), ``seed`` (hash functions), ``increment`` (``"independent"``,
-    ``"correlated"`` (default) or ``"conservative"``), ``counter_base`` (b > 1, default 1.08),
-    ``counter_bits`` (8 -> uint8 codes, default; 16 -> uint16; ``b**(2**bits - 1)`` must stay
-    below 1e300, i.e. b <= 1.0106 at 16 bits).
+    Parameters (defaults: :data:`~lda_sketch.stats.budget.PLAIN`): ``n_topics``, ``n_vocab``,
+    ``n_hashes``, ``n_buckets`` (power of two >= 16), ``seed`` (hash functions), ``increment``
+    (``"independent"``, ``"correlated"`` or ``"conservative"``), ``counter_base`` (b > 1),
+    ``counter_bits`` (8 -> uint8 codes; 16 -> uint16; ``b**(2**bits - 1)`` must stay below
+    1e300, i.e. b <= 1.0106 at 16 bits).
 
     ``conservative=True`` is accepted as another spelling of ``increment="conservative"`` (the
     config's ``[sketch].conservative``); it is an error with ``increment="independent"``.
@@ -87,10 +88,13 @@ class CountMinMorrisStats(CountMinLayout):
         {"n_buckets": 16, "estimator": "mean-min"},
         {"n_buckets": 16, "support": "exact", "rescale": True, "head_words": 2})
 
-    def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = 3, n_buckets: int = 2**15,
-                 seed: int = 0, increment: str = "correlated", counter_base: float = 1.08,
-                 counter_bits: int = 8, conservative: bool = False, estimator: str = "min",
-                 support: str = "none", rescale: bool = False, head_words: int = 0):
+    def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = PLAIN["n_hashes"],
+                 n_buckets: int = PLAIN["n_buckets"], seed: int = 0,
+                 increment: str = PLAIN["increment"], counter_base: float = PLAIN["counter_base"],
+                 counter_bits: int = PLAIN["counter_bits"],
+                 conservative: bool = PLAIN["conservative"], estimator: str = PLAIN["estimator"],
+                 support: str = PLAIN["support"], rescale: bool = PLAIN["rescale"],
+                 head_words: int = PLAIN["head_words"]):
         increment = self._rule(increment, conservative)
         super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, support=support,
                          rescale=rescale, head_words=head_words,
@@ -119,12 +123,13 @@ class CountMinMorrisStats(CountMinLayout):
         return increment
 
     @classmethod
-    def check_params(cls, *, increment="correlated", conservative=False, **params) -> dict:
+    def check_params(cls, *, increment=PLAIN["increment"], conservative=PLAIN["conservative"],
+                     **params) -> dict:
         return super().check_params(increment=cls._rule(increment, conservative), **params)
 
     @classmethod
-    def _check_extra(cls, *, increment="correlated", counter_base=1.08, counter_bits=8,
-                     estimator="min") -> dict:
+    def _check_extra(cls, *, increment=PLAIN["increment"], counter_base=PLAIN["counter_base"],
+                     counter_bits=PLAIN["counter_bits"], estimator=PLAIN["estimator"]) -> dict:
         owner = cls.__name__
         check_choice(increment, "increment", owner, INCREMENTS)
         if counter_bits not in COUNTER_BITS or isinstance(counter_bits, bool):

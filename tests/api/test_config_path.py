@@ -156,3 +156,18 @@ def test_the_estimator_warns_about_unread_settings_as_train_logs_them(caplog):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # nothing unread: no warning
         LDASketch(3, backend="dense", n_iter=1).fit(corpus)
+
+
+def test_each_sketch_default_is_stated_once():
+    """The backends' constructor defaults and the config's are stats.budget.PLAIN's."""
+    from lda_sketch.stats.budget import PLAIN
+
+    for cls in (BACKENDS["countmin"], BACKENDS["countmin-morris"]):
+        params = inspect.signature(cls).parameters
+        for key in cls.config_keys:
+            assert params[key].default == PLAIN[key], (cls.__name__, key)
+    for f in dataclasses.fields(SketchConfig):
+        if f.name in PLAIN:
+            assert f.default in (None, PLAIN[f.name]), f.name  # None: filled from PLAIN
+    assert {f.name for f in dataclasses.fields(SketchConfig) if f.default is None
+            } - {"budget"} <= set(PLAIN)
