@@ -81,6 +81,12 @@ class TopicWordStats(abc.ABC):
                 and getattr(section, f.name) != f.default}
 
     @classmethod
+    def variant_label(cls, section) -> str:
+        """A sweep figure's panel for a ``[sketch]`` section: every setting this backend reads
+        except the rows and the width, which a panel's curves vary (``lda-sketch plot``)."""
+        return cls.backend_id
+
+    @classmethod
     def check_params(cls, **params) -> dict:
         """Validate constructor parameters without allocating (raises
         :class:`~lda_sketch.exceptions.InvalidParameterError`); returns them normalised."""

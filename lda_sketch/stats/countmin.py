@@ -53,6 +53,10 @@ class CountMinStats(CountMinLayout):
                        {"n_buckets": 16, "estimator": "mean-min"},
                        {"n_buckets": 16, "support": "exact", "rescale": True, "head_words": 2})
 
+    @classmethod
+    def _rule_label(cls, section) -> str:
+        return "CM (32-bit)" + (" + CU" if section.conservative else "")
+
     def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = PLAIN["n_hashes"],
                  n_buckets: int = PLAIN["n_buckets"], seed: int = 0,
                  conservative: bool = PLAIN["conservative"], estimator: str = PLAIN["estimator"],

@@ -28,6 +28,7 @@ from . import countmin_io
 from . import _cm_inputs as _inputs
 from ._cm_kernels import mean_min_estimate, row_totals
 from .base import TopicWordStats
+from .budget import PLAIN
 from ._hash_kernels import hash_params, seed_hash
 from .head import WordHead
 from .support import SUPPORTS, WordTotals
@@ -256,6 +257,23 @@ class CountMinLayout(TopicWordStats):
                 f"n_topics={p['n_topics']} needs {nbytes / 2**30:.0f} GiB of cells (limit "
                 f"{MAX_CELL_BYTES // 2**30} GiB). Try reducing n_buckets or n_hashes.")
         return p
+
+    @classmethod
+    def variant_label(cls, section) -> str:
+        return cls._rule_label(section) + cls._layout_label(section)
+
+    @classmethod
+    def _layout_label(cls, section) -> str:
+        """The parts beside the hashed rows, when set: `` + head H + exact support + rescale``
+        and a non-default estimator (unset keys read as their plain defaults)."""
+        def value(key):
+            v = getattr(section, key)
+            return PLAIN[key] if v is None else v
+        parts = [f"head {value('head_words')}" if value("head_words") else "",
+                 f"{value('support')} support" if value("support") != "none" else "",
+                 "rescale" if value("rescale") else "",
+                 value("estimator") if value("estimator") != PLAIN["estimator"] else ""]
+        return "".join(f" + {p}" for p in parts if p)
 
     @classmethod
     def check_params(cls, **params) -> dict:

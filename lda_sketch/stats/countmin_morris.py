@@ -88,6 +88,12 @@ class CountMinMorrisStats(CountMinLayout):
         {"n_buckets": 16, "estimator": "mean-min"},
         {"n_buckets": 16, "support": "exact", "rescale": True, "head_words": 2})
 
+    @classmethod
+    def _rule_label(cls, section) -> str:
+        rule = "conservative" if section.conservative else section.increment
+        base = PLAIN["counter_base"] if section.counter_base is None else section.counter_base
+        return f"CM+A {section.counter_bits}-bit, base {base:g}, {rule}"
+
     def __init__(self, n_topics: int, n_vocab: int, n_hashes: int = PLAIN["n_hashes"],
                  n_buckets: int = PLAIN["n_buckets"], seed: int = 0,
                  increment: str = PLAIN["increment"], counter_base: float = PLAIN["counter_base"],

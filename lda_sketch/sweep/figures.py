@@ -22,6 +22,7 @@ import numpy as np
 from .._validation import param_error
 from ..exceptions import InputFormatError
 from ..run.plots import COLORS, MARKERS, pyplot, save
+from ..stats import BACKENDS
 from .summary import load_results
 
 #: Sketch keys a panel or a colour may be chosen by ('rule': independent/correlated/conservative).
@@ -35,14 +36,9 @@ def is_sweep_dir(path) -> bool:
 
 
 def variant(cfg) -> str:
-    """The panel a point belongs to: everything about its sketch except d and w."""
-    sk = cfg.sketch
-    if sk.backend == "dense":
-        return "dense"
-    if sk.backend == "countmin":
-        return "CM (32-bit)" + (" + CU" if sk.conservative else "")
-    rule = "conservative" if sk.conservative else sk.increment
-    return f"CM+A {sk.counter_bits}-bit, base {sk.counter_base:g}, {rule}"
+    """The panel a point belongs to: everything about its sketch except d and w (the backend's
+    :meth:`~lda_sketch.stats.base.TopicWordStats.variant_label`)."""
+    return BACKENDS[cfg.sketch.backend].variant_label(cfg.sketch)
 
 
 def sketch_key(cfg, key: str):

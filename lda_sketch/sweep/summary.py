@@ -11,10 +11,11 @@ from ..exceptions import InputFormatError
 from ..io.atomic import write_text_atomic
 from ..io.safe_read import field, loads_json, read_json, read_lines
 from ..limits import MAX_JSON_BYTES
+from ..stats import BACKENDS
 from .runner import DONE
 
-SUMMARY_COLUMNS = ("point", "backend", "n_hashes", "n_buckets", "counter_base", "increment",
-                   "conservative", "trials_done", "trials", "iterations",
+SKETCH_COLUMNS = ("n_hashes", "n_buckets", "counter_base", "increment", "conservative")
+SUMMARY_COLUMNS = ("point", "backend", *SKETCH_COLUMNS, "trials_done", "trials", "iterations",
                    "final_perplexity_mean", "final_perplexity_sd",
                    "best_perplexity_mean", "best_perplexity_sd",
                    "unigram_perplexity", "s_per_iter_mean", "s_per_iter_sd",
@@ -117,14 +118,9 @@ def summarize(sweep_dir) -> list[dict]:
                          if (p / "resolved_config.toml").is_file()), None)
         if cfg_path is not None:
             sk = config_mod.load(cfg_path).sketch
-            row.update(backend=sk.backend, n_hashes=sk.n_hashes, n_buckets=sk.n_buckets,
-                       counter_base=sk.counter_base, increment=sk.increment,
-                       conservative=sk.conservative)
-            if sk.backend == "dense":
-                row.update(n_hashes=None, n_buckets=None, counter_base=None, increment=None,
-                           conservative=None)
-            elif sk.backend == "countmin":
-                row.update(counter_base=None, increment=None)
+            reads = BACKENDS[sk.backend].config_keys  # the columns that apply to this backend
+            row.update({k: getattr(sk, k) if k in reads else None for k in SKETCH_COLUMNS},
+                       backend=sk.backend)
         row["iterations"] = max((f["iterations"] for f in figs), default=None)
         row["unigram_perplexity"] = figs[0]["unigram_perplexity"] if figs else None
         for key, col in (("final_perplexity", "final_perplexity"),

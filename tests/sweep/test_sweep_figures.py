@@ -77,3 +77,20 @@ def test_the_script_is_a_thin_wrapper_of_the_package(sweep_dir, tmp_path):
                     "--name", "t", "--out", str(tmp_path / "f")], check=True,
                    capture_output=True)
     assert sorted(p.name for p in (tmp_path / "f").iterdir()) == sorted(f"t_{f}" for f in FIGS)
+
+
+def test_points_that_differ_beside_the_rows_get_their_own_panel():
+    """The backend labels its variant: head, support and rescale separate panels; d and w not."""
+    from lda_sketch.config import Config, SketchConfig
+    from lda_sketch.sweep.figures import variant
+
+    def label(**kw):
+        return variant(Config().replace(sketch=SketchConfig(**kw)))
+
+    plain = dict(backend="countmin-morris", n_hashes=3, n_buckets=4096)
+    labels = {label(**plain), label(**plain, head_words=100), label(**plain, support="exact"),
+              label(**plain, rescale=True), label(backend="countmin", n_buckets=64),
+              label(backend="dense")}
+    assert len(labels) == 6
+    assert label(**plain) == label(**{**plain, "n_hashes": 2, "n_buckets": 64})
+    assert label(backend="dense") == "dense"
