@@ -3,18 +3,23 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._command import add_command
+
+
+HELP = """\
+print documents, tokens, vocabulary, dropped counts by reason and document-length percentiles of
+a corpus directory"""
+DESCRIPTION = """\
+Print the summary of a corpus directory written by `lda-sketch prep`: documents, tokens,
+vocabulary, the dropped documents and tokens by reason, source and preprocessing settings, and
+document-length percentiles."""
+
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "corpus-stats", help="print documents, tokens, vocabulary, dropped counts by reason and "
-                             "document-length percentiles of a corpus directory",
-        description="Print the summary of a corpus directory written by `lda-sketch prep`: "
-                    "documents, tokens, vocabulary, the dropped documents and tokens by reason, "
-                    "source and preprocessing settings, and document-length percentiles.")
+    p = add_command(sub, "corpus-stats", HELP, DESCRIPTION, run)
     p.add_argument("corpus", metavar="DIR", help="corpus directory (holds manifest.json)")
     p.add_argument("--verify", action="store_true",
                    help="also check the sha256 of every file against manifest.json")
-    p.set_defaults(func=run)
 
 
 def format_summary(manifest: dict, *, lengths: np.ndarray | None = None,

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from ._command import add_command
+
 _REPO_DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.toml"
 # configs/demo.toml, for installs without the repository's configs/ (a test keeps them equal).
 DEMO_CONFIG = {
@@ -25,15 +27,20 @@ DEMO_CONFIG = {
 }
 
 
+HELP = """\
+train a sketched and a dense model on the built-in corpus and compare"""
+DESCRIPTION = """\
+Train a count-min-Morris model on the built-in corpus across 2 MPI ranks (re-launching under
+mpiexec when one is found next to this Python or on PATH; otherwise 1 rank) and the same model
+with dense statistics; print held-out perplexity, memory saved and top words, and plot both
+curves."""
+
+
 def register(sub) -> None:
-    p = sub.add_parser(
-        "demo", help="train a sketched and a dense model on the built-in corpus and compare",
-        description="Train a count-min-Morris model on the built-in corpus across 2 MPI ranks "
-                    "(re-launching under mpiexec when one is found next to this Python or on "
-                    "PATH; otherwise 1 rank) and the same model with dense statistics; print "
-                    "held-out perplexity, memory saved and top words, and plot both curves.",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  lda-sketch demo --out runs/demo && lda-sketch topics runs/demo/sketch")
+    p = add_command(sub, "demo", HELP, DESCRIPTION, run,
+                    formatter_class=argparse.RawDescriptionHelpFormatter,
+                    epilog="example:\n  lda-sketch demo --out runs/demo && lda-sketch topics "
+                           "runs/demo/sketch")
     p.add_argument("--out", default="runs/demo", metavar="DIR",
                    help="where the two run directories and the figure go (default runs/demo; "
                         "replaced if present)")
@@ -44,7 +51,7 @@ def register(sub) -> None:
                    metavar="SECTION.KEY=V", help="override a key of the demo config")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    p.set_defaults(func=run, configures_logging=True)
+    p.set_defaults(configures_logging=True)
 
 
 def demo_config(overrides=()):

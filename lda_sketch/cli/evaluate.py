@@ -5,17 +5,21 @@ import json
 
 from .topics import add_fold_in_args, load_for_fold_in
 
+from ._command import add_command, add_model_arg
+
+
+HELP = """\
+score a saved model on a held-out corpus (document completion)"""
+DESCRIPTION = """\
+Held-out perplexity by document completion: tokens at even positions of each document are
+observed (theta folded in by EM with phi fixed), tokens at odd positions are scored; words
+outside the training vocabulary are dropped from both halves and counted. The unigram-model
+perplexity of the same tokens is reported beside it."""
+
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "evaluate", help="score a saved model on a held-out corpus (document completion)",
-        description="Held-out perplexity by document completion: tokens at even positions of "
-                    "each document are observed (theta folded in by EM with phi fixed), tokens "
-                    "at odd positions are scored; words outside the training vocabulary are "
-                    "dropped from both halves and counted. The unigram-model perplexity of the "
-                    "same tokens is reported beside it.")
-    p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
-                   help="a run directory (its model/ is used) or a model directory")
+    p = add_command(sub, "evaluate", HELP, DESCRIPTION, run)
+    add_model_arg(p)
     p.add_argument("--heldout", metavar="CORPUS_DIR",
                    help="held-out corpus directory over the model's vocabulary (`lda-sketch "
                         "prep` output); default: the run's own held-out documents, as its "
@@ -31,7 +35,6 @@ def register(sub) -> None:
     p.add_argument("--coherence", action="store_true",
                    help="also report UMass/NPMI coherence of each topic's top 10 words and "
                         "the topic diversity, over the held-out documents")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -3,19 +3,22 @@ from __future__ import annotations
 
 from .topics import add_fold_in_args, load_for_fold_in
 
+from ._command import add_command, add_model_arg
+
+
+HELP = """\
+write topic_word.npy, Mallet topic-keys/doc-topics and pyLDAvis arrays"""
+DESCRIPTION = """\
+Export a trained model for other tools (layout: lda_sketch.io.export): topic_word.npy (phi, K x
+V), Mallet-style topic-keys.txt and doc-topics.txt, doc_topics.npy, and pyldavis.npz holding the
+five arrays pyLDAvis.prepare takes (pyLDAvis.prepare(**numpy.load('pyldavis.npz'))).
+Document-topic proportions are the sampler's final ones (runs trained with [output] doc_topics =
+true) or folded in (EM, phi fixed) for the run's training documents or --corpus (see --theta)."""
+
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "export", help="write topic_word.npy, Mallet topic-keys/doc-topics and pyLDAvis arrays",
-        description="Export a trained model for other tools (layout: lda_sketch.io.export): "
-                    "topic_word.npy (phi, K x V), Mallet-style topic-keys.txt and doc-topics.txt, "
-                    "doc_topics.npy, and pyldavis.npz holding the five arrays pyLDAvis.prepare "
-                    "takes (pyLDAvis.prepare(**numpy.load('pyldavis.npz'))). Document-topic "
-                    "proportions are the sampler's final ones (runs trained with [output] "
-                    "doc_topics = true) or folded in (EM, phi fixed) for the run's training "
-                    "documents or --corpus (see --theta).")
-    p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
-                   help="a run directory (its model/ is used) or a model directory")
+    p = add_command(sub, "export", HELP, DESCRIPTION, run)
+    add_model_arg(p)
     p.add_argument("--out", required=True, metavar="DIR", help="export directory (atomic)")
     p.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")
     p.add_argument("--corpus", metavar="CORPUS_DIR",
@@ -28,7 +31,6 @@ def register(sub) -> None:
     p.add_argument("--top-n", type=int, default=20, metavar="N",
                    help="words per topic in topic-keys.txt (default 20)")
     add_fold_in_args(p)
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -3,11 +3,16 @@ from __future__ import annotations
 
 import platform
 
+from ._command import add_command
+
+
+HELP = """\
+print versions of lda_sketch, Python, numpy, numba, mpi4py and the MPI library, and numba's
+threading settings"""
+
 
 def register(sub) -> None:
-    p = sub.add_parser("info", help="print versions of lda_sketch, Python, numpy, numba, mpi4py "
-                                    "and the MPI library, and numba's threading settings")
-    p.set_defaults(func=run)
+    p = add_command(sub, "info", HELP, None, run)
 
 
 def collect() -> dict:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ._command import add_command
+
 EPILOG = """\
 A directory holding plan.json is a sweep directory (`lda-sketch sweep --out`); for sweeps the
 figures are OUT_perplexity_iter, OUT_perplexity_time (one panel per sketch variant, one colour
@@ -20,17 +22,19 @@ Needs matplotlib (pip install 'lda_sketch[plot]').
 """
 
 
+HELP = """\
+draw held-out perplexity against iteration and wall time for runs, or a sweep's figures"""
+DESCRIPTION = """\
+Read each run's metrics.jsonl and draw held-out perplexity against iteration and against elapsed
+seconds, one curve per run, into OUT_iter.png and OUT_time.png; for sweep directories, the
+sweep's figures (see below)."""
+
+
 def register(sub) -> None:
     from ..sweep.figures import COLOR_KEYS, PANEL_KEYS
 
-    p = sub.add_parser(
-        "plot", help="draw held-out perplexity against iteration and wall time for runs, or "
-                     "a sweep's figures",
-        description="Read each run's metrics.jsonl and draw held-out perplexity against "
-                    "iteration and against elapsed seconds, one curve per run, into "
-                    "OUT_iter.png and OUT_time.png; for sweep directories, the sweep's "
-                    "figures (see below).",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(sub, "plot", HELP, DESCRIPTION, run,
+                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", metavar="RUN_DIR|SWEEP_DIR",
                    help="run directories, or sweep directories (holding plan.json)")
     p.add_argument("--out", default=None, metavar="PATH",
@@ -44,7 +48,6 @@ def register(sub) -> None:
                    help="sweeps: one colour per value of this key (default n_buckets)")
     p.add_argument("--unfinished", action="store_true",
                    help="sweeps: include trials without a done marker")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -9,6 +9,8 @@ import argparse
 import sys
 import time
 
+from ._command import add_command
+
 _SOURCES = {
     "reuters": "Reuters-21578 SGML: reut2-*.sgm[.gz] files or their directory",
     "wikipedia-xml": "MediaWiki XML dump (pages-articles*.xml[.bz2]), streamed",
@@ -82,15 +84,18 @@ def _common(p: argparse.ArgumentParser, embedded: bool = False) -> None:
     r.add_argument("--quiet", action="store_true", help="no progress line")
 
 
+HELP = """\
+build a corpus directory from Reuters, Wikipedia, UCI, text, pre-tokenized or gensim MmCorpus
+files"""
+DESCRIPTION = """\
+Tokenize a raw collection (lowercase letter runs, possessive 's removed, short tokens and stop
+words dropped), build the vocabulary on the training documents (min-df / max-df-frac / max-vocab
+pruning) or use --vocab-from / --hash-bits, and write an lda_sketch corpus directory. Dropped
+documents and tokens are counted by reason in manifest.json and in the summary."""
+
+
 def register(sub) -> None:
-    p = sub.add_parser(
-        "prep", help="build a corpus directory from Reuters, Wikipedia, UCI, text, "
-                     "pre-tokenized or gensim MmCorpus files",
-        description="Tokenize a raw collection (lowercase letter runs, possessive 's removed, "
-                    "short tokens and stop words dropped), build the vocabulary on the training "
-                    "documents (min-df / max-df-frac / max-vocab pruning) or use --vocab-from / "
-                    "--hash-bits, and write an lda_sketch corpus directory. Dropped documents "
-                    "and tokens are counted by reason in manifest.json and in the summary.")
+    p = add_command(sub, "prep", HELP, DESCRIPTION, run)
     srcs = p.add_subparsers(dest="source", metavar="SOURCE", required=True)
     for name, help_text in _SOURCES.items():
         sp = srcs.add_parser(name, help=help_text, description=help_text)

@@ -3,18 +3,22 @@ from __future__ import annotations
 
 import sys
 
+from ._command import add_command, add_model_arg
+
+
+HELP = """\
+summarise a model: parameters, backend bytes against dense, perplexity against unigram, topic
+sizes with top words, coherence"""
+DESCRIPTION = """\
+Summarise a trained model: its parameters; the statistics backend and its bytes against a dense
+int32 V x K matrix; the iterations; the last held-out perplexity against the unigram baseline;
+each topic's size n_k with its top words; topic diversity; and UMass/NPMI coherence (document
+co-occurrence) over the run's training documents or --corpus."""
+
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "summary", help="summarise a model: parameters, backend bytes against dense, "
-                        "perplexity against unigram, topic sizes with top words, coherence",
-        description="Summarise a trained model: its parameters; the statistics backend and its "
-                    "bytes against a dense int32 V x K matrix; the iterations; the last held-out "
-                    "perplexity against the unigram baseline; each topic's size n_k with its top "
-                    "words; topic diversity; and UMass/NPMI coherence (document co-occurrence) "
-                    "over the run's training documents or --corpus.")
-    p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
-                   help="a run directory (its model/ is used) or a model directory")
+    p = add_command(sub, "summary", HELP, DESCRIPTION, run)
+    add_model_arg(p)
     p.add_argument("--top-n", type=int, default=10, metavar="N",
                    help="top words per topic, shown and scored (default 10)")
     p.add_argument("--corpus", metavar="CORPUS_DIR",
@@ -22,7 +26,6 @@ def register(sub) -> None:
     p.add_argument("--no-coherence", action="store_true",
                    help="skip coherence (reads no documents)")
     p.add_argument("--json", action="store_true", help="print the summary as one JSON object")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -12,6 +12,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from ._command import add_command
+
 log = logging.getLogger("lda_sketch.sweep")
 
 EPILOG = """\
@@ -33,13 +35,16 @@ examples:
 """
 
 
+HELP = """\
+run a sweep (grid of configs x trials) into a sweep directory"""
+DESCRIPTION = """\
+Run every point x trial of a sweep file: sequentially (also under one `mpirun`, every rank
+taking part in each run), as N local worker processes, or as one Slurm job per point. Resumable."""
+
+
 def register(sub) -> None:
-    p = sub.add_parser(
-        "sweep", help="run a sweep (grid of configs x trials) into a sweep directory",
-        description="Run every point x trial of a sweep file: sequentially (also under one "
-                    "`mpirun`, every rank taking part in each run), as N local worker "
-                    "processes, or as one Slurm job per point. Resumable.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(sub, "sweep", HELP, DESCRIPTION, run,
+                    epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sweep_file", metavar="SWEEP_TOML")
     p.add_argument("--out", required=True, metavar="SWEEP_DIR", help="sweep directory")
     p.add_argument("--set", dest="overrides", action="append", default=[],
@@ -68,7 +73,7 @@ def register(sub) -> None:
                    help="after running (or alone, with --only matching nothing), write "
                         "SWEEP_DIR/summary.csv and summary.md")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.set_defaults(func=run, configures_logging=True)
+    p.set_defaults(configures_logging=True)
 
 
 def run(args) -> int:

@@ -1,17 +1,22 @@
 """``lda-sketch sweep-summary``: summary.csv / summary.md of a sweep directory."""
 from __future__ import annotations
 
+from ._command import add_command
+
+
+HELP = """\
+summarize a sweep directory into summary.csv and summary.md"""
+DESCRIPTION = """\
+Per point: mean ± sample sd over finished trials of final and best held-out perplexity, seconds
+per iteration (sampling + build + merge), bytes of the statistics and bytes merged per
+iteration, and the number of finished trials. Writes SWEEP_DIR/summary.csv and
+SWEEP_DIR/summary.md."""
+
 
 def register(sub) -> None:
-    p = sub.add_parser(
-        "sweep-summary", help="summarize a sweep directory into summary.csv and summary.md",
-        description="Per point: mean ± sample sd over finished trials of final and best "
-                    "held-out perplexity, seconds per iteration (sampling + build + merge), "
-                    "bytes of the statistics and bytes merged per iteration, and the number "
-                    "of finished trials. Writes SWEEP_DIR/summary.csv and SWEEP_DIR/summary.md.")
+    p = add_command(sub, "sweep-summary", HELP, DESCRIPTION, run)
     p.add_argument("sweep_dir", metavar="SWEEP_DIR")
     p.add_argument("--quiet", action="store_true", help="do not print the Markdown table")
-    p.set_defaults(func=run)
 
 
 def run(args) -> int:

@@ -3,13 +3,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ._command import add_command, add_model_arg
+
+
+HELP = """\
+print the top words of each topic of a model or run"""
+DESCRIPTION = """\
+Print each topic's most probable words (phi normalised over the whole vocabulary)."""
+
 
 def register(sub) -> None:
-    p = sub.add_parser("topics", help="print the top words of each topic of a model or run",
-                       description="Print each topic's most probable words (phi normalised over "
-                                   "the whole vocabulary).")
-    p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
-                   help="a run directory (its model/ is used) or a model directory")
+    p = add_command(sub, "topics", HELP, DESCRIPTION, run)
+    add_model_arg(p)
     p.add_argument("--top-n", type=int, default=10, metavar="N",
                    help="words per topic (default 10)")
     p.add_argument("--probs", action="store_true", help="print each word's probability")
@@ -21,7 +26,6 @@ def register(sub) -> None:
                         "and the topic diversity")
     p.add_argument("--corpus", metavar="CORPUS_DIR",
                    help="documents for --coherence (default: the run's training documents)")
-    p.set_defaults(func=run)
 
 
 def model_path(path) -> Path:

@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from ._command import add_command
+
 EPILOG = """\
 config keys (section.key, default, meaning); set any of them with --set section.key=value:
 {keys}
@@ -27,14 +29,19 @@ examples:
 """
 
 
+HELP = """\
+train a model from a TOML config into a run directory"""
+DESCRIPTION = """\
+Train LDA (SCA sampler) as configured by a TOML file. Under `mpirun -n P` documents are sharded
+across P ranks; rank 0 writes."""
+
+
 def register(sub) -> None:
     from ..config import describe
 
-    p = sub.add_parser(
-        "train", help="train a model from a TOML config into a run directory",
-        description="Train LDA (SCA sampler) as configured by a TOML file. Under "
-                    "`mpirun -n P` documents are sharded across P ranks; rank 0 writes.",
-        epilog=EPILOG.format(keys=describe()), formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = add_command(sub, "train", HELP, DESCRIPTION, run,
+                    epilog=EPILOG.format(keys=describe()),
+                    formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", metavar="TOML",
                    help="config file (paths inside are relative to it); with --resume the run's "
                         "resolved_config.toml is used when omitted")
@@ -57,7 +64,7 @@ def register(sub) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="run every setup check train makes (config, corpus, backend against the "
                         "corpus), print the resolved config and the corpus size, then exit")
-    p.set_defaults(func=run, configures_logging=True)
+    p.set_defaults(configures_logging=True)
 
 
 def run(args) -> int:

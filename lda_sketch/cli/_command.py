@@ -1,0 +1,19 @@
+"""One sub-command's parser: help and description given as prose (wrapped for reading, one
+paragraph each), the command's ``run(args) -> int`` as its ``func``."""
+from __future__ import annotations
+
+
+def add_command(sub, name: str, help: str, description: str | None, run, **kwargs):
+    """``sub.add_parser(name, ...)`` with ``help`` and ``description`` flowed to one line each
+    (argparse wraps them again for the terminal); returns the parser for its arguments."""
+    p = sub.add_parser(name, help=" ".join(help.split()),
+                       description=" ".join(description.split()) if description else None,
+                       **kwargs)
+    p.set_defaults(func=run)
+    return p
+
+
+def add_model_arg(p) -> None:
+    """The ``RUN_DIR|MODEL_DIR`` positional of the commands that read a trained model."""
+    p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
+                   help="a run directory (its model/ is used) or a model directory")
