@@ -17,3 +17,9 @@ def add_model_arg(p) -> None:
     """The ``RUN_DIR|MODEL_DIR`` positional of the commands that read a trained model."""
     p.add_argument("path", metavar="RUN_DIR|MODEL_DIR",
                    help="a run directory (its model/ is used) or a model directory")
+
+
+def add_set_arg(p, help: str) -> None:
+    """``--set SECTION.KEY=V`` (repeatable; into ``args.overrides``): config overrides."""
+    p.add_argument("--set", dest="overrides", action="append", default=[],
+                   metavar="SECTION.KEY=V", help=help)

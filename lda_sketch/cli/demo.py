@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._command import add_command
+from ._command import add_command, add_set_arg
 
 _REPO_DEMO = Path(__file__).resolve().parents[2] / "configs" / "demo.toml"
 # configs/demo.toml, for installs without the repository's configs/ (a test keeps them equal).
@@ -47,8 +47,7 @@ def register(sub) -> None:
     p.add_argument("--ranks", type=int, default=2, metavar="P",
                    help="MPI ranks for the runs (default 2)")
     p.add_argument("--no-mpi", action="store_true", help="run in this process (1 rank)")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="SECTION.KEY=V", help="override a key of the demo config")
+    add_set_arg(p, "override a key of the demo config")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.set_defaults(configures_logging=True)

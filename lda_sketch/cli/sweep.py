@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from ._command import add_command
+from ._command import add_command, add_set_arg
 
 log = logging.getLogger("lda_sketch.sweep")
 
@@ -47,10 +47,8 @@ def register(sub) -> None:
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sweep_file", metavar="SWEEP_TOML")
     p.add_argument("--out", required=True, metavar="SWEEP_DIR", help="sweep directory")
-    p.add_argument("--set", dest="overrides", action="append", default=[],
-                   metavar="SECTION.KEY=V",
-                   help="override a config key for every point (e.g. data.train=DIR, "
-                        "sampler.n_iter=10); keys the sweep varies cannot be overridden")
+    add_set_arg(p, "override a config key for every point (e.g. data.train=DIR, "
+                   "sampler.n_iter=10); keys the sweep varies cannot be overridden")
     p.add_argument("--only", action="append", metavar="NAME_GLOB",
                    help="run only points (or POINT/trial-T labels) matching this glob "
                         "(repeatable)")

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._command import add_command
+from ._command import add_command, add_set_arg
 
 EPILOG = """\
 config keys (section.key, default, meaning); set any of them with --set section.key=value:
@@ -45,9 +45,8 @@ def register(sub) -> None:
     p.add_argument("--config", metavar="TOML",
                    help="config file (paths inside are relative to it); with --resume the run's "
                         "resolved_config.toml is used when omitted")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="SECTION.KEY=V",
-                   help="override one config key, typed by the key (repeatable), e.g. "
-                        "--set sketch.n_buckets=65536 --set model.n_topics=50")
+    add_set_arg(p, "override one config key, typed by the key (repeatable), e.g. "
+                   "--set sketch.n_buckets=65536 --set model.n_topics=50")
     p.add_argument("--out", metavar="RUN_DIR",
                    help="run directory to create (must not exist or be empty unless --overwrite)")
     p.add_argument("--resume", metavar="RUN_DIR",
