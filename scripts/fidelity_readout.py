@@ -62,7 +62,7 @@ class TailScaled:
         self.n_topics, self.n_vocab = inner.n_topics, inner.n_vocab
         self.nbytes, self.backend_id = inner.nbytes, inner.backend_id
         head = np.zeros(self.n_vocab, bool)
-        mask, _ = inner._head_words.split(np.arange(self.n_vocab, dtype=np.int64))
+        mask, _ = inner._head_index.split(np.arange(self.n_vocab, dtype=np.int64))
         head[mask] = True
         self.head = head
         est = inner.estimate(np.arange(self.n_vocab, dtype=np.int64))

@@ -72,13 +72,16 @@ class CountMinStats(CountMinLayout):
         self.guarantees = self._support_guarantees(self.guarantees)
 
     @classmethod
-    def _check_extra(cls, *, conservative=False, estimator="min") -> dict:
+    def _check_extra(cls, *, conservative=PLAIN["conservative"]) -> dict:
         if not isinstance(conservative, (bool, np.bool_)):
             raise InvalidParameterError(
                 f"The 'conservative' parameter of {cls.__name__} must be a bool. "
                 f"Got {conservative!r}.")
-        return {"conservative": bool(conservative),
-                "estimator": cls._check_estimator(estimator, bool(conservative))}
+        return {"conservative": bool(conservative)}
+
+    @classmethod
+    def _conservative_rule(cls, params: dict) -> bool:
+        return params["conservative"]
 
     def params(self) -> dict:
         return dict(super().params(), conservative=self.conservative, **self._estimator_param())
@@ -87,21 +90,17 @@ class CountMinStats(CountMinLayout):
         """Exact integer add into ``cells`` hashed by ``(a, c, shift)`` (``key`` unused)."""
         cm_add_records(cells, self.n_k, a, c, shift, w, t, n, self.conservative)
 
-    def _add_runs_into(self, words, tok_ptr, z, key, head_ids, head_key) -> int:
-        """The fused build into the hashed and the head cells (keys unused); -1 or a bad index
-        of z."""
-        return cm_add_runs(self._cells, self._head, self.n_k, self._a, self._c, self._shift,
+    def _add_runs_into(self, words, tok_ptr, z, key, head_ids, head_key, support_bits) -> int:
+        """The fused build into the hashed and the head cells (keys unused; the support is set
+        apart: ``fuses_support`` is False); -1 or a bad index of z."""
+        return cm_add_runs(self._cells, self._head_cells, self.n_k, self._a, self._c, self._shift,
                            head_ids, words, tok_ptr, z, self.conservative)
 
-    def _estimate_rows(self, w, out):
-        """The min over rows (``estimator="min"``, never below the true count) or the
-        count-mean-min estimate (``"mean-min"``, nearly unbiased)."""
-        if self.estimator == "mean-min":
-            return self._mean_min_into(w, out, _NO_READ, False)
-        return cm_estimate(self._cells, self._a, self._c, self._shift, w, out)
+    def _estimate_cells(self, cells, a, c, shift, w, out):
+        return cm_estimate(cells, a, c, shift, w, out)
 
-    def _estimate_head(self, head, a, c, shift, w, out):
-        return cm_estimate(head, a, c, shift, w, out)
+    def _mean_min_read(self):
+        return _NO_READ, False  # the cells are the counts
 
     def fold_cells(self, dst, src, *, key, cell_offset: int) -> None:
         """Saturating integer addition of a flat cell slice (``key`` unused)."""

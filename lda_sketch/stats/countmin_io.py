@@ -27,9 +27,9 @@ def packed(stats) -> serialization.Packed:
     if stats._word_totals is not None:
         arrays["word_totals"] = stats._word_totals.totals
     if stats.head_words:
-        arrays["head"] = stats._head[0]
-    if not stats._head_words.is_prefix:
-        arrays["head_ids"] = stats._head_words.ids
+        arrays["head"] = stats._head_cells[0]
+    if not stats._head_index.is_prefix:
+        arrays["head_ids"] = stats._head_index.ids
     return serialization.packed(stats.backend_id, stats.params(), stats.seed_hash, arrays,
                                 version=1 if len(arrays) == 2 else 2)
 
@@ -77,14 +77,14 @@ def deserialize(cls, data, *, seed: int | None = None):
     obj = cls(**p)
     if obj.head_words:
         head = arrays["head"]
-        if head.shape != obj._head.shape[1:] or head.dtype != dtype:
+        if head.shape != obj._head_cells.shape[1:] or head.dtype != dtype:
             raise CorruptDataError(f"Serialized {name}: head is {head.dtype}{head.shape}, "
-                                   f"parameters need {dtype}{obj._head.shape[1:]}.")
+                                   f"parameters need {dtype}{obj._head_cells.shape[1:]}.")
         obj._cells[...] = cells
-        obj._head[0] = head
+        obj._head_cells[0] = head
         if "head_ids" in arrays:
             try:
-                obj._head_words.load(arrays["head_ids"])
+                obj._head_index.load(arrays["head_ids"])
             except ValueError as exc:
                 raise CorruptDataError(f"Serialized {name}: {exc}.") from None
     else:

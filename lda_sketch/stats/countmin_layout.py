@@ -8,9 +8,11 @@ support (:mod:`.support`, ``support = "exact"``) and the per-word totals (``resc
 ``head_words = H`` gives the H most frequent words one collision-free counter per (word, topic),
 so the heaviest words neither collide nor pollute the hashed cells; :mod:`.head` says which words
 those are (the id prefix until :meth:`CountMinLayout.adapt` sees the corpus's word counts).
-Subclasses supply ``_add_into``, ``_add_runs_into`` (the fused build, hashed and head cells),
-``_estimate_rows``, ``_estimate_head``, ``fold_cells`` and ``merge``. Input checks live in
-:mod:`._cm_inputs`.
+Subclasses supply their cells' kernels, called from here and never calling back: ``_add_into``
+(records into given cells and hash), ``_add_runs_into`` (the fused build, hashed and head cells),
+``_estimate_cells`` (the min over rows of given cells and hash: the head is cells with the
+identity hash), ``_mean_min_read``, ``fold_cells`` and ``merge``; and their parameters'
+checks, ``_check_extra`` and ``_conservative_rule``. Input checks live in :mod:`._cm_inputs`.
 """
 from __future__ import annotations
 
@@ -74,8 +76,8 @@ class CountMinLayout(TopicWordStats):
         self._storage = np.zeros(n_hashed + self.head_words * self.n_topics, self._dtype_for(p))
         self._cells = self._storage[:n_hashed].reshape(self.n_hashes, self.n_buckets,
                                                        self.n_topics)
-        self._head = self._storage[n_hashed:].reshape(1, self.head_words, self.n_topics)
-        self._head_words = WordHead(self.head_words, self.n_vocab)  # which words own the head
+        self._head_cells = self._storage[n_hashed:].reshape(1, self.head_words, self.n_topics)
+        self._head_index = WordHead(self.head_words, self.n_vocab)  # which words own the head
         self._totals = None  # (n_hashes, n_topics) row totals for the mean-min estimator
         self.support = p["support"]
         kind = SUPPORTS[self.support]
@@ -103,6 +105,13 @@ class CountMinLayout(TopicWordStats):
         """Forget values derived from the cells (call after writing :attr:`cells` in place)."""
         self._totals = None
 
+    def _estimate_rows(self, w, out):
+        """The hashed words' estimates: the min over rows (``estimator="min"``, never below the
+        true count) or count-mean-min (``"mean-min"``, nearly unbiased)."""
+        if self.estimator == "mean-min":
+            return self._mean_min_into(w, out, *self._mean_min_read())
+        return self._estimate_cells(self._cells, self._a, self._c, self._shift, w, out)
+
     def _mean_min_into(self, words, out, read, use_read):
         if self._totals is None:
             self._totals = row_totals(self._cells, read, use_read)
@@ -122,7 +131,7 @@ class CountMinLayout(TopicWordStats):
         w, t, n = _inputs.records(type(self).__name__, words, topics, counts, self.n_vocab,
                                   self.n_topics)
         if self.head_words:
-            h, slots = self._head_words.split(w)
+            h, slots = self._head_index.split(w)
             self._add_head(slots, t[h], n[h], np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
             self._add_into(self._cells, self._a, self._c, self._shift, w[~h], t[~h], n[~h],
                            np.uint64(key))
@@ -140,9 +149,10 @@ class CountMinLayout(TopicWordStats):
         (the head's records keyed by ``derive(key, 1)`` and numbered apart, as there)."""
         w, p, zz = _inputs.runs(type(self).__name__, words, tok_ptr, z, self.n_vocab)
         before = self.n_k.copy()
-        ids = self._head_words.ids
+        ids = self._head_index.ids
         bad = self._add_runs_into(w, p, zz, np.uint64(key), _NO_IDS if ids is None else ids,
-                                  np.uint64(rng.derive(np.uint64(key), np.uint64(1))))
+                                  np.uint64(rng.derive(np.uint64(key), np.uint64(1))),
+                                  self._fused_support())
         self.cells_changed()
         if bad >= 0:
             raise ValueError(f"{type(self).__name__}.add_runs: z[{bad}] = {int(zz[bad])} is not "
@@ -167,15 +177,15 @@ class CountMinLayout(TopicWordStats):
         """Estimates into ``out`` (n, K): the backend's query, 0 off the support (if any)."""
         w = _inputs.word_ids(type(self).__name__, words, self.n_vocab)
         _inputs.check_out(out, w.shape[0], self.n_topics)
-        h, slots = self._head_words.split(w) if self.head_words else (None, None)
+        h, slots = self._head_index.split(w) if self.head_words else (None, None)
         if h is None or not h.any():
             self._estimate_rows(w, out)
         elif h.all():
-            self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, slots, out)
+            self._estimate_cells(self._head_cells, _ID_A, _ID_C, _ID_SHIFT, slots, out)
         else:  # a chunk of head and hashed words: estimate both parts, then scatter
             head = np.empty((int(h.sum()), self.n_topics), np.float64)
             tail = np.empty((w.shape[0] - head.shape[0], self.n_topics), np.float64)
-            self._estimate_head(self._head, _ID_A, _ID_C, _ID_SHIFT, slots, head)
+            self._estimate_cells(self._head_cells, _ID_A, _ID_C, _ID_SHIFT, slots, head)
             self._estimate_rows(w[~h], tail)
             out[h], out[~h] = head, tail
         if self._support is not None:
@@ -189,14 +199,14 @@ class CountMinLayout(TopicWordStats):
         (n_vocab,), the global training counts) and build the word filter, if any. Call before
         the first :meth:`add`."""
         if self.head_words:
-            self._head_words.choose(word_counts)
+            self._head_index.choose(word_counts)
         if self._support is not None:
             self._support.adapt(word_counts)
 
     def _add_head(self, w, t, n, key) -> None:
         """Add records of head words (``w``: head slots) to their collision-free cells
         (override to encode)."""
-        self._add_into(self._head, _ID_A, _ID_C, _ID_SHIFT, w, t, n, key)
+        self._add_into(self._head_cells, _ID_A, _ID_C, _ID_SHIFT, w, t, n, key)
 
     def _merge_support(self, other) -> None:
         if self._support is not None:
@@ -223,14 +233,14 @@ class CountMinLayout(TopicWordStats):
     def nbytes(self) -> int:
         """Bytes of the cells, the exact topic totals, the support, the word totals and the
         head's word ids (none for a frequency-ordered vocabulary)."""
-        extra = sum(x.nbytes for x in (self._support, self._word_totals, self._head_words)
+        extra = sum(x.nbytes for x in (self._support, self._word_totals, self._head_index)
                     if x is not None)
         return int(self._storage.nbytes + self.n_k.nbytes + extra)
 
     # ----------------------------------------------------------------- parameters
     @classmethod
     def _check_params(cls, *, n_topics, n_vocab, n_hashes, n_buckets, seed, support="none",
-                      rescale=False, head_words=0, **extra) -> dict:
+                      rescale=False, head_words=0, estimator=PLAIN["estimator"], **extra) -> dict:
         """Validate and normalise parameters without allocating. Returns the params dict."""
         owner = cls.__name__
         p = {
@@ -249,6 +259,7 @@ class CountMinLayout(TopicWordStats):
         p["head_words"] = min(check_int(head_words, "head_words", owner, lo=0,
                                         hi=MAX_VOCAB_SKETCH), p["n_vocab"])
         p.update(cls._check_extra(**extra))
+        p["estimator"] = cls._check_estimator(estimator, cls._conservative_rule(p))
         nbytes = (p["n_hashes"] * p["n_buckets"] * p["n_topics"]
                   * cls._dtype_for(p).itemsize)
         if nbytes > MAX_CELL_BYTES:
@@ -296,6 +307,11 @@ class CountMinLayout(TopicWordStats):
         return {}
 
     @classmethod
+    def _conservative_rule(cls, params: dict) -> bool:
+        """Whether checked ``params`` name conservative update (override)."""
+        return False
+
+    @classmethod
     def _dtype_for(cls, params: dict) -> np.dtype:
         return cls.counter_dtype
 
@@ -314,7 +330,7 @@ class CountMinLayout(TopicWordStats):
         """Raise :class:`IncompatibleStatsError` naming every differing field, seed_hash and the
         head's words too."""
         self.check_same_config(other)
-        if not self._head_words.same(other._head_words):
+        if not self._head_index.same(other._head_index):
             raise IncompatibleStatsError(
                 f"Cannot merge {type(self).__name__}: the head words differ (chosen from different "
                 f"word counts; build both from the same corpus).")
@@ -338,7 +354,7 @@ class CountMinLayout(TopicWordStats):
 
     def empty_like(self):
         out = type(self)(**self.params())
-        out._head_words.copy_from(self._head_words)
+        out._head_index.copy_from(self._head_index)
         return out
 
     @property

@@ -135,7 +135,7 @@ class CountMinMorrisStats(CountMinLayout):
 
     @classmethod
     def _check_extra(cls, *, increment=PLAIN["increment"], counter_base=PLAIN["counter_base"],
-                     counter_bits=PLAIN["counter_bits"], estimator=PLAIN["estimator"]) -> dict:
+                     counter_bits=PLAIN["counter_bits"]) -> dict:
         owner = cls.__name__
         check_choice(increment, "increment", owner, INCREMENTS)
         if counter_bits not in COUNTER_BITS or isinstance(counter_bits, bool):
@@ -143,8 +143,11 @@ class CountMinMorrisStats(CountMinLayout):
                               counter_bits)
         hi = min(MAX_COUNTER_BASE, math.floor(max_base(counter_bits) * 1e4) / 1e4)
         base = check_float(counter_base, "counter_base", owner, lo=1.0, lo_open=True, hi=hi)
-        return {"increment": increment, "counter_base": base, "counter_bits": int(counter_bits),
-                "estimator": cls._check_estimator(estimator, increment == "conservative")}
+        return {"increment": increment, "counter_base": base, "counter_bits": int(counter_bits)}
+
+    @classmethod
+    def _conservative_rule(cls, params: dict) -> bool:
+        return params["increment"] == "conservative"
 
     @classmethod
     def _dtype_for(cls, params: dict) -> np.dtype:
@@ -169,26 +172,25 @@ class CountMinMorrisStats(CountMinLayout):
         cmm_add_records(cells, self.n_k, a, c, shift, self._prob, self._log1m, k, w, t, n,
                         _RULES[self.increment])
 
-    def _add_runs_into(self, words, tok_ptr, z, key, head_ids, head_key) -> int:
-        """The fused build into the hashed cells (``key``) and the head's (rounded as
-        :meth:`_add_head` with ``head_key``); -1 or a bad index of z."""
-        return cmm_add_runs(self._cells, self._head, self.n_k, self._a, self._c, self._shift,
+    def _add_runs_into(self, words, tok_ptr, z, key, head_ids, head_key, support_bits) -> int:
+        """The fused build into the hashed cells (``key``), the head's (rounded as
+        :meth:`_add_head` with ``head_key``) and the exact support's ``support_bits`` (an empty
+        bitmap: none); -1 or a bad index of z."""
+        return cmm_add_runs(self._cells, self._head_cells, self.n_k, self._a, self._c, self._shift,
                             self._prob, self._log1m, self.read_table, key, head_key, head_ids,
-                            words, tok_ptr, z, _RULES[self.increment], self._fused_support())
+                            words, tok_ptr, z, _RULES[self.increment], support_bits)
 
     def _add_head(self, w, t, n, key) -> None:
         """Head cells are collision-free, so a record's whole count is encoded at once
         (unbiased rounding between neighbouring codes) instead of Morris-incremented n times:
         same expectation, variance <= ((b-1) v)^2 / 4 instead of (b-1) n (n-1) / 2."""
-        morris_round_add(self._head, self.n_k, self.read_table, key, w, t, n)
+        morris_round_add(self._head_cells, self.n_k, self.read_table, key, w, t, n)
 
-    def _estimate_rows(self, w, out):
-        if self.estimator == "mean-min":
-            return self._mean_min_into(w, out, self.read_table, True)
-        return cmm_estimate(self._cells, self.read_table, self._a, self._c, self._shift, w, out)
+    def _estimate_cells(self, cells, a, c, shift, w, out):
+        return cmm_estimate(cells, self.read_table, a, c, shift, w, out)
 
-    def _estimate_head(self, head, a, c, shift, w, out):
-        return cmm_estimate(head, self.read_table, a, c, shift, w, out)
+    def _mean_min_read(self):
+        return self.read_table, True  # codes, read through the table
 
     def fold_cells(self, dst, src, *, key, cell_offset: int) -> None:
         """Steele–Tristan addition of a flat code slice; cell ``i`` keyed by

@@ -125,7 +125,7 @@ def test_exact_parts_train_save_and_load_end_to_end(split, tmp_path):
     # unless they are the ids 0..49.
     counts = np.bincount(train.word_ids, minlength=V)
     top = np.sort(np.argsort(-counts, kind="stable")[:50])
-    head = full.stats_._head_words
+    head = full.stats_._head_index
     assert (head.is_prefix and top[-1] == 49) or head.ids.tolist() == top.tolist()
     assert full.stats_.nbytes == plain.stats_.nbytes + 50 * 6 + V * 1 + 4 * V + head.nbytes
     assert {"exact_zeros"} <= full.stats_.guarantees

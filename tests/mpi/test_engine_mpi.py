@@ -132,4 +132,4 @@ def test_head_is_chosen_from_the_global_word_counts(comm, data):
     s = BACKENDS["countmin"].deserialize(stats)
     counts = np.bincount(corpus.word_ids, minlength=corpus.n_vocab)
     top = np.sort(np.argsort(-counts, kind="stable")[:12])
-    assert not s._head_words.is_prefix and s._head_words.ids.tolist() == top.tolist()
+    assert not s._head_index.is_prefix and s._head_index.ids.tolist() == top.tolist()

@@ -172,7 +172,7 @@ def test_suggest_head_sketch_fills_the_budget_with_a_head():
     d, w, head = suggest_head_sketch(budget, K, V, frequency_ordered=False)
     s = CountMinMorrisStats(K, V, n_hashes=d, n_buckets=w, head_words=head)
     s.adapt(np.arange(V) % 7)  # any order but the ids' own
-    assert not s._head_words.is_prefix
+    assert not s._head_index.is_prefix
     assert s.nbytes <= budget < s.nbytes + K + 4
 
 

@@ -96,9 +96,9 @@ def test_add_runs_equals_add_with_a_head(backend, extra, head, chosen):
     extra = dict(extra, head_words=head)
     a, b, n_k = build_both(backend, extra, counts, seed=3)
     if chosen and head:
-        assert not b._head_words.is_prefix
+        assert not b._head_index.is_prefix
     words, tok_ptr, _ = runs(3)
-    h, _ = b._head_words.split(words) if head else (np.zeros(len(words), bool), None)
+    h, _ = b._head_index.split(words) if head else (np.zeros(len(words), bool), None)
     assert 0 < h.sum() < len(words) or not head  # both kinds of words in each build
     assert a.serialize() == b.serialize()
     assert np.array_equal(a.n_k, b.n_k) and n_k is not None

@@ -55,7 +55,7 @@ def test_adapted_head_gives_the_frequent_words_exact_counters(case, seed):
     s.adapt(counts)
     s.add(w, t, c, key=rng.key_for(seed, rng.STREAM_COUNTER, 0))
     top = np.argsort(-counts, kind="stable")[:H]
-    assert not s._head_words.is_prefix and sorted(top.tolist()) == s._head_words.ids.tolist()
+    assert not s._head_index.is_prefix and sorted(top.tolist()) == s._head_index.ids.tolist()
     tr = truth(w, t, c)
     est = s.estimate(top)
     if backend == "countmin":  # integer cells: exact
@@ -64,7 +64,7 @@ def test_adapted_head_gives_the_frequent_words_exact_counters(case, seed):
         assert np.array_equal(est == 0, tr[top] == 0)
     # The head's ids are stored, counted and read back; the estimates survive the round trip.
     back = type(s).deserialize(s.serialize())
-    assert back._head_words.same(s._head_words)
+    assert back._head_index.same(s._head_index)
     assert np.array_equal(back.estimate(np.arange(V)), s.estimate(np.arange(V)))
     assert s.nbytes == back.nbytes and s.nbytes >= s.cells.nbytes + 4 * H
     back.check_compatible(s)
@@ -73,14 +73,14 @@ def test_adapted_head_gives_the_frequent_words_exact_counters(case, seed):
     fresh.check_same_config(s)
     with pytest.raises(IncompatibleStatsError, match="head words differ"):
         fresh.check_compatible(s)
-    assert s.empty_like()._head_words.same(s._head_words)
+    assert s.empty_like()._head_index.same(s._head_index)
 
 
 def test_frequency_ordered_counts_keep_the_prefix_and_the_bytes():
     s = make_stats("countmin-morris", n_topics=K, n_vocab=V, seed=0, head_words=H)
     before = s.serialize()
     s.adapt(np.arange(V, 0, -1))  # already by decreasing frequency
-    assert s._head_words.is_prefix and s.serialize() == before
+    assert s._head_index.is_prefix and s.serialize() == before
 
 
 def test_corrupt_head_ids_are_refused():
@@ -88,9 +88,9 @@ def test_corrupt_head_ids_are_refused():
     s = make_stats(backend, n_topics=K, n_vocab=V, seed=0, **params)
     w, t, c = permuted_stream(0)
     s.adapt(np.bincount(w, weights=c, minlength=V))
-    good = s._head_words.ids
-    s._head_words.ids = good[::-1].copy()  # not sorted
+    good = s._head_index.ids
+    s._head_index.ids = good[::-1].copy()  # not sorted
     with pytest.raises(CorruptDataError, match="head_ids"):
         type(s).deserialize(s.serialize())
-    s._head_words.ids = good
-    assert type(s).deserialize(s.serialize())._head_words.same(s._head_words)
+    s._head_index.ids = good
+    assert type(s).deserialize(s.serialize())._head_index.same(s._head_index)
