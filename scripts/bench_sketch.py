@@ -50,7 +50,8 @@ def backends(V, K, d, w):
         "countmin-cu": ("countmin", dict(cm, conservative=True)),
         "cmm-independent": ("countmin-morris", dict(cm, increment="independent")),
         "cmm-correlated": ("countmin-morris", dict(cm, increment="correlated")),
-        "cmm-conservative": ("countmin-morris", dict(cm, increment="conservative")),
+        "cmm-conservative": ("countmin-morris", dict(cm, increment="correlated",
+                                                     conservative=True)),
     }
 
 

@@ -113,12 +113,12 @@ def main(argv=None) -> int:
         "a/CM 32-bit": ("countmin", dict(cm, conservative=False)),
         "a/CM+A 8-bit (4x buckets)": ("countmin-morris", dict(mo, increment="independent", counter_base=1.08)),
         "b/CM 32-bit CU": ("countmin", dict(cm, conservative=True)),
-        "b/CM+A 8-bit CU": ("countmin-morris", dict(mo, increment="conservative", counter_base=1.08)),
+        "b/CM+A 8-bit CU": ("countmin-morris", dict(mo, increment="correlated", conservative=True, counter_base=1.08)),
         "b/CM+A 8-bit correlated": ("countmin-morris", dict(mo, increment="correlated", counter_base=1.08)),
     }
     for base in (1.04, 1.08, 1.16, 1.32):
         runs[f"c/independent base {base}"] = ("countmin-morris", dict(mo, increment="independent", counter_base=base))
-        runs[f"c/conservative base {base}"] = ("countmin-morris", dict(mo, increment="conservative", counter_base=base))
+        runs[f"c/conservative base {base}"] = ("countmin-morris", dict(mo, increment="correlated", conservative=True, counter_base=base))
     results = {}
     for name, (backend, params) in runs.items():
         t = time.time()
@@ -128,7 +128,7 @@ def main(argv=None) -> int:
         print(f"{name:34s} mean rel. error {err.mean():10.4f}   ({time.time() - t:.1f}s)")
     for i in range(6):
         name = f"d/merged 2^{i} parts"
-        params = dict(mo, increment="conservative", counter_base=1.08)
+        params = dict(mo, increment="correlated", conservative=True, counter_base=1.08)
         t = time.time()
         err = sketch_errors(stream, truth, "countmin-morris", parts=2 ** i, **params)
         results[name] = {"backend": "countmin-morris", "params": params, "parts": 2 ** i,

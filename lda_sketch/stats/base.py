@@ -124,6 +124,15 @@ class TopicWordStats(abc.ABC):
     def params(self) -> dict:
         """JSON-serialisable parameters (everything needed to rebuild an empty copy)."""
 
+    def file_params(self) -> dict:
+        """:meth:`params` as the file format spells them (default: the same)."""
+        return self.params()
+
+    @classmethod
+    def params_from_file(cls, params: dict) -> dict:
+        """Inverse of :meth:`file_params`: the constructor's keywords (default: the same)."""
+        return params
+
     def clear(self) -> None:
         """Zero all counts in place (keeps the allocation)."""
         self.cells[...] = 0

@@ -79,10 +79,6 @@ class CountMinStats(CountMinLayout):
                 f"Got {conservative!r}.")
         return {"conservative": bool(conservative)}
 
-    @classmethod
-    def _conservative_rule(cls, params: dict) -> bool:
-        return params["conservative"]
-
     def params(self) -> dict:
         return dict(super().params(), conservative=self.conservative, **self._estimator_param())
 

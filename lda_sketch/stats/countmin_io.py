@@ -30,7 +30,7 @@ def packed(stats) -> serialization.Packed:
         arrays["head"] = stats._head_cells[0]
     if not stats._head_index.is_prefix:
         arrays["head_ids"] = stats._head_index.ids
-    return serialization.packed(stats.backend_id, stats.params(), stats.seed_hash, arrays,
+    return serialization.packed(stats.backend_id, stats.file_params(), stats.seed_hash, arrays,
                                 version=1 if len(arrays) == 2 else 2)
 
 
@@ -45,7 +45,7 @@ def deserialize(cls, data, *, seed: int | None = None):
     try:
         if not isinstance(params, dict):
             raise TypeError("params is not an object")
-        p = cls._check_params(**params)
+        p = cls._check_params(**cls.params_from_file(params))
     except (TypeError, ValueError) as exc:
         raise CorruptDataError(f"Serialized {name} has bad parameters: {exc}") from None
     if seed_hash(p["seed"]) != stored_hash:

@@ -308,8 +308,8 @@ class CountMinLayout(TopicWordStats):
 
     @classmethod
     def _conservative_rule(cls, params: dict) -> bool:
-        """Whether checked ``params`` name conservative update (override)."""
-        return False
+        """Whether checked ``params`` name conservative update."""
+        return params["conservative"]
 
     @classmethod
     def _dtype_for(cls, params: dict) -> np.dtype:

@@ -45,7 +45,9 @@ from ._morris_kernels import max_base, morris_merge_into, morris_round_add, morr
 from .budget import PLAIN
 from .countmin_layout import CountMinLayout
 
-INCREMENTS = ("independent", "correlated", "conservative")
+#: How a record's d cells draw (the config's [sketch].increment); ``conservative`` (a flag, with
+#: "correlated") makes the third rule, "conservative" in :data:`_RULES` and in the file format.
+INCREMENTS = ("independent", "correlated")
 _RULES = {"independent": INDEPENDENT, "correlated": CORRELATED, "conservative": CONSERVATIVE}
 _GUARANTEES = {
     "independent": frozenset({"unbiased_cells"}),
@@ -68,14 +70,15 @@ class CountMinMorrisStats(CountMinLayout):
 
     Parameters (defaults: :data:`~lda_sketch.stats.budget.PLAIN`): ``n_topics``, ``n_vocab``,
     ``n_hashes``, ``n_buckets`` (power of two >= 16), ``seed`` (hash functions), ``increment``
-    (``"independent"``, ``"correlated"`` or ``"conservative"``), ``counter_base`` (b > 1),
+    (``"independent"`` or ``"correlated"``), ``conservative`` (with ``"correlated"``: the
+    correlated + conservative rule; an error with ``"independent"``), ``counter_base`` (b > 1),
     ``counter_bits`` (8 -> uint8 codes; 16 -> uint16; ``b**(2**bits - 1)`` must stay below
     1e300, i.e. b <= 1.0106 at 16 bits).
 
-    ``conservative=True`` is accepted as another spelling of ``increment="conservative"`` (the
-    config's ``[sketch].conservative``); it is an error with ``increment="independent"``.
-
-    ``guarantees`` depends on ``increment`` (the class attribute lists what all variants share).
+    The same two keys as the config's ``[sketch]``; :attr:`rule` names the one of three update
+    rules they select, and ``guarantees`` depends on it (the class attribute lists what all
+    variants share). Files spell the conservative rule ``increment = "conservative"``
+    (:meth:`file_params`), as they always have.
     """
 
     backend_id = "countmin-morris"
@@ -84,6 +87,7 @@ class CountMinMorrisStats(CountMinLayout):
     config_keys = ("n_hashes", "n_buckets", "increment", "conservative", "counter_base",
                    "counter_bits", "estimator", "support", "rescale", "head_words")
     warmup_variants = tuple({"n_buckets": 16, "increment": inc} for inc in INCREMENTS) + (
+        {"n_buckets": 16, "conservative": True},
         {"n_buckets": 16, "counter_bits": 16, "counter_base": 1.001},
         {"n_buckets": 16, "estimator": "mean-min"},
         {"n_buckets": 16, "support": "exact", "rescale": True, "head_words": 2})
@@ -101,61 +105,65 @@ class CountMinMorrisStats(CountMinLayout):
                  conservative: bool = PLAIN["conservative"], estimator: str = PLAIN["estimator"],
                  support: str = PLAIN["support"], rescale: bool = PLAIN["rescale"],
                  head_words: int = PLAIN["head_words"]):
-        increment = self._rule(increment, conservative)
         super().__init__(n_topics, n_vocab, n_hashes, n_buckets, seed, support=support,
-                         rescale=rescale, head_words=head_words,
-                         increment=increment,
-                         counter_base=counter_base, counter_bits=counter_bits,
-                         estimator=estimator)
-        self.guarantees = _GUARANTEES[self.increment]
+                         rescale=rescale, head_words=head_words, increment=increment,
+                         conservative=conservative, counter_base=counter_base,
+                         counter_bits=counter_bits, estimator=estimator)
+        self.guarantees = _GUARANTEES[self.rule]
         if self.estimator == "mean-min":  # it subtracts estimated noise: it can undercount
             self.guarantees = self.guarantees - {"mean_overestimates"}
         self.guarantees = self._support_guarantees(self.guarantees)
         self.read_table, self._prob, self._log1m = _tables(self.counter_base, self.counter_bits)
 
-    @classmethod
-    def _rule(cls, increment, conservative) -> str:
-        """The increment rule named by ``increment`` and the config's ``conservative`` flag."""
-        if conservative is True or (isinstance(conservative, np.bool_) and conservative):
-            # The config's `conservative = true` with correlated counters names the third rule;
-            # with independent counters conservative update is not justified (paper, §3).
-            if increment == "independent":
-                raise param_error("conservative", cls.__name__,
-                                  "False when increment='independent' (conservative update needs "
-                                  "correlated counters; use increment='correlated')", conservative)
-            return "conservative"
-        if conservative is not False and not isinstance(conservative, np.bool_):
-            raise param_error("conservative", cls.__name__, "a bool", conservative)
-        return increment
+    @property
+    def rule(self) -> str:
+        """The update rule: "independent", "correlated" or "conservative"."""
+        return "conservative" if self.conservative else self.increment
 
     @classmethod
-    def check_params(cls, *, increment=PLAIN["increment"], conservative=PLAIN["conservative"],
-                     **params) -> dict:
-        return super().check_params(increment=cls._rule(increment, conservative), **params)
-
-    @classmethod
-    def _check_extra(cls, *, increment=PLAIN["increment"], counter_base=PLAIN["counter_base"],
-                     counter_bits=PLAIN["counter_bits"]) -> dict:
+    def _check_extra(cls, *, increment=PLAIN["increment"], conservative=PLAIN["conservative"],
+                     counter_base=PLAIN["counter_base"], counter_bits=PLAIN["counter_bits"]
+                     ) -> dict:
         owner = cls.__name__
         check_choice(increment, "increment", owner, INCREMENTS)
+        if not isinstance(conservative, (bool, np.bool_)):
+            raise param_error("conservative", owner, "a bool", conservative)
+        if conservative and increment == "independent":
+            # conservative update is justified for correlated counters only (paper, §3)
+            raise param_error("conservative", owner,
+                              "False when increment='independent' (conservative update needs "
+                              "correlated counters; use increment='correlated')", conservative)
         if counter_bits not in COUNTER_BITS or isinstance(counter_bits, bool):
             raise param_error("counter_bits", owner, "one of " + ", ".join(map(str, COUNTER_BITS)),
                               counter_bits)
         hi = min(MAX_COUNTER_BASE, math.floor(max_base(counter_bits) * 1e4) / 1e4)
         base = check_float(counter_base, "counter_base", owner, lo=1.0, lo_open=True, hi=hi)
-        return {"increment": increment, "counter_base": base, "counter_bits": int(counter_bits)}
-
-    @classmethod
-    def _conservative_rule(cls, params: dict) -> bool:
-        return params["increment"] == "conservative"
+        return {"increment": increment, "conservative": bool(conservative), "counter_base": base,
+                "counter_bits": int(counter_bits)}
 
     @classmethod
     def _dtype_for(cls, params: dict) -> np.dtype:
         return np.dtype(np.uint8 if params["counter_bits"] == 8 else np.uint16)
 
     def params(self) -> dict:
-        return dict(super().params(), increment=self.increment, counter_base=self.counter_base,
-                    counter_bits=self.counter_bits, **self._estimator_param())
+        return dict(super().params(), increment=self.increment,
+                    **({"conservative": True} if self.conservative else {}),
+                    counter_base=self.counter_base, counter_bits=self.counter_bits,
+                    **self._estimator_param())
+
+    def file_params(self) -> dict:
+        """:meth:`params` with the rule in one key, ``increment``, as files have always had it
+        (so the bytes of every file written before are the bytes written now)."""
+        p = self.params()
+        if p.pop("conservative", False):
+            p["increment"] = "conservative"
+        return p
+
+    @classmethod
+    def params_from_file(cls, params: dict) -> dict:
+        if isinstance(params, dict) and params.get("increment") == "conservative":
+            return {**params, "increment": "correlated", "conservative": True}
+        return params
 
     @property
     def top_code(self) -> int:
@@ -170,7 +178,7 @@ class CountMinMorrisStats(CountMinLayout):
         """Apply ``n[i]`` increments to ``(w[i], t[i])`` of ``cells`` hashed by ``(a, c, shift)``;
         draws keyed by ``derive(k, i)``."""
         cmm_add_records(cells, self.n_k, a, c, shift, self._prob, self._log1m, k, w, t, n,
-                        _RULES[self.increment])
+                        _RULES[self.rule])
 
     def _add_runs_into(self, words, tok_ptr, z, key, head_ids, head_key, support_bits) -> int:
         """The fused build into the hashed cells (``key``), the head's (rounded as
@@ -178,7 +186,7 @@ class CountMinMorrisStats(CountMinLayout):
         bitmap: none); -1 or a bad index of z."""
         return cmm_add_runs(self._cells, self._head_cells, self.n_k, self._a, self._c, self._shift,
                             self._prob, self._log1m, self.read_table, key, head_key, head_ids,
-                            words, tok_ptr, z, _RULES[self.increment], support_bits)
+                            words, tok_ptr, z, _RULES[self.rule], support_bits)
 
     def _add_head(self, w, t, n, key) -> None:
         """Head cells are collision-free, so a record's whole count is encoded at once

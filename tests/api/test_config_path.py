@@ -73,7 +73,7 @@ def test_engine_params_carry_the_conservative_flag_through():
     cfg = Config().replace(sketch=SketchConfig(conservative=True))
     p = EngineParams.from_config(cfg, np.ones(100, np.int64))
     assert p.sketch.conservative is True
-    assert p.check_backend(100)["increment"] == "conservative"
+    assert p.check_backend(100)["conservative"] is True
 
 
 @pytest.mark.parametrize("sets,needle", [

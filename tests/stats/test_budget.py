@@ -32,8 +32,8 @@ def _nbytes(layout, K, V, extra=None):
     """The backend's own byte count of a chosen layout (8-bit Morris)."""
     p = dict(layout, **(extra or {}))
     return BACKENDS["countmin-morris"].nbytes_for(n_topics=K, n_vocab=V, seed=0,
-                                                  increment="conservative", counter_base=1.08,
-                                                  counter_bits=8, **p)
+                                                  increment="correlated", conservative=True,
+                                                  counter_base=1.08, counter_bits=8, **p)
 
 
 def test_wikipedia_split_at_a_twelfth():

@@ -126,7 +126,10 @@ def test_parameter_errors_have_the_standard_message(kwargs, msg):
 
 @pytest.mark.parametrize("kwargs,msg", [
     ({"increment": "shared"}, "The 'increment' parameter of CountMinMorrisStats must be one of "
-                              "'independent', 'correlated', 'conservative'. Got 'shared'."),
+                              "'independent', 'correlated'. Got 'shared'."),
+    # one vocabulary with the config: the third rule is correlated + conservative=True
+    ({"increment": "conservative"}, "The 'increment' parameter of CountMinMorrisStats must be "
+                                    "one of 'independent', 'correlated'. Got 'conservative'."),
     ({"counter_bits": 12}, "The 'counter_bits' parameter of CountMinMorrisStats must be one of 8, "
                            "16. Got 12."),
     ({"counter_base": 1.0}, "The 'counter_base' parameter of CountMinMorrisStats must be a float "

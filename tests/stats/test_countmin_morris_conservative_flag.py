@@ -11,14 +11,14 @@ from lda_sketch.stats.countmin_morris import CountMinMorrisStats
 def test_conservative_flag_selects_the_conservative_rule():
     s = make_stats("countmin-morris", n_topics=2, n_vocab=10, n_buckets=16,
                    **{"increment": "correlated", "conservative": True})
-    assert s.increment == "conservative" and s.params()["increment"] == "conservative"
+    assert s.rule == "conservative" and s.file_params()["increment"] == "conservative"
     # and the config -> backend translation passes the flag through (it used to be dropped)
     section = SketchConfig(backend="countmin-morris", increment="correlated", conservative=True,
                            n_buckets=16, n_hashes=3)
     s = CountMinMorrisStats.from_config(section, n_topics=2, n_vocab=10, seed=0)
-    assert s.increment == "conservative"
+    assert s.rule == "conservative"
     p = EngineParams(n_topics=2, sketch=section)
-    assert p.check_backend(10)["increment"] == "conservative"
+    assert p.check_backend(10)["conservative"] is True
 
 
 def test_conservative_with_independent_counters_is_refused():

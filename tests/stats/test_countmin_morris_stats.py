@@ -13,9 +13,12 @@ from lda_sketch.stats.countmin import CountMinStats
 from lda_sketch.stats.countmin_morris import CountMinMorrisStats
 
 
-def morris(increment, **kw):
+def morris(rule, **kw):
+    """A small sketch of update ``rule`` (conservative: correlated + conservative=True)."""
+    spelled = ({"increment": "correlated", "conservative": True} if rule == "conservative"
+               else {"increment": rule})
     return CountMinMorrisStats(**dict(dict(n_topics=1, n_vocab=40, n_hashes=3, n_buckets=64,
-                                           seed=3, increment=increment), **kw))
+                                           seed=3, **spelled), **kw))
 
 
 def replicate_estimates(increment, words, counts, R, stream_seed, **kw):

@@ -18,9 +18,9 @@ VARIANTS = [
     ("countmin-morris", {"increment": "correlated"}),
     ("countmin-morris", {"increment": "correlated", "n_hashes": 1}),
     ("countmin-morris", {"increment": "correlated", "n_hashes": 5}),
-    ("countmin-morris", {"increment": "conservative"}),
-    ("countmin-morris", {"increment": "conservative", "n_hashes": 5}),
-    ("countmin-morris", {"increment": "conservative", "counter_bits": 16,
+    ("countmin-morris", {"increment": "correlated", "conservative": True}),
+    ("countmin-morris", {"increment": "correlated", "conservative": True, "n_hashes": 5}),
+    ("countmin-morris", {"increment": "correlated", "conservative": True, "counter_bits": 16,
                          "counter_base": 1.002}),
     ("countmin-morris", {"increment": "independent"}),
     ("countmin-morris", {"counter_bits": 16, "counter_base": 1.002}),
@@ -76,9 +76,10 @@ def test_add_runs_equals_add_of_the_records(backend, extra):
     assert n_k is not None and n_k.dtype == np.int64
 
 
-RULES = [("countmin", {}), ("countmin", {"conservative": True})] + [
-    ("countmin-morris", {"increment": inc}) for inc in ("independent", "correlated",
-                                                         "conservative")]
+RULES = [("countmin", {}), ("countmin", {"conservative": True}),
+         ("countmin-morris", {"increment": "independent"}),
+         ("countmin-morris", {"increment": "correlated"}),
+         ("countmin-morris", {"increment": "correlated", "conservative": True})]
 
 
 def shuffled_counts(seed=2):
@@ -117,7 +118,8 @@ def test_add_runs_equals_add_with_support_and_rescale(backend, extra):
 
 
 def test_add_runs_head_covers_the_whole_vocabulary():
-    a, b, _ = build_both("countmin-morris", {"head_words": V, "increment": "conservative"})
+    a, b, _ = build_both("countmin-morris", {"head_words": V, "increment": "correlated",
+                                             "conservative": True})
     assert a.serialize() == b.serialize()
 
 

@@ -67,4 +67,4 @@ def test_mean_min_refused_with_conservative_update():
                    estimator="mean-min")
     with pytest.raises(InvalidParameterError, match="'estimator' parameter of CountMinMorrisStats"):
         make_stats("countmin-morris", n_topics=2, n_vocab=10, n_buckets=16,
-                   increment="conservative", estimator="mean-min")
+                   increment="correlated", conservative=True, estimator="mean-min")

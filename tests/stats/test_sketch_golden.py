@@ -22,7 +22,7 @@ CASES = {
     "countmin-cu": ("countmin", {"conservative": True}),
     "cmm-independent": ("countmin-morris", {"increment": "independent"}),
     "cmm-correlated": ("countmin-morris", {"increment": "correlated"}),
-    "cmm-conservative": ("countmin-morris", {"increment": "conservative"}),
+    "cmm-conservative": ("countmin-morris", {"increment": "correlated", "conservative": True}),
     "cmm-correlated-16bit": ("countmin-morris", {"counter_bits": 16, "counter_base": 1.01}),
 }
 
