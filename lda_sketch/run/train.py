@@ -12,7 +12,7 @@ A run directory (``train_run``) holds::
     metrics.jsonl          one JSON object per evaluation (keys: :data:`METRIC_KEYS`)
     heldout_docs.json      the held-out documents' ids and checksum (``io/heldout_ids.py``)
     checkpoints/iter-N/    Engine.state_dict of every rank + driver state (``io/checkpoint.py``)
-    model/                 the final model (``io/model_io.py``), loadable with ``TopicModel.load``
+    model/                 the final model (``model/files.py``), loadable with ``TopicModel.load``
     doc_topics/            with ``[output] doc_topics``: each rank's documents' final n_dk
                            (``io/doc_topics.py``)
 

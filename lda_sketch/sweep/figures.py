@@ -41,6 +41,11 @@ def variant(cfg) -> str:
     return BACKENDS[cfg.sketch.backend].variant_label(cfg.sketch)
 
 
+def _exact(point) -> bool:
+    """Whether a point's backend keeps exact counts (the dense oracle): drawn as the reference."""
+    return "exact" in BACKENDS[point["config"].sketch.backend].guarantees
+
+
 def sketch_key(cfg, key: str):
     """A sketch setting by name; 'rule' is the increment rule (conservative counts as its own)."""
     sk = cfg.sketch
@@ -111,8 +116,8 @@ def plot_curves(points, x_key, xlabel, path, panel_by=None, color_by="n_buckets"
     """Perplexity against ``x_key`` ('iteration' or 'elapsed'), panels and colours as in the
     module docstring. Returns the files written."""
     plt = pyplot()
-    dense = [p for p in points if p["config"].sketch.backend == "dense"]
-    sketched = [p for p in points if p["config"].sketch.backend != "dense"]
+    dense = [p for p in points if _exact(p)]  # the reference curves of every panel
+    sketched = [p for p in points if not _exact(p)]
     key = (lambda p: variant(p["config"])) if panel_by is None else (
         lambda p: f"{panel_by} = {sketch_key(p['config'], panel_by)}")
     panels = list(dict.fromkeys(key(p) for p in sketched)) or ["dense"]
@@ -169,10 +174,10 @@ def plot_frontier(points, path):
         nbytes = p["records"][0][-1]["stats_nbytes"]
         v = variant(p["config"])
         y, sd = float(np.mean(finals)), float(np.std(finals, ddof=1)) if len(finals) > 1 else 0.0
-        if v == "dense":
+        if _exact(p):
             ax.errorbar(nbytes, y, yerr=sd, color="black", marker="*", markersize=9,
-                        linestyle="none", label="dense")
-            ax.annotate("dense", (nbytes, y), textcoords="offset points", xytext=(5, 5),
+                        linestyle="none", label=v)
+            ax.annotate(v, (nbytes, y), textcoords="offset points", xytext=(5, 5),
                         fontsize=7)
         else:
             i = variants.index(v)
