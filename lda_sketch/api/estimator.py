@@ -240,15 +240,6 @@ class LDASketch(EstimatorParams):
                       final=self._engine.heldout is not None)
         return self
 
-    def partial_fit(self, *args, **kwargs):
-        """Not scikit-learn's ``partial_fit`` (learning from a new batch of documents), which
-        this estimator does not offer: more iterations on the same corpus is
-        :meth:`continue_fit`."""
-        raise NotImplementedError(
-            "LDASketch.partial_fit is not offered: scikit-learn's partial_fit learns from new "
-            "documents, which SCA on a fixed corpus does not. For more iterations on the "
-            "fitted corpus call continue_fit(n_iter).")
-
     def _run(self, n_more: int, *, verbose: bool = False, callback=None,
              final: bool = True) -> None:
         history = self.model_.history

@@ -30,6 +30,15 @@ class EstimatorParams:
     def __sklearn_is_fitted__(self) -> bool:
         return self.model_ is not None
 
+    def partial_fit(self, *args, **kwargs):
+        """Not scikit-learn's ``partial_fit`` (learning from a new batch of documents), which
+        this estimator does not offer: more iterations on the same corpus is
+        ``continue_fit``."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.partial_fit is not offered: scikit-learn's partial_fit learns "
+            "from new documents, which SCA on a fixed corpus does not. For more iterations on "
+            "the fitted corpus call continue_fit(n_iter).")
+
     def get_params(self, deep: bool = True) -> dict:
         """The constructor parameters (scikit-learn protocol; no nested estimators)."""
         return {k: getattr(self, k) for k in PARAM_SECTIONS}
