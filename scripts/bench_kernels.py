@@ -96,10 +96,7 @@ def main(argv=None) -> int:
     for name, smp in kernels.items():
         r = {"kernel": name, "cpu_s_per_sweep_median": statistics.median(cpu[name]),
              "cpu_s_per_sweep": [round(x, 3) for x in cpu[name]]}
-        if hasattr(smp, "acceptance"):
-            r.update(smp.acceptance())
-        if hasattr(smp, "work"):
-            r.update(smp.work())
+        r.update(smp.diagnostics())
         recs.append(r)
         print(f"{name:28s} {r['cpu_s_per_sweep_median']:6.2f} s  "
               + "  ".join(f"{k} {v:.3g}" for k, v in r.items()

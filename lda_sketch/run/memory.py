@@ -39,13 +39,14 @@ def plan_rank(*, stats_bytes: int, n_tokens: float, n_docs: float, n_vocab: int,
               triples_per_token: float = TRIPLES_PER_TOKEN, sampler: str = "sca") -> dict:
     """Bytes of the arrays one of ``n_ranks`` ranks holds, and sends per merge. All in bytes.
 
-    ``sampler``: a SAMPLERS name; ``"sca-sparse"`` adds its per-document and per-pair index.
+    ``sampler``: a SAMPLERS name; its ``planned_nbytes`` adds the index it keeps.
 
     Every merge (owner-computes or exact) uses one round buffer of at
     most :data:`~lda_sketch.distributed.merge.ROUND_BYTES` when ``n_ranks > 1`` (the receive
     buffer, or the MPI library's reduction buffer)."""
     from ..distributed.merge import ROUND_BYTES
     from ..evaluation.perplexity import BLOCK_BYTES
+    from ..sampler import SAMPLERS
 
     n = n_tokens / n_ranks
     L = n_tokens / max(n_docs, 1)
@@ -55,12 +56,9 @@ def plan_rank(*, stats_bytes: int, n_tokens: float, n_docs: float, n_vocab: int,
     memmap = 4 * n + 8 * n_docs / n_ranks
     merge = min(stats_bytes, ROUND_BYTES) if n_ranks > 1 else 0
     buffers = 16 * n_topics * min(CHUNK_WORDS, max(words, 1)) + BLOCK_BYTES
-    index = 0.0
-    if sampler == "sca-sparse":
-        nbw = -(-n_topics // 64)  # uint64 words of a topic bitset
-        index = (14 * min(L, n_topics) / max(L, 1) * n + 8 * pairs_per_token * n
-                 + (12 * nbw * n_docs / n_ranks if L >= nbw else 0)
-                 + 32 * nbw * min(CHUNK_WORDS, max(words, 1)))
+    index = SAMPLERS[sampler].planned_nbytes(
+        n_tokens=n, n_docs=n_docs / n_ranks, n_topics=n_topics, doc_len=L,
+        pairs_per_token=pairs_per_token, chunk_words=min(CHUNK_WORDS, max(words, 1)))
     total = stats_bytes + merge + state + memmap + 24 * n_vocab + buffers + index
     return {"stats_bytes": int(stats_bytes), "state_bytes": int(state),
             "memmap_bytes": int(memmap), "merge_buffer_bytes": int(merge),

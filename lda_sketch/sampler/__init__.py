@@ -1,15 +1,28 @@
-"""Samplers over one shard's state: the exact word-major SCA kernel, its collapsed variant (the
-token's own assignment left out), its exact rejection variant (head topics summed, the rest by
-rejection), its sparse variant (only the topics a document and a word share summed per pair)
-and the plain SEM reference."""
-from .init import INITS, initialize_topics
-from .sca import SCACollapsedSampler, SCARejectionSampler, SCASampler, SCASparseSampler
-from .sem import SEMSampler
-from .state import ShardState
+"""Samplers over one shard's state (the contract: :class:`~.base.Sampler`) and their registry.
 
-SAMPLERS = {SCASampler.name: SCASampler, SCACollapsedSampler.name: SCACollapsedSampler,
-            SCARejectionSampler.name: SCARejectionSampler,
-            SCASparseSampler.name: SCASparseSampler, SEMSampler.name: SEMSampler}
+The exact word-major SCA kernel, its collapsed variant (the token's own assignment left out),
+its exact rejection variant (head topics summed, the rest by rejection), its sparse variant
+(only the topics a document and a word share summed per pair) and the plain SEM reference.
+Each sampler module registers its classes with :func:`register`; nothing names a sampler class
+outside this package.
+"""
+from .base import LAWS, Sampler
 
-__all__ = ["INITS", "SAMPLERS", "SCACollapsedSampler", "SCARejectionSampler", "SCASampler",
-           "SCASparseSampler", "SEMSampler", "ShardState", "initialize_topics"]
+SAMPLERS: dict[str, type[Sampler]] = {}
+
+
+def register(cls: type[Sampler]) -> type[Sampler]:
+    """Class decorator: make ``cls`` available under ``cls.name``."""
+    SAMPLERS[cls.name] = cls
+    return cls
+
+
+from .init import INITS, initialize_topics  # noqa: E402
+from .sca import (SCACollapsedSampler, SCARejectionSampler, SCASampler,  # noqa: E402
+                  SCASparseSampler)
+from .sem import SEMSampler  # noqa: E402
+from .state import ShardState  # noqa: E402
+
+__all__ = ["INITS", "LAWS", "SAMPLERS", "SCACollapsedSampler", "SCARejectionSampler",
+           "SCASampler", "SCASparseSampler", "SEMSampler", "Sampler", "ShardState",
+           "initialize_topics", "register"]

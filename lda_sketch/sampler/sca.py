@@ -11,6 +11,8 @@ the :class:`~lda_sketch.stats.base.TopicWordStats` contract.
 """
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -19,21 +21,23 @@ from ._kernels import sca_sweep_words
 from ._rejection_kernels import (C_ATTEMPTS, C_HEAD, C_PAIRS, C_TAIL, C_TOKENS, N_COUNTERS,
                                  build_doc_hash, sca_sweep_words_rejection)
 from . import _sparse_kernels as _sp
+from . import register
+from .base import Sampler
 from .state import ShardState
 
 # Zipfian word frequencies make per-word work very uneven; small dynamic chunks balance threads.
 _PRANGE_CHUNK = 4
 
 
-class SCASampler:
+@register
+class SCASampler(Sampler):
     """Fast word-major SCA transition (sparse + alias draws). Buffers are allocated once."""
 
     name = "sca"
+    law = "sca"
 
     def __init__(self, state: ShardState, alpha: float, beta: float, *, chunk_words: int = 4096):
-        self.state = state
-        self.alpha = float(alpha)
-        self.beta = float(beta)
+        super().__init__(state, alpha, beta)
         K = state.n_topics
         self.chunk_words = int(chunk_words)
         self._est = np.empty((min(self.chunk_words, max(state.n_words, 1)), K), np.float64)
@@ -71,12 +75,14 @@ class SCASampler:
                                 self._scratch_f, self._scratch_i)
 
 
+@register
 class SCACollapsedSampler(SCASampler):
     """SCA leaving out each token's own current assignment, as collapsed Gibbs does; all tokens
     still move at once from the frozen statistics (``_collapsed_kernels``, docs/SAMPLER.md).
     The sweep reads ``state.z`` as the frozen assignments, so n_dk must be those of z."""
 
     name = "sca-collapsed"
+    law = "sca-collapsed"
 
     def __init__(self, state: ShardState, alpha: float, beta: float, *, chunk_words: int = 4096):
         super().__init__(state, alpha, beta, chunk_words=chunk_words)
@@ -97,6 +103,7 @@ class SCACollapsedSampler(SCASampler):
                                           self._scratch_f, self._scratch_i)
 
 
+@register
 class SCARejectionSampler(SCASampler):
     """The same exact SCA transition, walking only each document's head topics (docs/SAMPLER.md).
 
@@ -133,6 +140,13 @@ class SCARejectionSampler(SCASampler):
         """Bytes of the per-document topic tables."""
         return int(self._h_tab.nbytes + self._h_ptr.nbytes + self._h_mask.nbytes)
 
+    @classmethod
+    def planned_nbytes(cls, *, n_tokens, n_docs, n_topics, doc_len, pairs_per_token,
+                       chunk_words) -> float:
+        # a power-of-two table of at least 2 min(L, K) uint64 per document, its pointer and mask
+        cap = max(2 * min(doc_len, n_topics), 2)
+        return n_docs * (8 * 2 ** math.ceil(math.log2(cap)) + 16)
+
     def sweep(self, stats, key) -> None:
         s = self.state
         inv_nk = self._inv_nk(stats)
@@ -147,8 +161,8 @@ class SCARejectionSampler(SCASampler):
                     s.dk_count, self._h_ptr, self._h_tab, self._h_mask, key, s.token_offset, s.z,
                     self.alias_min_tokens, self._scratch_f, self._scratch_i, self.counters)
 
-    def acceptance(self) -> dict:
-        """Statistics accumulated since construction (or ``counters[:] = 0``)."""
+    def diagnostics(self) -> dict:
+        """Acceptance and work accumulated since construction (or ``counters[:] = 0``)."""
         c = self.counters.sum(axis=0)
         tok = max(int(c[C_TOKENS]), 1)
         return {"tokens": int(c[C_TOKENS]),
@@ -157,6 +171,7 @@ class SCARejectionSampler(SCASampler):
                 "word_proposals_per_token": int(c[C_TAIL]) / tok}
 
 
+@register
 class SCASparseSampler(SCASampler):
     """The same exact SCA transition, summing per (doc, word) pair only the topics the document
     and the word share (``_sparse_kernels``, docs/SAMPLER.md): per-pair cost follows the size of
@@ -202,6 +217,14 @@ class SCASparseSampler(SCASampler):
         self._word_n_blocks = np.zeros(n, np.int64)
         self._block_beta_inv = np.zeros(nbw, np.float64)
         self._tiles, self._tile_pair, self._tile_word = self._tile(int(doc_block))
+
+    @classmethod
+    def planned_nbytes(cls, *, n_tokens, n_docs, n_topics, doc_len, pairs_per_token,
+                       chunk_words) -> float:
+        nbw = -(-n_topics // 64)  # uint64 words of a topic bitset
+        L = doc_len
+        return (14 * min(L, n_topics) / max(L, 1) * n_tokens + 8 * pairs_per_token * n_tokens
+                + (12 * nbw * n_docs if L >= nbw else 0) + 32 * nbw * chunk_words)
 
     def _tile(self, doc_block: int):
         """Per chunk, its pairs ordered by (document block, word, document)."""
@@ -250,7 +273,7 @@ class SCASparseSampler(SCASampler):
                     self._rank, key, s.token_offset, s.z, self._scratch_f, self._scratch_i,
                     self._scratch_b, self.counters)
 
-    def work(self) -> dict:
+    def diagnostics(self) -> dict:
         """Work per pair accumulated since construction (or ``counters[:] = 0``)."""
         c = self.counters.sum(axis=0)
         pairs = max(int(c[_sp.C_PAIRS]), 1)

@@ -8,19 +8,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import register
 from ._kernels import sem_sweep
+from .base import Sampler
 from .state import ShardState
 
 
-class SEMSampler:
-    """Reference transition; same interface as :class:`~lda_sketch.sampler.sca.SCASampler`."""
+@register
+class SEMSampler(Sampler):
+    """Reference transition of the ``sca`` law; same interface as the fast samplers."""
 
     name = "sem"
+    law = "sca"
 
     def __init__(self, state: ShardState, alpha: float, beta: float, **_):
-        self.state = state
-        self.alpha = float(alpha)
-        self.beta = float(beta)
+        super().__init__(state, alpha, beta)
         self._cdf = np.empty(state.n_topics, np.float64)
 
     def sweep(self, stats, key) -> None:

@@ -8,7 +8,7 @@ from lda_sketch.run.engine import Engine, EngineParams
 from lda_sketch.sampler.init import SPARSE_INIT_TOPICS, WINDOW_INIT_TOPICS
 from lda_sketch.exceptions import CorruptDataError, InvalidParameterError
 from lda_sketch.io.corpus import Corpus
-from lda_sketch.sampler import ShardState
+from lda_sketch.sampler import SAMPLERS, ShardState
 from lda_sketch.stats import BACKENDS
 from data_prep.synthetic import planted_corpus
 
@@ -183,7 +183,7 @@ def test_dense_trajectory_is_identical_for_one_and_two_shards(small):
         full.step()
 
 
-@pytest.mark.parametrize("sampler", ["sca", "sca-collapsed", "sca-sparse"])
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS))
 def test_state_dict_resumes_bitwise(small, sampler):
     corpus, _ = small
     params = EngineParams(n_topics=6, sketch=DENSE_SKETCH, seed=4, sampler=sampler)

@@ -54,7 +54,7 @@ def test_sparse_kernel_draws_the_exact_sca_law(n_topics, bitset_min, seed):
     eng.initialize()
     smp = SCASparseSampler(eng.state, alpha, 0.05, chunk_words=7, bitset_min_topics=bitset_min)
     for _ in steps_drawing_the_exact_law(eng, smp, seed, f"K={n_topics}"):
-        work = smp.work()
+        work = smp.diagnostics()
         if bitset_min == 1:  # every document through its bitset
             assert work["bitset_words_per_pair"] >= 1 and work["list_entries_per_pair"] == 0
         else:
