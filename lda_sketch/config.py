@@ -120,8 +120,7 @@ class SamplerConfig:
     sampler: str = _f("sca", Constraint("choice", choices=SAMPLER_NAMES),
                       "sca (exact word-major kernel), sca-collapsed (the same, each token's "
                       "own assignment left out as in collapsed Gibbs: converges lower), "
-                      "sca-rejection (exact; sums each document's head topics, the rest by "
-                      "rejection; experimental), sca-sparse (the same law as sca, summing only "
+                      "sca-sparse (the same law as sca, summing only "
                       "the topics a document and a word share: for K in the thousands) or sem "
                       "(plain reference); docs/SAMPLER.md")
     init: str = _f("sparse", Constraint("choice", choices=INITS),

@@ -1,15 +1,14 @@
 #!/usr/bin/env python3
-"""The SCA kernels side by side on one frozen state: CPU seconds per sweep and acceptance.
+"""The SCA kernels side by side on one frozen state: CPU seconds per sweep and work per pair.
 
 Trains ``--warm`` iterations of dense SCA (``--warm-sampler``) at ``--topics`` on the corpus
 (default: wiki), then, from that one frozen state (same z, n_dk and statistics for every
-sweep), times the sweep of the reference kernel ``sca``, of ``sca-sparse`` at each
-``--doc-blocks`` and of ``sca-rejection`` at each ``--eps``, in round robin for ``--reps``
-rounds (one thread; CPU seconds, which move less than wall time with the load of a shared
-machine), and the n_dk rebuild every sampler follows. Records the
-rejection kernel's statistics (acceptance = tokens / attempts, head topics walked per (doc,
-word) pair, word proposals per token), the sparse kernel's (intersection terms and bitset words
-per pair) and the document topic counts of the state (mean k_d, and weighted by tokens).
+sweep), times the sweep of the reference kernel ``sca`` and of ``sca-sparse`` at each
+``--doc-blocks`` (records before issue 24 also timed the removed ``sca-rejection``), in round
+robin for ``--reps`` rounds (one thread; CPU seconds, which move less than wall time with the
+load of a shared machine), and the n_dk rebuild every sampler follows. Records each sampler's
+diagnostics (the sparse kernel's intersection terms and bitset words per pair) and the document
+topic counts of the state (mean k_d, and weighted by tokens).
 
     NUMBA_NUM_THREADS=1 python scripts/bench_kernels.py --topics 1000 --warm 25
 
@@ -36,8 +35,6 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus", default=str(REPO / "corpora" / "wiki"))
     ap.add_argument("--topics", type=int, default=1000)
     ap.add_argument("--warm", type=int, default=25, help="sca iterations before freezing")
-    ap.add_argument("--eps", default="0,0.1,0.25,0.5,1",
-                    help="sca-rejection's eps values, comma-separated ('' for none)")
     ap.add_argument("--warm-sampler", default="sca",
                     help="the sampler of the warm-up iterations (an exact SCA kernel)")
     ap.add_argument("--doc-blocks", default="1024",
@@ -51,7 +48,7 @@ def main(argv=None) -> int:
     from lda_sketch.run.engine import Engine, EngineParams
     from lda_sketch.io.corpus import Corpus
     from lda_sketch.io.atomic import write_text_atomic
-    from lda_sketch.sampler import SCARejectionSampler, SCASampler, SCASparseSampler
+    from lda_sketch.sampler import SCASampler, SCASparseSampler
 
     warmup.run()
     load0 = list(os.getloadavg())
@@ -68,8 +65,6 @@ def main(argv=None) -> int:
     kernels = {"sca": SCASampler(s, p.alpha, p.beta)}
     for b in (int(x) for x in args.doc_blocks.split(",") if x):
         kernels[f"sca-sparse doc_block={b}"] = SCASparseSampler(s, p.alpha, p.beta, doc_block=b)
-    for e in (float(x) for x in args.eps.split(",") if x):
-        kernels[f"sca-rejection eps={e:g}"] = SCARejectionSampler(s, p.alpha, p.beta, eps=e)
 
     def sweep(smp) -> float:
         s.z[:] = z0
@@ -100,9 +95,8 @@ def main(argv=None) -> int:
         recs.append(r)
         print(f"{name:28s} {r['cpu_s_per_sweep_median']:6.2f} s  "
               + "  ".join(f"{k} {v:.3g}" for k, v in r.items()
-                          if k in ("acceptance", "head_topics_per_pair",
-                                   "word_proposals_per_token", "intersection_per_pair",
-                                   "bitset_words_per_pair")), flush=True)
+                          if k in ("intersection_per_pair", "bitset_words_per_pair")),
+              flush=True)
     rec = {"command": "NUMBA_NUM_THREADS=1 python scripts/bench_kernels.py "
                       + " ".join(argv if argv is not None else sys.argv[1:]),
            "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),

@@ -14,7 +14,6 @@ Systems (``--systems``):
 
 * ``dense``: exact n_wk, the default SCA kernel (``--sampler``, default ``sca``);
 * ``cm+a``: 8-bit Morris count-min, 3 x 2^15, correlated increments;
-* ``dense-rejection``: dense with the ``sca-rejection`` kernel;
 * ``dense-collapsed``, ``cm+a-collapsed``: dense and CM+A with the ``sca-collapsed`` kernel;
 * ``dense-sparse``, ``cm+a-sparse``: dense and CM+A with the ``sca-sparse`` kernel;
 * ``tomotopy``: ``tomotopy.LDAModel`` (collapsed Gibbs).
@@ -47,7 +46,6 @@ REPO = Path(__file__).resolve().parents[1]
 SYSTEMS = {
     "dense": {"system": "lda_sketch", "backend": "dense", "sampler": None},
     "cm+a": {"system": "lda_sketch", "backend": "countmin-morris 3x2^15 8-bit", "sampler": None},
-    "dense-rejection": {"system": "lda_sketch", "backend": "dense", "sampler": "sca-rejection"},
     "dense-collapsed": {"system": "lda_sketch", "backend": "dense", "sampler": "sca-collapsed"},
     "cm+a-collapsed": {"system": "lda_sketch", "backend": "countmin-morris 3x2^15 8-bit",
                        "sampler": "sca-collapsed"},
@@ -90,9 +88,9 @@ def run_ours(name, K, args, corpus):
         cpu.append(time.process_time() - c0)
         wall.append(info["t_step"])
     extra = {"sampler": sampler}
-    stat = getattr(eng._sampler, "acceptance", None) or getattr(eng._sampler, "work", None)
-    if stat is not None:
-        extra["sampler_statistics"] = stat()
+    stat = eng._sampler.diagnostics()
+    if stat:
+        extra["sampler_statistics"] = stat
     return wall, cpu, extra
 
 

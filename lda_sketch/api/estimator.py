@@ -92,12 +92,11 @@ class LDASketch(EstimatorParams):
     head_words : int or None, default None
         Count-min backends (None: from the budget): the ``head_words`` most frequent training words, whatever their
         ids, get collision-free counters (``head_words * n_topics`` cells).
-    sampler : {"sca", "sca-collapsed", "sca-rejection", "sca-sparse", "sem"}, default "sca"
+    sampler : {"sca", "sca-collapsed", "sca-sparse", "sem"}, default "sca"
         Exact word-major SCA kernel; the same with each token's own assignment left out of its
         conditional, as collapsed Gibbs does (lower perplexity, docs/SAMPLER.md); the exact SCA
-        transition walking only each document's head topics (the rest by rejection); the exact
-        SCA transition summing only the topics a document and a word share (fastest for K in
-        the thousands); or the plain O(K)-per-token reference.
+        transition summing only the topics a document and a word share (fastest for K in the
+        thousands); or the plain O(K)-per-token reference.
     init : {"sparse", "uniform"}, default "sparse"
         Initial topic assignment.
     n_iter : int, default 100

@@ -1,8 +1,8 @@
 """Samplers over one shard's state (the contract: :class:`~.base.Sampler`) and their registry.
 
 The exact word-major SCA kernel, its collapsed variant (the token's own assignment left out),
-its exact rejection variant (head topics summed, the rest by rejection), its sparse variant
-(only the topics a document and a word share summed per pair) and the plain SEM reference.
+its sparse variant (only the topics a document and a word share summed per pair) and the plain
+SEM reference.
 Each sampler module registers its classes with :func:`register`; nothing names a sampler class
 outside this package.
 """
@@ -18,11 +18,10 @@ def register(cls: type[Sampler]) -> type[Sampler]:
 
 
 from .init import INITS, initialize_topics  # noqa: E402
-from .sca import (SCACollapsedSampler, SCARejectionSampler, SCASampler,  # noqa: E402
-                  SCASparseSampler)
+from .sca import SCACollapsedSampler, SCASampler, SCASparseSampler  # noqa: E402
 from .sem import SEMSampler  # noqa: E402
 from .state import ShardState  # noqa: E402
 
-__all__ = ["INITS", "LAWS", "SAMPLERS", "SCACollapsedSampler", "SCARejectionSampler",
-           "SCASampler", "SCASparseSampler", "SEMSampler", "Sampler", "ShardState",
-           "initialize_topics", "register"]
+__all__ = ["INITS", "LAWS", "SAMPLERS", "SCACollapsedSampler", "SCASampler",
+           "SCASparseSampler", "SEMSampler", "Sampler", "ShardState", "initialize_topics",
+           "register"]

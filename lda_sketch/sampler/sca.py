@@ -2,24 +2,19 @@
 
 Each driver loops in Python over chunks of distinct words (``chunk_words``), asks the backend for
 their ``K`` estimates with one ``estimate_into`` call, and hands the chunk to a jitted ``prange``
-kernel. Four drivers share that loop: :class:`SCASampler` (``sca``, sparse + alias draws,
+kernel. Three drivers share that loop: :class:`SCASampler` (``sca``, sparse + alias draws,
 :mod:`._kernels`), :class:`SCACollapsedSampler` (``sca-collapsed``, the token's own assignment
-left out, :mod:`._collapsed_kernels`), :class:`SCARejectionSampler` (``sca-rejection``, exact by
-rejection, :mod:`._rejection_kernels`) and :class:`SCASparseSampler` (``sca-sparse``, exact over
+left out, :mod:`._collapsed_kernels`) and :class:`SCASparseSampler` (``sca-sparse``, exact over
 document topics ∩ word topics, :mod:`._sparse_kernels`). The backend is only ever read through
 the :class:`~lda_sketch.stats.base.TopicWordStats` contract.
 """
 from __future__ import annotations
-
-import math
 
 import numba
 import numpy as np
 
 from ._collapsed_kernels import sca_sweep_words_collapsed
 from ._kernels import sca_sweep_words
-from ._rejection_kernels import (C_ATTEMPTS, C_HEAD, C_PAIRS, C_TAIL, C_TOKENS, N_COUNTERS,
-                                 build_doc_hash, sca_sweep_words_rejection)
 from . import _sparse_kernels as _sp
 from . import register
 from .base import Sampler
@@ -101,74 +96,6 @@ class SCACollapsedSampler(SCASampler):
                                           s.tok_perm, s.dk_ptr, s.dk_len, s.dk_topic,
                                           s.dk_count, key, s.token_offset, s.z,
                                           self._scratch_f, self._scratch_i)
-
-
-@register
-class SCARejectionSampler(SCASampler):
-    """The same exact SCA transition, walking only each document's head topics (docs/SAMPLER.md).
-
-    Per (doc, word) pair the sparse sum walks the document's topics (largest count first, in
-    blocks of ``block``) and stops at the first topic whose count ``c`` satisfies
-    ``c * Phi_w <= eps * (sum so far + alpha * Phi_w)``; the rest is drawn by rejection from the
-    word's ``phi`` (acceptance at least ``1/(1 + eps)``); ``eps = 0`` never stops early.
-    ``counters`` accumulates work and acceptance statistics (see
-    :mod:`~lda_sketch.sampler._rejection_kernels`).
-    """
-
-    name = "sca-rejection"
-
-    def __init__(self, state: ShardState, alpha: float, beta: float, *, chunk_words: int = 4096,
-                 eps: float = 0.25, block: int = 16, alias_min_tokens: int | None = None):
-        super().__init__(state, alpha, beta, chunk_words=chunk_words)
-        K = state.n_topics
-        nt = numba.config.NUMBA_NUM_THREADS
-        self.eps = float(eps)
-        self.block = int(block)
-        self.alias_min_tokens = int(max(K // 8, 1) if alias_min_tokens is None
-                                    else alias_min_tokens)
-        self._scratch_f = np.empty((nt, 4, K), np.float64)
-        self.counters = np.zeros((nt, N_COUNTERS), np.int64)
-        cap = np.minimum(state.doc_len, K)
-        size = np.left_shift(1, np.ceil(np.log2(np.maximum(2 * cap, 2))).astype(np.int64))
-        self._h_ptr = np.zeros(state.n_docs + 1, np.int64)
-        np.cumsum(size, out=self._h_ptr[1:])
-        self._h_tab = np.zeros(int(self._h_ptr[-1]), np.uint64)
-        self._h_mask = np.zeros(state.n_docs, np.int64)
-
-    @property
-    def nbytes(self) -> int:
-        """Bytes of the per-document topic tables."""
-        return int(self._h_tab.nbytes + self._h_ptr.nbytes + self._h_mask.nbytes)
-
-    @classmethod
-    def planned_nbytes(cls, *, n_tokens, n_docs, n_topics, doc_len, pairs_per_token,
-                       chunk_words) -> float:
-        # a power-of-two table of at least 2 min(L, K) uint64 per document, its pointer and mask
-        cap = max(2 * min(doc_len, n_topics), 2)
-        return n_docs * (8 * 2 ** math.ceil(math.log2(cap)) + 16)
-
-    def sweep(self, stats, key) -> None:
-        s = self.state
-        inv_nk = self._inv_nk(stats)
-        key = np.uint64(key)
-        build_doc_hash(s.dk_ptr, s.dk_len, s.dk_topic, s.dk_count, self._h_ptr, self._h_tab,
-                       self._h_mask)
-        with numba.parallel_chunksize(_PRANGE_CHUNK):
-            for lo, est in self._chunks(stats):
-                sca_sweep_words_rejection(
-                    lo, est, inv_nk, self.alpha, self.beta, self.eps, self.block, s.word_pair_ptr,
-                    s.pair_doc, s.pair_tok_ptr, s.tok_perm, s.dk_ptr, s.dk_len, s.dk_topic,
-                    s.dk_count, self._h_ptr, self._h_tab, self._h_mask, key, s.token_offset, s.z,
-                    self.alias_min_tokens, self._scratch_f, self._scratch_i, self.counters)
-
-    def diagnostics(self) -> dict:
-        """Acceptance and work accumulated since construction (or ``counters[:] = 0``)."""
-        c = self.counters.sum(axis=0)
-        tok = max(int(c[C_TOKENS]), 1)
-        return {"tokens": int(c[C_TOKENS]),
-                "acceptance": int(c[C_TOKENS]) / max(int(c[C_ATTEMPTS]), 1),
-                "head_topics_per_pair": int(c[C_HEAD]) / max(int(c[C_PAIRS]), 1),
-                "word_proposals_per_token": int(c[C_TAIL]) / tok}
 
 
 @register
