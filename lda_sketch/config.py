@@ -118,11 +118,12 @@ class SketchConfig:
 @dataclass(frozen=True)
 class SamplerConfig:
     sampler: str = _f("sca", Constraint("choice", choices=SAMPLER_NAMES),
-                      "sca (exact word-major kernel), sca-collapsed (the same, each token's "
+                      "sca (the paper's exact SCA law by its faster kernel for K: alias below "
+                      "600 topics, sparse from 600), sca-collapsed (the same, each token's "
                       "own assignment left out as in collapsed Gibbs: converges lower), "
-                      "sca-sparse (the same law as sca, summing only "
-                      "the topics a document and a word share: for K in the thousands) or sem "
-                      "(plain reference); docs/SAMPLER.md")
+                      "sca-sparse (the sca law by the sparse kernel at any K, summing only the "
+                      "topics a document and a word share) or sem (plain reference); "
+                      "docs/SAMPLER.md")
     init: str = _f("sparse", Constraint("choice", choices=INITS),
                    "initial topic assignment: sparse (20 topics per document), window, uniform")
     n_iter: int = _f(100, Constraint("int", 0, 10**7), "SCA iterations")

@@ -48,7 +48,7 @@ def main(argv=None) -> int:
     from lda_sketch.run.engine import Engine, EngineParams
     from lda_sketch.io.corpus import Corpus
     from lda_sketch.io.atomic import write_text_atomic
-    from lda_sketch.sampler import SCASampler, SCASparseSampler
+    from lda_sketch.sampler import SCAAliasSampler, SCASparseSampler
 
     warmup.run()
     load0 = list(os.getloadavg())
@@ -62,7 +62,7 @@ def main(argv=None) -> int:
     s = eng.state
     z0 = s.z.copy()
     p = eng.params
-    kernels = {"sca": SCASampler(s, p.alpha, p.beta)}
+    kernels = {"sca": SCAAliasSampler(s, p.alpha, p.beta)}  # the sca law's alias path
     for b in (int(x) for x in args.doc_blocks.split(",") if x):
         kernels[f"sca-sparse doc_block={b}"] = SCASparseSampler(s, p.alpha, p.beta, doc_block=b)
 

@@ -93,10 +93,10 @@ class LDASketch(EstimatorParams):
         Count-min backends (None: from the budget): the ``head_words`` most frequent training words, whatever their
         ids, get collision-free counters (``head_words * n_topics`` cells).
     sampler : {"sca", "sca-collapsed", "sca-sparse", "sem"}, default "sca"
-        Exact word-major SCA kernel; the same with each token's own assignment left out of its
-        conditional, as collapsed Gibbs does (lower perplexity, docs/SAMPLER.md); the exact SCA
-        transition summing only the topics a document and a word share (fastest for K in the
-        thousands); or the plain O(K)-per-token reference.
+        The exact SCA law by its faster kernel for K (alias below 600 topics, sparse from 600);
+        the same with each token's own assignment left out of its conditional, as collapsed
+        Gibbs does (lower perplexity, docs/SAMPLER.md); the SCA law by the sparse kernel at any
+        K (only the topics a document and a word share summed); or the O(K) reference.
     init : {"sparse", "uniform"}, default "sparse"
         Initial topic assignment.
     n_iter : int, default 100

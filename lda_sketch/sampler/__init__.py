@@ -18,10 +18,15 @@ def register(cls: type[Sampler]) -> type[Sampler]:
 
 
 from .init import INITS, initialize_topics  # noqa: E402
-from .sca import SCACollapsedSampler, SCASampler, SCASparseSampler  # noqa: E402
+from .sca import (SCAAliasSampler, SCACollapsedSampler, SCASampler,  # noqa: E402
+                  SCASparseSampler)
 from .sem import SEMSampler  # noqa: E402
 from .state import ShardState  # noqa: E402
 
-__all__ = ["INITS", "LAWS", "SAMPLERS", "SCACollapsedSampler", "SCASampler",
-           "SCASparseSampler", "SEMSampler", "Sampler", "ShardState", "initialize_topics",
-           "register"]
+_ORDER = sorted(SAMPLERS.items())  # by name, whatever the import order: sca first
+SAMPLERS.clear()
+SAMPLERS.update(_ORDER)
+
+__all__ = ["INITS", "LAWS", "SAMPLERS", "SCAAliasSampler", "SCACollapsedSampler",
+           "SCASampler", "SCASparseSampler", "SEMSampler", "Sampler", "ShardState",
+           "initialize_topics", "register"]

@@ -2,11 +2,13 @@
 
 Each driver loops in Python over chunks of distinct words (``chunk_words``), asks the backend for
 their ``K`` estimates with one ``estimate_into`` call, and hands the chunk to a jitted ``prange``
-kernel. Three drivers share that loop: :class:`SCASampler` (``sca``, sparse + alias draws,
-:mod:`._kernels`), :class:`SCACollapsedSampler` (``sca-collapsed``, the token's own assignment
-left out, :mod:`._collapsed_kernels`) and :class:`SCASparseSampler` (``sca-sparse``, exact over
-document topics ∩ word topics, :mod:`._sparse_kernels`). The backend is only ever read through
-the :class:`~lda_sketch.stats.base.TopicWordStats` contract.
+kernel. Three drivers share that loop: :class:`SCAAliasSampler` (sparse + alias draws,
+:mod:`._kernels`), :class:`SCASparseSampler` (``sca-sparse``, exact over document topics ∩ word
+topics, :mod:`._sparse_kernels`), both of the ``sca`` law, and :class:`SCACollapsedSampler`
+(``sca-collapsed``, the token's own assignment left out, :mod:`._collapsed_kernels`).
+:class:`SCASampler` (``sca``, the default) draws the ``sca`` law by the faster of the first two
+for its K (:data:`SPARSE_MIN_TOPICS`). The backend is only ever read through the
+:class:`~lda_sketch.stats.base.TopicWordStats` contract.
 """
 from __future__ import annotations
 
@@ -24,11 +26,11 @@ from .state import ShardState
 _PRANGE_CHUNK = 4
 
 
-@register
-class SCASampler(Sampler):
-    """Fast word-major SCA transition (sparse + alias draws). Buffers are allocated once."""
+class SCAAliasSampler(Sampler):
+    """Fast word-major SCA transition (sparse + alias draws). Buffers are allocated once. The
+    ``sca`` sampler's path below :data:`SPARSE_MIN_TOPICS` (not registered on its own)."""
 
-    name = "sca"
+    name = "sca-alias"
     law = "sca"
 
     def __init__(self, state: ShardState, alpha: float, beta: float, *, chunk_words: int = 4096):
@@ -71,7 +73,7 @@ class SCASampler(Sampler):
 
 
 @register
-class SCACollapsedSampler(SCASampler):
+class SCACollapsedSampler(SCAAliasSampler):
     """SCA leaving out each token's own current assignment, as collapsed Gibbs does; all tokens
     still move at once from the frozen statistics (``_collapsed_kernels``, docs/SAMPLER.md).
     The sweep reads ``state.z`` as the frozen assignments, so n_dk must be those of z."""
@@ -99,7 +101,7 @@ class SCACollapsedSampler(SCASampler):
 
 
 @register
-class SCASparseSampler(SCASampler):
+class SCASparseSampler(SCAAliasSampler):
     """The same exact SCA transition, summing per (doc, word) pair only the topics the document
     and the word share (``_sparse_kernels``, docs/SAMPLER.md): per-pair cost follows the size of
     the intersection, not the document's topic count. For large K.
@@ -208,3 +210,42 @@ class SCASparseSampler(SCASampler):
                 "intersection_per_pair": int(c[_sp.C_TERMS]) / pairs,
                 "bitset_words_per_pair": int(c[_sp.C_BITWORDS]) / pairs,
                 "list_entries_per_pair": int(c[_sp.C_LISTED]) / pairs}
+
+
+#: From this many topics the ``sca`` law's sparse path (:class:`SCASparseSampler`) is faster than
+#: its alias path (:class:`SCAAliasSampler`) on one frozen state of the Wikipedia corpus (one
+#: thread, ``scripts/bench_kernels.py``, docs/SAMPLER.md "The sca family").
+SPARSE_MIN_TOPICS = 600
+
+
+@register
+class SCASampler(Sampler):
+    """The ``sca`` law by its fastest exact path for K: :class:`SCAAliasSampler` below
+    :data:`SPARSE_MIN_TOPICS` topics, :class:`SCASparseSampler` from there (:attr:`path`)."""
+
+    name = "sca"
+    law = "sca"
+
+    def __init__(self, state: ShardState, alpha: float, beta: float, **kwargs):
+        super().__init__(state, alpha, beta)
+        path = self.path_for(state.n_topics)
+        self.path = path.name
+        self._path = path(state, alpha, beta, **kwargs)
+
+    @staticmethod
+    def path_for(n_topics: int) -> type[Sampler]:
+        return SCASparseSampler if n_topics >= SPARSE_MIN_TOPICS else SCAAliasSampler
+
+    def sweep(self, stats, key) -> None:
+        self._path.sweep(stats, key)
+
+    @property
+    def nbytes(self) -> int:
+        return self._path.nbytes
+
+    @classmethod
+    def planned_nbytes(cls, *, n_topics, **kwargs) -> float:
+        return cls.path_for(n_topics).planned_nbytes(n_topics=n_topics, **kwargs)
+
+    def diagnostics(self) -> dict:
+        return dict(self._path.diagnostics(), path=self.path)

@@ -64,7 +64,7 @@ def test_one_and_two_threads_draw_bitwise_the_same(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_planned_index_bytes_match_what_the_sampler_allocates(name):
     corpus, _ = planted_corpus(80, 6, 300, 40, seed=2)
-    for n_topics in (8, 200):
+    for n_topics in (8, 200, 600):  # 600: the sca sampler's sparse path
         eng = _engine(name, corpus, 300, 1, n_topics=n_topics)
         s, held = eng.state, eng._sampler.nbytes
         planned = SAMPLERS[name].planned_nbytes(
@@ -75,3 +75,27 @@ def test_planned_index_bytes_match_what_the_sampler_allocates(name):
             assert planned == 0, (name, n_topics)
         else:
             assert 0.75 * held <= planned <= 1.25 * held, (name, n_topics, planned, held)
+
+
+def test_the_default_sampler_takes_the_faster_path_for_its_k():
+    """``sca`` is its alias path below SPARSE_MIN_TOPICS and its sparse path from there, bit for
+    bit (the two paths draw the same law with different bits)."""
+    from lda_sketch.sampler import SCAAliasSampler, SCASampler, SCASparseSampler
+    from lda_sketch.sampler.sca import SPARSE_MIN_TOPICS
+
+    corpus, _ = planted_corpus(30, 4, 200, 20, seed=3)
+    for n_topics, path in ((SPARSE_MIN_TOPICS - 1, SCAAliasSampler),
+                           (SPARSE_MIN_TOPICS, SCASparseSampler)):
+        eng = _engine("sca", corpus, 200, 5, n_topics=n_topics)
+        assert eng._sampler.path == path.name and eng._sampler.diagnostics()["path"] == path.name
+        z0 = eng.state.z.copy()
+        eng._sampler.sweep(eng.stats, 99)
+        z_auto = eng.state.z.copy()
+        eng.state.z[:] = z0
+        path(eng.state, eng.params.alpha, eng.params.beta).sweep(eng.stats, 99)
+        np.testing.assert_array_equal(z_auto, eng.state.z)
+        assert SCASampler.planned_nbytes(
+            n_tokens=600, n_docs=30, n_topics=n_topics, doc_len=20, pairs_per_token=0.8,
+            chunk_words=200) == path.planned_nbytes(
+            n_tokens=600, n_docs=30, n_topics=n_topics, doc_len=20, pairs_per_token=0.8,
+            chunk_words=200)
