@@ -9,7 +9,7 @@ For every backend and rank count P this launches, as a subprocess with a timeout
 
 with ``NUMBA_NUM_THREADS`` = ``--threads`` in every rank, and reads
 
-* rank 0's per-iteration ``step {...}`` lines (``-v``; see ``lda_sketch.run.train.TrainingLoop``): sampling,
+* rank 0's per-iteration ``step {...}`` lines (``-v``; see ``lda_sketch.run.loop.TrainingLoop``): sampling,
   build (including the n_k Allreduce, where ranks wait for the slowest), merge, step seconds and
   bytes this rank sent in the merge; medians over the iterations after the first;
 * the run's ``metrics.jsonl`` (one record, evaluation at the last iteration only): ``t_eval``,
@@ -136,7 +136,7 @@ def run_one(args, mpiexec: str, backend: str, n_ranks: int, run_dir: Path) -> di
         res.update(error=f"exit status {proc.returncode}", stderr_tail=err[-2000:])
         return res
     steps = [json.loads(line.split(" step ", 1)[1]) for line in err.splitlines()
-             if "DEBUG lda_sketch.run.train: step {" in line]
+             if "DEBUG lda_sketch.run.loop: step {" in line]
     metrics_path = run_dir / "metrics.jsonl"
     if len(steps) != args.iters or not metrics_path.is_file():
         res.update(error=f"expected {args.iters} 'step' lines and metrics.jsonl, got "

@@ -37,7 +37,7 @@ from ..run.progress import record_line
 from ..model.summary import format_report, summarize
 from ..run.threads import numba_threads
 from ..model.topic_model import TopicModel
-from ..run.train import TrainingLoop
+from ..run.loop import TrainingLoop
 
 _D = param_default
 
@@ -122,7 +122,7 @@ class LDASketch(EstimatorParams):
     n_iter_ : int
         Iterations completed.
     history_ : list of dict
-        One dict per evaluation (keys: ``lda_sketch.run.train.METRIC_KEYS``).
+        One dict per evaluation (keys: ``lda_sketch.run.loop.METRIC_KEYS``).
     vocab_ : list of str or None
     word_counts_ : ndarray of shape (n_vocab,)
         Training word frequencies (for the unigram baseline).

@@ -73,7 +73,7 @@ def _fmt_s(s: float) -> str:
 
 
 def record_line(rec: dict) -> str:
-    """One line per evaluation record (keys: ``lda_sketch.run.train.METRIC_KEYS``); for
+    """One line per evaluation record (keys: ``lda_sketch.run.loop.METRIC_KEYS``); for
     ``LDASketch.fit(verbose=True)``."""
     parts = [f"iteration {rec['iteration']}"]
     if rec.get("perplexity") is not None:

@@ -8,7 +8,8 @@ import pytest
 from lda_sketch import config as config_mod
 from lda_sketch.cli.main import main as cli_main
 from lda_sketch.evaluation.coherence import RECORD_KEYS
-from lda_sketch.run.train import METRIC_KEYS, train_run
+from lda_sketch.run.loop import METRIC_KEYS
+from lda_sketch.run.train import train_run
 
 
 def _cfg(corpus_dir, **eval_):

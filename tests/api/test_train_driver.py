@@ -13,7 +13,8 @@ from lda_sketch.io.checkpoint import latest_checkpoint, list_checkpoints, load_c
 from lda_sketch.distributed.checkpoint import save_checkpoint
 from lda_sketch.distributed.partition import shard_of
 from lda_sketch.api.estimator import LDASketch
-from lda_sketch.run.train import METRIC_KEYS, TIMING_KEYS, train_run
+from lda_sketch.run.loop import METRIC_KEYS, TIMING_KEYS
+from lda_sketch.run.train import train_run
 
 
 def metrics(run):

@@ -24,7 +24,8 @@ from lda_sketch.distributed.checkpoint import save_checkpoint
 from lda_sketch.io.checkpoint import list_checkpoints, load_checkpoint
 from data_prep.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
-from lda_sketch.run.train import TIMING_KEYS, train_run
+from lda_sketch.run.loop import TIMING_KEYS
+from lda_sketch.run.train import train_run
 
 N_ITER = 6
 
