@@ -22,6 +22,7 @@ run is bitwise identical to an uninterrupted one (same z, statistics and metrics
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
@@ -47,6 +48,7 @@ from ..io.doc_topics import write_shard_doc_topics
 from ..io.heldout_ids import write_heldout_ids
 from ..model.files import manifest_checksum, provenance
 from .interrupts import Interrupted
+from ..io.run_lock import LOCK_NAME, run_lock
 from ..io.safe_read import REMEDY_CHECKPOINT, read_json
 from .loop import TrainingLoop
 from .progress import Progress
@@ -86,8 +88,7 @@ def check_setup(cfg: Config, train) -> EngineParams:
 
 
 # --------------------------------------------------------------------------- a run directory
-def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrite: bool = False,
-              progress: bool | None = None, after_step=None, stop=None):
+def train_run(cfg: Config, out_dir, *, comm=None, **kwargs):
     """Train per ``cfg`` into run directory ``out_dir`` (see the module docstring).
 
     Collective over ``comm`` (default: one process). ``resume=True`` continues from the newest
@@ -96,7 +97,11 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     trained :class:`~lda_sketch.model.TopicModel` (on every rank), saved in ``out/model``.
 
     Nothing in an existing ``out`` is deleted or replaced before the new run has passed setup
-    (config, corpus, backend and checkpoint checks on every rank).
+    (config, corpus, backend and checkpoint checks on every rank). One writer per run: rank 0
+    holds ``out``'s writer lock (:mod:`lda_sketch.io.run_lock`) throughout, and a second writer
+    is refused at once, on every rank, naming the holder.
+
+    Keywords: ``resume``, ``overwrite``, ``progress``, ``after_step``, ``stop``.
 
     ``stop`` (e.g. the :class:`~lda_sketch.run.interrupts.StopFlag` of ``lda-sketch train``) is
     asked at every iteration boundary, collectively: once it is true on any rank, every rank stops
@@ -104,6 +109,15 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     :class:`~lda_sketch.run.interrupts.Interrupted` is raised on every rank (no model is saved).
     """
     comm = comm or SerialComm()
+    with contextlib.ExitStack() as held:
+        with collective_errors(comm, "locking the run directory"):
+            if comm.rank == 0:
+                held.enter_context(run_lock(out_dir, what="train"))
+        return _train_run(cfg, out_dir, comm=comm, **kwargs)
+
+
+def _train_run(cfg: Config, out_dir, *, resume: bool = False, comm, overwrite: bool = False,
+               progress: bool | None = None, after_step=None, stop=None):
     out = Path(out_dir)
     is_root = comm.rank == 0
     ckpt = state = driver = None
@@ -116,7 +130,8 @@ def train_run(cfg: Config, out_dir, *, resume: bool = False, comm=None, overwrit
     with collective_errors(comm, "training setup"):
         if resume:
             ckpt = _check_resume(cfg, out)
-        elif is_root and out.exists() and any(out.iterdir()) and not overwrite:
+        elif is_root and out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()) \
+                and not overwrite:
             raise FileExistsError(
                 f"{out} already exists and is not empty; choose another --out, continue it "
                 f"with --resume {out}, or pass --overwrite")
