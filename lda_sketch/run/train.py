@@ -54,6 +54,7 @@ from .loop import TrainingLoop
 from .progress import Progress
 from ..stats import unread_message
 from .threads import numba_threads
+from .warmup import prepare as prepare_kernels
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +151,7 @@ def _train_run(cfg: Config, out_dir, *, resume: bool = False, comm, overwrite: b
             # into this one.
             shutil.rmtree(out / "checkpoints", ignore_errors=True)
     with abort_on_error(comm), numba_threads(cfg.sampler.n_threads):
+        compile_s = prepare_kernels(cfg, announce=is_root)  # not in any timing below
         history: list[dict] = []
         if ckpt is not None:
             engine.sync_state()
@@ -167,7 +169,7 @@ def _train_run(cfg: Config, out_dir, *, resume: bool = False, comm, overwrite: b
         if is_root:
             out.mkdir(parents=True, exist_ok=True)
             cfg.save(out / "resolved_config.toml")
-            _write_provenance(out, cfg, train, heldout, comm, ckpt)
+            _write_provenance(out, cfg, train, heldout, comm, ckpt, compile_s)
             if heldout is not None:  # their ids, for `lda-sketch evaluate RUN_DIR`
                 write_heldout_ids(out, heldout, source=heldout_source(cfg),
                                   doc_index=heldout_index(cfg, train.n_docs + heldout.n_docs))
@@ -231,9 +233,11 @@ def load_engine_state(engine, ckpt, state: dict, *, sync: bool = True) -> None:
         raise CorruptDataError(f"{ckpt}: {str(exc).rstrip('.')}; {REMEDY_CHECKPOINT}.") from None
 
 
-def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt) -> None:
+def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt,
+                      compile_s: float) -> None:
     prov = provenance(train.manifest)
     prov.update({"n_ranks": comm.size, "n_threads": _threads(cfg),
+                 "compile_s": round(compile_s, 3),
                  "heldout_manifest_sha256": (manifest_checksum(heldout.manifest)
                                              if heldout is not None else None)})
     path = out / "provenance.json"
@@ -247,7 +251,8 @@ def _write_provenance(out: Path, cfg: Config, train, heldout, comm, ckpt) -> Non
         if not isinstance(old.get("resumed"), list):
             old["resumed"] = []
         old["resumed"].append({"from": str(ckpt), **{
-            k: prov[k] for k in ("date", "git", "lda_sketch", "n_ranks", "n_threads")}})
+            k: prov[k] for k in ("date", "git", "lda_sketch", "n_ranks", "n_threads",
+                                 "compile_s")}})
         prov = old
     write_text_atomic(path, json.dumps(prov, indent=2))
 

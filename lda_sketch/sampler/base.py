@@ -47,6 +47,12 @@ class Sampler(abc.ABC):
         ``n_docs`` documents of mean length ``doc_len`` (``run.memory.plan_rank``)."""
         return 0.0
 
+    @classmethod
+    def kernels_for(cls, n_topics: int) -> tuple[type["Sampler"], ...]:
+        """The sampler classes whose kernels a run of this sampler at ``n_topics`` calls (what a
+        warm-up compiles)."""
+        return (cls,)
+
     def diagnostics(self) -> dict:
         """Work counters accumulated since construction (empty where the sampler keeps none)."""
         return {}

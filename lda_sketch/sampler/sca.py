@@ -236,6 +236,10 @@ class SCASampler(Sampler):
     def path_for(n_topics: int) -> type[Sampler]:
         return SCASparseSampler if n_topics >= SPARSE_MIN_TOPICS else SCAAliasSampler
 
+    @classmethod
+    def kernels_for(cls, n_topics: int) -> tuple[type[Sampler], ...]:
+        return (cls.path_for(n_topics),)
+
     def sweep(self, stats, key) -> None:
         self._path.sweep(stats, key)
 
