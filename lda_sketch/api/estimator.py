@@ -36,6 +36,7 @@ from ..model.files import provenance
 from ..run.progress import record_line
 from ..model.summary import format_report, summarize
 from ..run.threads import numba_threads
+from ..run.warmup import prepare as prepare_kernels
 from ..model.topic_model import TopicModel
 from ..run.loop import TrainingLoop
 
@@ -201,6 +202,7 @@ class LDASketch(EstimatorParams):
         n_iter = self.n_iter if n_iter is None else check_int(n_iter, "n_iter", "LDASketch.fit",
                                                               lo=0)
         with numba_threads(self.n_threads):
+            prepare_kernels(cfg)  # a first fit compiles here (logged), outside history's timings
             engine = Engine(EngineParams.from_config(cfg), corpus, corpus.n_vocab,
                             heldout=heldout)
             engine.initialize()

@@ -13,7 +13,7 @@ from .._version import __version__
 
 # Subcommand modules, in --help order. A module missing here is simply not offered.
 COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "summary", "export",
-            "plot", "sweep", "sweep_summary", "demo"]
+            "plot", "sweep", "sweep_summary", "demo", "warmup"]
 
 
 def build_parser() -> argparse.ArgumentParser:

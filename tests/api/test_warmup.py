@@ -39,3 +39,12 @@ def test_a_run_records_its_compile_seconds(small_config, tmp_path):
     train_run(small_config, run, progress=False)
     prov = json.loads((run / "provenance.json").read_text())
     assert 0 <= prov["compile_s"] < 60
+
+
+def test_the_warmup_command_compiles_a_configs_kernels(small_config, tmp_path, capsys):
+    from lda_sketch.cli.main import main as cli_main
+
+    cfg = tmp_path / "c.toml"
+    small_config.save(cfg)
+    assert cli_main(["warmup", "--config", str(cfg), "--set", "model.n_topics=700"]) == 0
+    assert f"compiled the kernels of {cfg}" in capsys.readouterr().out
