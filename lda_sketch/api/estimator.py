@@ -27,7 +27,7 @@ import numpy as np
 from .._validation import check_int
 from ..config import param_default
 from ..run.engine import Engine, EngineParams, resolved_sketch
-from .params import EstimatorParams
+from .params import EstimatorParams, model_view as _view
 from ..evaluation.coherence import coherence
 from ..exceptions import InputFormatError, NotFittedError
 from .inputs import as_corpus, n_dropped_oov
@@ -38,14 +38,10 @@ from ..model.summary import format_report, summarize
 from ..run.threads import numba_threads
 from ..run.warmup import prepare as prepare_kernels
 from ..model.topic_model import TopicModel
+from ..run.interrupts import deferred_interrupt, pending as interrupt_pending
 from ..run.loop import TrainingLoop
 
 _D = param_default
-
-
-def _view(name: str) -> property:
-    """A read-only attribute delegated to the fitted ``model_``."""
-    return property(lambda self: getattr(self._fitted(), name))
 
 
 class LDASketch(EstimatorParams):
@@ -174,6 +170,7 @@ class LDASketch(EstimatorParams):
         self._model = None           # model_ (a property: scikit-learn sets nothing else here)
 
     # ------------------------------------------------------------------ fitting
+    @deferred_interrupt
     def fit(self, X, y=None, *, heldout=None, vocab=None, n_iter: int | None = None,
             verbose: bool = False, callback=None) -> "LDASketch":
         """Fit from scratch on ``X``: a :class:`Corpus`, a corpus directory, a document-term
@@ -220,6 +217,7 @@ class LDASketch(EstimatorParams):
         return self.fit(corpus, y, **{k: v for k, v in fit_params.items()
                                       if k != "vocab"}).transform(corpus)
 
+    @deferred_interrupt
     def continue_fit(self, n_iter: int = 1, *, verbose: bool = False,
                      callback=None) -> "LDASketch":
         """Run ``n_iter`` more iterations on the corpus of the last :meth:`fit`.
@@ -254,7 +252,7 @@ class LDASketch(EstimatorParams):
             if callback is not None:
                 callback(dict(rec))
 
-        loop.run(self._engine.iteration + n_more, on_record=on_record)
+        loop.run(self._engine.iteration + n_more, on_record=on_record, stop=interrupt_pending)
         # A fresh view of the new statistics; vocabulary, config and history carry over.
         view = self._engine.model()
         self.model_ = replace(self.model_, stats=view.stats, iteration=view.iteration,
@@ -303,6 +301,7 @@ class LDASketch(EstimatorParams):
         return self._fitted().top_words(top_n)
 
     # ------------------------------------------------------------------ inference
+    @deferred_interrupt
     def transform(self, X, *, vocab=None) -> np.ndarray:
         """Document-topic proportions theta: float64 (n_docs, n_topics), rows sum to 1.
 
@@ -315,6 +314,7 @@ class LDASketch(EstimatorParams):
         with numba_threads(self.n_threads):
             return model.transform(corpus, n_iter=int(self.fold_in_iters))
 
+    @deferred_interrupt
     def evaluate(self, heldout, *, vocab=None, comm=None) -> dict:
         """Document-completion evaluation (protocol: :mod:`lda_sketch.evaluation.perplexity`).
 
@@ -329,10 +329,12 @@ class LDASketch(EstimatorParams):
         out["n_oov"] += n_dropped_oov(heldout)
         return out
 
+    @deferred_interrupt
     def perplexity(self, heldout, *, vocab=None) -> float:
         """Held-out perplexity by document completion (lower is better)."""
         return float(self.evaluate(heldout, vocab=vocab)["perplexity"])
 
+    @deferred_interrupt
     def score(self, X, y=None, *, vocab=None) -> float:
         """Held-out log-likelihood per scored token by document completion (higher is better;
         ``-log(perplexity)``), the score ``GridSearchCV`` maximises. ``y`` is ignored."""
@@ -365,6 +367,7 @@ class LDASketch(EstimatorParams):
         return as_corpus(X, "X", vocab=vocab, ref=self._fitted())
 
     # ------------------------------------------------------------------ persistence
+    @deferred_interrupt
     def save(self, path, *, overwrite: bool = False) -> Path:
         """Write the model directory ``path`` atomically (format: :mod:`lda_sketch.model.files`)."""
         model = replace(self._fitted(), config=self.to_config(), alpha=float(self.alpha),
@@ -372,6 +375,7 @@ class LDASketch(EstimatorParams):
         return model.save(path, overwrite=overwrite)
 
     @classmethod
+    @deferred_interrupt
     def load(cls, path) -> "LDASketch":
         """Load a model directory written by :meth:`save` (or ``RUN_DIR/model``)."""
         return cls.from_model(TopicModel.load(path))

@@ -14,6 +14,11 @@ from ..config import PARAM_SECTIONS
 from ..stats import unread_message
 
 
+def model_view(name: str) -> property:
+    """A read-only attribute delegated to the fitted ``model_``."""
+    return property(lambda self: getattr(self._fitted(), name))
+
+
 class EstimatorParams:
     """Mixin: parameters as attributes named by ``PARAM_SECTIONS``; ``_config`` is the config
     the estimator was built from (or None) and ``model_`` the fitted model (or None)."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import signal
 import threading
 
@@ -84,6 +85,40 @@ def catch_signals(flag: StopFlag | None = None, *, ignore_at_exit: bool = False)
     finally:
         for s, h in old.items():
             signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+_PENDING: list[StopFlag] = []  # the flags of the deferred_interrupt blocks now open
+
+
+def pending() -> bool:
+    """Whether a Ctrl-C has arrived inside an open :func:`deferred_interrupt` block (a loop asks
+    this at its boundaries to stop early)."""
+    return any(_PENDING)
+
+
+def deferred_interrupt(func):
+    """Decorator of an API entry point: during the call Ctrl-C (SIGINT) only sets a flag, so
+    it never lands inside a numba kernel (which turns it into ``SystemError``); loops stop at
+    their next boundary (:func:`pending`) and the call then raises ``KeyboardInterrupt``, its
+    objects consistent. A second Ctrl-C raises at once. Leaves SIGINT alone outside the main
+    thread or when someone else (``lda-sketch train``) handles it."""
+    @functools.wraps(func)
+    def call(*args, **kwargs):
+        if (threading.current_thread() is not threading.main_thread()
+                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+            return func(*args, **kwargs)
+        flag = StopFlag()
+        old = signal.signal(signal.SIGINT, flag._handler)
+        _PENDING.append(flag)
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            _PENDING.remove(flag)
+            signal.signal(signal.SIGINT, old)
+        if flag:
+            raise KeyboardInterrupt
+        return out
+    return call
 
 
 def _ignore_signals() -> None:

@@ -129,3 +129,34 @@ def test_applicable_scikit_learn_estimator_checks_pass():
         warnings.simplefilter("ignore")
         results = {r["check_name"]: r["status"] for r in check_estimator(est, on_fail=None)}
     assert {c: results.get(c) for c in APPLICABLE} == {c: "passed" for c in APPLICABLE}
+
+
+def test_ctrl_c_in_fit_raises_keyboard_interrupt_at_an_iteration_boundary(tmp_path):
+    """Not SystemError from inside a kernel: the fit stops after a whole iteration and the
+    estimator holds that iteration's model."""
+    import signal
+    import subprocess
+    import sys
+
+    code = """if True:
+        import sys
+        from lda_sketch import LDASketch
+        from data_prep.synthetic import planted_corpus
+        corpus, _ = planted_corpus(300, 6, 400, 60, seed=1)
+        model = LDASketch(6, n_iter=100000, evaluate_every=1, budget="1/6")
+        try:
+            model.fit(corpus, callback=lambda rec: print("it", rec["iteration"], flush=True))
+        except KeyboardInterrupt:
+            print("stopped at", model.n_iter_, model.model_.iteration, flush=True)
+            sys.exit(3)
+    """
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    while not proc.stdout.readline().startswith("it "):
+        pass
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 3, err[-2000:]
+    assert "SystemError" not in err
+    last = out.strip().splitlines()[-1].split()
+    assert last[:2] == ["stopped", "at"] and last[2] == last[3] and int(last[2]) >= 1
