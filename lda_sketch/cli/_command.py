@@ -2,6 +2,8 @@
 paragraph each), the command's ``run(args) -> int`` as its ``func``."""
 from __future__ import annotations
 
+import argparse
+
 
 def add_command(sub, name: str, help: str, description: str | None, run, **kwargs):
     """``sub.add_parser(name, ...)`` with ``help`` and ``description`` flowed to one line each
@@ -10,6 +12,9 @@ def add_command(sub, name: str, help: str, description: str | None, run, **kwarg
                        description=" ".join(description.split()) if description else None,
                        **kwargs)
     p.set_defaults(func=run)
+    # -v after the command too (`lda-sketch topics RUN -v`); unset, the top level's count holds
+    p.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS,
+                   help="more log output")
     return p
 
 
