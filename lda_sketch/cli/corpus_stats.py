@@ -6,6 +6,7 @@ import numpy as np
 from ._command import add_command
 
 
+NAME = "corpus-stats"
 HELP = """\
 print documents, tokens, vocabulary, dropped counts by reason and document-length percentiles of
 a corpus directory"""
@@ -16,7 +17,7 @@ document-length percentiles."""
 
 
 def register(sub) -> None:
-    p = add_command(sub, "corpus-stats", HELP, DESCRIPTION, run)
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run)
     p.add_argument("corpus", metavar="DIR", help="corpus directory (holds manifest.json)")
     p.add_argument("--verify", action="store_true",
                    help="also check the sha256 of every file against manifest.json")

@@ -27,6 +27,7 @@ DEMO_CONFIG = {
 }
 
 
+NAME = "demo"
 HELP = """\
 train a sketched and a dense model on the built-in corpus and compare"""
 DESCRIPTION = """\
@@ -37,7 +38,7 @@ curves."""
 
 
 def register(sub) -> None:
-    p = add_command(sub, "demo", HELP, DESCRIPTION, run,
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run,
                     formatter_class=argparse.RawDescriptionHelpFormatter,
                     epilog="example:\n  lda-sketch demo --out runs/demo && lda-sketch topics "
                            "runs/demo/sketch")

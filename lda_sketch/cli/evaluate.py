@@ -8,6 +8,7 @@ from .topics import add_fold_in_args, load_for_fold_in
 from ._command import add_command, add_model_arg
 
 
+NAME = "evaluate"
 HELP = """\
 score a saved model on a held-out corpus (document completion)"""
 DESCRIPTION = """\
@@ -18,7 +19,7 @@ perplexity of the same tokens is reported beside it."""
 
 
 def register(sub) -> None:
-    p = add_command(sub, "evaluate", HELP, DESCRIPTION, run)
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run)
     add_model_arg(p)
     p.add_argument("--heldout", metavar="CORPUS_DIR",
                    help="held-out corpus directory over the model's vocabulary (`lda-sketch "

@@ -6,6 +6,7 @@ from .topics import add_fold_in_args, load_for_fold_in
 from ._command import add_command, add_model_arg
 
 
+NAME = "export"
 HELP = """\
 write topic_word.npy, Mallet topic-keys/doc-topics and pyLDAvis arrays"""
 DESCRIPTION = """\
@@ -17,7 +18,7 @@ true) or folded in (EM, phi fixed) for the run's training documents or --corpus 
 
 
 def register(sub) -> None:
-    p = add_command(sub, "export", HELP, DESCRIPTION, run)
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run)
     add_model_arg(p)
     p.add_argument("--out", required=True, metavar="DIR", help="export directory (atomic)")
     p.add_argument("--overwrite", action="store_true", help="replace DIR if it exists")

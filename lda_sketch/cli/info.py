@@ -6,13 +6,14 @@ import platform
 from ._command import add_command
 
 
+NAME = "info"
 HELP = """\
 print versions of lda_sketch, Python, numpy, numba, mpi4py and the MPI library, and numba's
 threading settings"""
 
 
 def register(sub) -> None:
-    p = add_command(sub, "info", HELP, None, run)
+    p = add_command(sub, NAME, HELP, None, run)
 
 
 def collect() -> dict:

@@ -16,7 +16,10 @@ COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "summ
             "plot", "sweep", "sweep_summary", "demo", "warmup"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The ``lda-sketch`` parser. Only the command named in ``argv`` (if any) gets its full
+    sub-parser; the others get their name and help line, so ``lda-sketch --help`` imports no
+    numerical library. ``argv=None``: every command in full."""
     parser = argparse.ArgumentParser(
         prog="lda-sketch",
         description="Train LDA topic models with the SCA sampler on word-topic counts held in "
@@ -26,6 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"lda_sketch {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    chosen = None if argv is None else next((a for a in argv if not a.startswith("-")), "")
     for name in COMMANDS:
         try:
             mod = importlib.import_module(f"lda_sketch.cli.{name}")
@@ -33,13 +37,16 @@ def build_parser() -> argparse.ArgumentParser:
             if exc.name != f"lda_sketch.cli.{name}":
                 raise
             continue
-        mod.register(sub)
+        if chosen is None or chosen == mod.NAME:
+            mod.register(sub)
+        else:
+            sub.add_parser(mod.NAME, help=" ".join(mod.HELP.split()))
     return parser
 
 
 def main(argv=None) -> int:
-    try:  # building the parser imports every command (numpy, numba): seconds to interrupt
-        parser = build_parser()
+    try:  # building the chosen command's parser may import numpy and numba: seconds
+        parser = build_parser(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

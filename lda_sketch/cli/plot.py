@@ -22,6 +22,7 @@ Needs matplotlib (pip install 'lda_sketch[plot]').
 """
 
 
+NAME = "plot"
 HELP = """\
 draw held-out perplexity against iteration and wall time for runs, or a sweep's figures"""
 DESCRIPTION = """\
@@ -33,7 +34,7 @@ sweep's figures (see below)."""
 def register(sub) -> None:
     from ..sweep.figures import COLOR_KEYS, PANEL_KEYS
 
-    p = add_command(sub, "plot", HELP, DESCRIPTION, run,
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run,
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("runs", nargs="+", metavar="RUN_DIR|SWEEP_DIR",
                    help="run directories, or sweep directories (holding plan.json)")

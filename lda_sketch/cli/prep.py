@@ -84,6 +84,7 @@ def _common(p: argparse.ArgumentParser, embedded: bool = False) -> None:
     r.add_argument("--quiet", action="store_true", help="no progress line")
 
 
+NAME = "prep"
 HELP = """\
 build a corpus directory from Reuters, Wikipedia, UCI, text, pre-tokenized or gensim MmCorpus
 files"""
@@ -95,7 +96,7 @@ documents and tokens are counted by reason in manifest.json and in the summary."
 
 
 def register(sub) -> None:
-    p = add_command(sub, "prep", HELP, DESCRIPTION, run)
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run)
     srcs = p.add_subparsers(dest="source", metavar="SOURCE", required=True)
     for name, help_text in _SOURCES.items():
         sp = srcs.add_parser(name, help=help_text, description=help_text)

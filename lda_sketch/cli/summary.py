@@ -6,6 +6,7 @@ import sys
 from ._command import add_command, add_model_arg
 
 
+NAME = "summary"
 HELP = """\
 summarise a model: parameters, backend bytes against dense, perplexity against unigram, topic
 sizes with top words, coherence"""
@@ -17,7 +18,7 @@ co-occurrence) over the run's training documents or --corpus."""
 
 
 def register(sub) -> None:
-    p = add_command(sub, "summary", HELP, DESCRIPTION, run)
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run)
     add_model_arg(p)
     p.add_argument("--top-n", type=int, default=10, metavar="N",
                    help="top words per topic, shown and scored (default 10)")

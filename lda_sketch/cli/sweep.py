@@ -35,6 +35,7 @@ examples:
 """
 
 
+NAME = "sweep"
 HELP = """\
 run a sweep (grid of configs x trials) into a sweep directory"""
 DESCRIPTION = """\
@@ -43,7 +44,7 @@ taking part in each run), as N local worker processes, or as one Slurm job per p
 
 
 def register(sub) -> None:
-    p = add_command(sub, "sweep", HELP, DESCRIPTION, run,
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run,
                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("sweep_file", metavar="SWEEP_TOML")
     p.add_argument("--out", required=True, metavar="SWEEP_DIR", help="sweep directory")

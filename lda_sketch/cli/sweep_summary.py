@@ -4,6 +4,7 @@ from __future__ import annotations
 from ._command import add_command
 
 
+NAME = "sweep-summary"
 HELP = """\
 summarize a sweep directory into summary.csv and summary.md"""
 DESCRIPTION = """\
@@ -14,7 +15,7 @@ SWEEP_DIR/summary.md."""
 
 
 def register(sub) -> None:
-    p = add_command(sub, "sweep-summary", HELP, DESCRIPTION, run)
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run)
     p.add_argument("sweep_dir", metavar="SWEEP_DIR")
     p.add_argument("--quiet", action="store_true", help="do not print the Markdown table")
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from ._command import add_command, add_model_arg
 
 
+NAME = "topics"
 HELP = """\
 print the top words of each topic of a model or run"""
 DESCRIPTION = """\
@@ -13,7 +14,7 @@ Print each topic's most probable words (phi normalised over the whole vocabulary
 
 
 def register(sub) -> None:
-    p = add_command(sub, "topics", HELP, DESCRIPTION, run)
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run)
     add_model_arg(p)
     p.add_argument("--top-n", type=int, default=10, metavar="N",
                    help="words per topic (default 10)")

@@ -29,6 +29,7 @@ examples:
 """
 
 
+NAME = "train"
 HELP = """\
 train a model from a TOML config into a run directory"""
 DESCRIPTION = """\
@@ -39,7 +40,7 @@ across P ranks; rank 0 writes."""
 def register(sub) -> None:
     from ..config import describe
 
-    p = add_command(sub, "train", HELP, DESCRIPTION, run,
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run,
                     epilog=EPILOG.format(keys=describe()),
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", metavar="TOML",

@@ -5,6 +5,7 @@ import time
 
 from ._command import add_command, add_set_arg
 
+NAME = "warmup"
 HELP = """\
 compile the kernels once ahead of time (numba caches them on disk): for container builds and
 cluster set-up steps"""
@@ -16,7 +17,7 @@ the installed package, or in NUMBA_CACHE_DIR when that is set."""
 
 
 def register(sub) -> None:
-    p = add_command(sub, "warmup", HELP, DESCRIPTION, run)
+    p = add_command(sub, NAME, HELP, DESCRIPTION, run)
     p.add_argument("--config", metavar="TOML", help="compile only what this config uses")
     add_set_arg(p, "override a key of --config (e.g. model.n_topics=1000: the sampler's path)")
 

@@ -89,7 +89,7 @@ def test_keyboard_interrupt_inside_a_kernel_counts_as_an_interrupt(monkeypatch, 
     parser = argparse.ArgumentParser()
     parser.add_argument("-v", "--verbose", action="count", default=0)
     parser.set_defaults(func=boom, command="train", configures_logging=True)
-    monkeypatch.setattr(cli_main, "build_parser", lambda: parser)
+    monkeypatch.setattr(cli_main, "build_parser", lambda *argv: parser)
     assert cli_main.main([]) == EXIT_INTERRUPTED
     assert capsys.readouterr().err == "interrupted\n"
     assert not is_interrupt(SystemError("other"))
