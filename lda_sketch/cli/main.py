@@ -12,8 +12,8 @@ import sys
 from .._version import __version__
 
 # Subcommand modules, in --help order. A module missing here is simply not offered.
-COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "summary", "export",
-            "plot", "sweep", "sweep_summary", "demo", "warmup"]
+COMMANDS = ["info", "prep", "corpus_stats", "train", "topics", "evaluate", "infer", "summary",
+            "export", "plot", "sweep", "sweep_summary", "demo", "warmup"]
 
 
 def build_parser(argv=None) -> argparse.ArgumentParser:
