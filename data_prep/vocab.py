@@ -50,12 +50,19 @@ def prune(words: list[str], df: np.ndarray, tf: np.ndarray, n_docs: int, *, min_
 
 
 def load_vocabulary(corpus_dir) -> tuple[list[str] | None, dict]:
-    """(vocabulary, manifest) of an existing corpus; vocabulary is None for a hashed corpus."""
+    """(vocabulary, manifest) of an existing corpus, or of a trained model (a model directory,
+    or a run directory's ``model/``: the vocabulary it was trained on); vocabulary is None for a
+    hashed corpus."""
     corpus_dir = Path(corpus_dir)
     mpath = corpus_dir / "manifest.json"
+    model_dir = next((d for d in (corpus_dir, corpus_dir / "model")
+                      if (d / "model.json").is_file()), None)
+    if not mpath.exists() and model_dir is not None:
+        return _model_vocabulary(model_dir)
     if not mpath.exists():
-        raise InputFormatError(f"--vocab-from {corpus_dir}: not an lda_sketch corpus "
-                               f"(no manifest.json). Build the training corpus first.")
+        raise InputFormatError(f"--vocab-from {corpus_dir}: not an lda_sketch corpus, model or "
+                               f"run directory (no manifest.json or model.json). Build the "
+                               f"training corpus first.")
     manifest = safe_read.read_json(mpath, remedy=REMEDY_CORPUS)
     if manifest.get("hashed"):
         return None, manifest
@@ -66,6 +73,18 @@ def load_vocabulary(corpus_dir) -> tuple[list[str] | None, dict]:
         raise InputFormatError(f"{corpus_dir / 'vocab.txt'}: {len(words)} words, manifest says "
                                f"{manifest['n_vocab']}.")
     return words, manifest
+
+
+def _model_vocabulary(model_dir: Path) -> tuple[list[str], dict]:
+    vpath = model_dir / "vocab.txt"
+    if not vpath.is_file():
+        raise InputFormatError(f"--vocab-from {model_dir}: the model has no vocab.txt (it was "
+                               f"trained on feature-hashed ids); prepare the documents with "
+                               f"--hash-bits and the training corpus's number of bits instead.")
+    raw = safe_read.read_bytes(vpath, max_bytes=MAX_TEXT_BYTES, remedy=REMEDY_CORPUS)
+    words = safe_read.read_lines(vpath, max_bytes=MAX_TEXT_BYTES, remedy=REMEDY_CORPUS)
+    return words, {"n_vocab": len(words),
+                   "files": {"vocab.txt": {"sha256": hashlib.sha256(raw).hexdigest()}}}
 
 
 def stable_hash64(token: str) -> int:

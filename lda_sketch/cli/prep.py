@@ -69,9 +69,10 @@ def _common(p: argparse.ArgumentParser, embedded: bool = False) -> None:
                         "(default 0.5)")
     t.add_argument("--max-vocab", type=int, metavar="N",
                    help="then keep only the N most frequent words (default: no limit)")
-    t.add_argument("--vocab-from", metavar="CORPUS_DIR",
-                   help="use the vocabulary of an existing corpus (e.g. the training corpus) "
-                        "instead of building one; unknown tokens are counted as 'oov'")
+    t.add_argument("--vocab-from", metavar="DIR",
+                   help="use the vocabulary of an existing corpus (e.g. the training corpus), "
+                        "model or run directory instead of building one; unknown tokens are "
+                        "counted as 'oov'")
     t.add_argument("--hash-bits", type=int, metavar="H",
                    help="feature hashing: map tokens to 2^H ids with a stable 64-bit hash, no "
                         "vocabulary and no pruning; reverse_map.tsv keeps the 3 most frequent "

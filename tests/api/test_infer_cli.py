@@ -74,3 +74,19 @@ def test_a_corpus_directory_over_the_models_vocabulary(trained, words_corpus_dir
     assert cli_main(["infer", str(trained), str(words_corpus_dir), "--out", str(out)]) == 0
     info = json.loads((out / "infer.json").read_text())
     assert info["n_docs"] == 120 and info["n_oov_tokens"] == 0
+
+
+def test_prep_takes_the_vocabulary_of_a_run_then_infer_reads_the_corpus(trained, tmp_path):
+    model = TopicModel.load(trained / "model")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "one.txt").write_text(" ".join([model.word(i) for i in range(40)] + ["zzzword"]))
+    (docs / "two.txt").write_text(" ".join(model.word(i) for i in range(100, 160)))
+    corpus = tmp_path / "new"
+    assert cli_main(["prep", "text", str(docs), "--vocab-from", str(trained), "--out",
+                     str(corpus), "--heldout", "0", "--quiet"]) == 0
+    manifest = json.loads((corpus / "manifest.json").read_text())
+    assert manifest["n_vocab"] == model.n_vocab and manifest["n_tokens"] == 100
+    out = tmp_path / "out"
+    assert cli_main(["infer", str(trained / "model"), str(corpus), "--out", str(out)]) == 0
+    assert np.load(out / "doc_topics.npy").shape == (2, model.n_topics)
