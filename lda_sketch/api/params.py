@@ -35,14 +35,24 @@ class EstimatorParams:
     def __sklearn_is_fitted__(self) -> bool:
         return self.model_ is not None
 
-    def partial_fit(self, *args, **kwargs):
-        """Not scikit-learn's ``partial_fit`` (learning from a new batch of documents), which
-        this estimator does not offer: more iterations on the same corpus is
-        ``continue_fit``."""
-        raise NotImplementedError(
-            f"{type(self).__name__}.partial_fit is not offered: scikit-learn's partial_fit learns "
-            "from new documents, which SCA on a fixed corpus does not. For more iterations on "
-            "the fitted corpus call continue_fit(n_iter).")
+    # No partial_fit: scikit-learn's learns from new documents, which SCA on a fixed corpus does
+    # not (tools test hasattr(est, "partial_fit")); more iterations is continue_fit.
+
+    @property
+    def n_features_in_(self) -> int:
+        """Words (document-term matrix columns) the model was fitted on (scikit-learn)."""
+        if self.model_ is None:
+            raise AttributeError("n_features_in_ is set by fit")
+        return int(self.model_.n_vocab)
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of :meth:`transform`'s columns, ``ldasketch0`` .. ``ldasketch{K-1}`` (the
+        convention of scikit-learn's topic models), for ``Pipeline.get_feature_names_out``."""
+        import numpy as np
+
+        if self.model_ is None:
+            raise AttributeError("get_feature_names_out needs a fitted model")
+        return np.array([f"ldasketch{k}" for k in range(self.model_.n_topics)], dtype=object)
 
     def get_params(self, deep: bool = True) -> dict:
         """The constructor parameters (scikit-learn protocol; no nested estimators)."""

@@ -1,6 +1,6 @@
 """The scikit-learn protocol (issue 15, section 4; bugs 4 and 9): clone, get/set_params,
 fit_transform, components_, score, Pipeline(CountVectorizer, LDASketch), GridSearchCV,
-continue_fit (partial_fit refused), fit(verbose=, callback=)."""
+continue_fit (no partial_fit), fit(verbose=, callback=)."""
 from __future__ import annotations
 
 import math
@@ -60,9 +60,19 @@ def test_grid_search_over_topics_and_buckets(texts):
     assert np.all(np.isfinite(gs.cv_results_["mean_test_score"]))
 
 
-def test_partial_fit_points_to_continue_fit():
-    with pytest.raises(NotImplementedError, match="continue_fit"):
-        LDASketch(3).partial_fit(1)
+def test_no_partial_fit_attribute_and_the_feature_names_of_a_pipeline(texts):
+    """Tools ask hasattr(est, "partial_fit"): it would only raise, so it is absent (more
+    iterations on the fitted corpus: continue_fit). n_features_in_ and get_feature_names_out
+    follow scikit-learn once fitted."""
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.pipeline import Pipeline
+
+    assert not hasattr(LDASketch(3), "partial_fit")
+    assert not hasattr(LDASketch(3), "n_features_in_")
+    pipe = Pipeline([("cv", CountVectorizer()), ("lda", LDASketch(3, **FAST))]).fit(texts[:60])
+    lda = pipe.named_steps["lda"]
+    assert lda.n_features_in_ == len(pipe.named_steps["cv"].vocabulary_)
+    assert list(pipe.get_feature_names_out()) == ["ldasketch0", "ldasketch1", "ldasketch2"]
 
 
 @pytest.fixture(scope="module")
