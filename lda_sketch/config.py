@@ -39,14 +39,12 @@ from .limits import MAX_CONFIG_BYTES
 from .sampler import INITS, SAMPLERS
 from .stats import BACKENDS
 from .stats.budget import PLAIN
-from .stats.countmin_morris import INCREMENTS as MORRIS_INCREMENTS
+from .stats.countmin_morris import INCREMENTS  # "conservative" is a flag, as in the backend
 from .stats.support import SUPPORTS
 
 # Choice lists come from the registries, so a new backend or sampler is accepted everywhere.
 SKETCH_BACKENDS = tuple(BACKENDS)
 SAMPLER_NAMES = tuple(SAMPLERS)
-# The third Morris rule is increment = "correlated" plus conservative = true, as in the backend.
-INCREMENTS = MORRIS_INCREMENTS
 ESTIMATORS = ("min", "mean-min")
 
 

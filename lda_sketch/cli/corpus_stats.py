@@ -1,8 +1,6 @@
 """``lda-sketch corpus-stats DIR``: the summary of an existing corpus directory."""
 from __future__ import annotations
 
-import numpy as np
-
 from ._command import add_command
 
 
@@ -53,6 +51,8 @@ def format_summary(manifest: dict, *, lengths: np.ndarray | None = None,
             lines.append(f"  dropped {kind:9s} {total:,}: " +
                          ", ".join(f"{k} {v:,}" for k, v in sorted(d.items())))
     if lengths is not None and len(lengths):
+        import numpy as np
+
         q = np.percentile(lengths, [0, 5, 25, 50, 75, 95, 100])
         lines.append("  doc length  min/p5/p25/median/p75/p95/max = " +
                      "/".join(f"{x:,.0f}" for x in q) + f", mean {lengths.mean():,.1f}")

@@ -34,14 +34,7 @@ def run(args) -> int:
     else:
         from ..config import load
 
-        cfg = load(args.config).with_overrides(args.overrides)
-        if cfg.sketch.backend != "dense":
-            from ..stats.budget import resolve_sketch  # a layout for the budget's key choices
-            import numpy as np
-
-            sk = resolve_sketch(cfg.sketch, cfg.model.n_topics, np.ones(64, np.int64))[0]
-            cfg = cfg.replace(sketch=sk)
-        warmup.for_config(cfg)
+        warmup.for_config(load(args.config).with_overrides(args.overrides))
         what = f"the kernels of {args.config}"
     print(f"compiled {what} in {time.perf_counter() - t0:.1f} s (cached for later runs)")
     return 0
