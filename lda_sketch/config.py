@@ -11,6 +11,7 @@ A config file has the sections below (every key optional; defaults shown by
     [data]     train, heldout, embedded, n_heldout, split_seed
     [eval]     evaluate_every, fold_in_iters, coherence
     [output]   checkpoint_every, keep_checkpoints, doc_topics
+    [run]      stall_timeout
 
 Paths in ``[data]`` are relative to the config file and are stored absolute once loaded, so a
 ``resolved_config.toml`` reproduces its run from any working directory. Errors look like::
@@ -167,9 +168,19 @@ class OutputConfig:
                           "file per rank) to `doc_topics/`")
 
 
+@dataclass(frozen=True)
+class RunConfig:
+    stall_timeout: float | None = _f(None, Constraint("float", 0.0, 10**7, lo_open=True,
+                                                      optional=True),
+                                     "seconds a rank may keep the others waiting in a collective "
+                                     "before the job is stopped, naming it (exit status 75; "
+                                     "unset: max(10 x the median iteration, 120 s); "
+                                     "distributed/liveness.py)")
+
+
 SECTIONS: dict[str, type] = {"model": ModelConfig, "sketch": SketchConfig,
                              "sampler": SamplerConfig, "data": DataConfig, "eval": EvalConfig,
-                             "output": OutputConfig}
+                             "output": OutputConfig, "run": RunConfig}
 FIELDS: dict[tuple[str, str], Constraint] = {
     (s, f.name): f.metadata["constraint"]
     for s, cls in SECTIONS.items() for f in dataclasses.fields(cls)}
@@ -209,6 +220,7 @@ class Config:
     data: DataConfig = field(default_factory=DataConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    run: RunConfig = field(default_factory=RunConfig)
     source: str | None = field(default=None, compare=False)
 
     # ------------------------------------------------------------------ conversion

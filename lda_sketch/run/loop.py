@@ -66,7 +66,7 @@ class TrainingLoop:
         ``after_step(iteration)`` after each iteration (e.g. checkpoints). ``stop()`` (collective)
         is asked before each step; when it is true the loop ends there and :attr:`stopped` is
         set."""
-        t0 = time.perf_counter()
+        t0 = t_step = time.perf_counter()
         self.stopped = False
         while self.engine.iteration < last:
             if stop is not None and stop():
@@ -87,6 +87,9 @@ class TrainingLoop:
                 progress.update(it, rec.get("perplexity") if rec else None)
             if after_step is not None:
                 after_step(it, time.perf_counter() - t0)
+            now = time.perf_counter()  # the whole iteration, evaluation and checkpoint included
+            self.engine.comm.iteration_done(it, now - t_step)
+            t_step = now
         self.elapsed0 += time.perf_counter() - t0
         return self.history
 

@@ -60,7 +60,8 @@ log = logging.getLogger(__name__)
 
 RESUMABLE_KEYS = {("sampler", "n_iter"), ("sampler", "n_threads"), ("eval", "evaluate_every"),
                   ("eval", "coherence"), ("output", "checkpoint_every"),
-                  ("output", "keep_checkpoints"), ("output", "doc_topics")}
+                  ("output", "keep_checkpoints"), ("output", "doc_topics"),
+                  ("run", "stall_timeout")}
 
 
 # --------------------------------------------------------------------------- setup checks
@@ -110,6 +111,7 @@ def train_run(cfg: Config, out_dir, *, comm=None, **kwargs):
     :class:`~lda_sketch.run.interrupts.Interrupted` is raised on every rank (no model is saved).
     """
     comm = comm or SerialComm()
+    comm.set_stall_timeout(cfg.run.stall_timeout)
     with contextlib.ExitStack() as held:
         with collective_errors(comm, "locking the run directory"):
             if comm.rank == 0:

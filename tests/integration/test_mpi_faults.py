@@ -181,3 +181,20 @@ def test_threads_per_rank_do_not_change_results(tmp_path):
         assert prov["n_threads"] == n_threads
     assert stats_bytes(tmp_path / "t2") == stats_bytes(tmp_path / "t1")
     assert perplexities(tmp_path / "t2") == perplexities(tmp_path / "t1")
+
+
+def test_a_stalled_rank_is_named_and_stops_the_job():
+    """SIGSTOP on the last rank of 2 and of 3 (scripts/stall_trials.py, short form): rank 0
+    warns, then names the stopped rank within the stall timeout, every rank stops with exit
+    status 75, the waiting ranks sleep (no busy spin), and the newest checkpoint resumes."""
+    r = subprocess.run([sys.executable, str(REPO / "scripts" / "stall_trials.py"), "--ranks",
+                        "2", "3", "--trials", "1", "--timeout", "4", "--no-record"],
+                       capture_output=True, text=True, timeout=600, env=env())
+    trials = [json.loads(x) for x in r.stdout.splitlines() if x.startswith("{")]
+    assert [t["ranks"] for t in trials] == [2, 3], r.stdout + r.stderr[-3000:]
+    for t in trials:
+        assert t["exit_status"] == 75 and t["named"] and t["warned_first"], t
+        assert t["stop_to_exit_s"] < 4 + 20, t
+        assert t["checkpoint_resumes"], t
+        assert t["waiting_rank_cpu"] < 0.2, t  # CPU seconds over one second of the stall
+    assert r.returncode == 0
