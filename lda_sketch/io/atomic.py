@@ -14,6 +14,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .run_lock import writer_lock
+
 
 def current_umask() -> int:
     """The process umask (read from ``/proc`` where possible: ``os.umask`` must set it to read it)."""
@@ -67,14 +69,20 @@ def make_temp_dir(parent, prefix: str, suffix: str = ".partial") -> Path:
 
 
 @contextlib.contextmanager
-def atomic_directory(path, *, overwrite: bool = False):
+def atomic_directory(path, *, overwrite: bool = False, what: str = "write"):
     """Yield a temporary directory that is renamed to ``path`` only if the block succeeds.
 
     If ``path`` exists and ``overwrite`` is false, raise ``FileExistsError`` before doing any work.
     On failure the temporary directory is removed and ``path`` is left untouched; an ``OSError``
-    that names no file (a full disk) is re-raised naming ``path``.
+    that names no file (a full disk) is re-raised naming ``path``. One writer at a time: the
+    block holds :func:`~lda_sketch.io.run_lock.writer_lock` (another writer of ``path``, or of
+    the run it is in, raises ``RunLockedError`` at once; ``what`` names the action in it).
     """
-    path = Path(path)
+    with writer_lock(path, what=what):
+        yield from _atomic_directory(Path(path), overwrite)
+
+
+def _atomic_directory(path: Path, overwrite: bool):
     if path.exists() and not overwrite:
         raise FileExistsError(
             f"{path} already exists; choose another output directory or pass --overwrite.")

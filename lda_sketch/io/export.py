@@ -41,7 +41,7 @@ def write_export(path, model, theta: np.ndarray, doc_lengths: np.ndarray, *, doc
     vocab = np.array([model.word(i) for i in range(model.n_vocab)], dtype=str)
     ids = [str(i) for i in range(theta.shape[0])] if doc_ids is None else list(doc_ids)
     table = model.top_words(top_n)
-    with atomic_directory(path, overwrite=overwrite) as tmp:
+    with atomic_directory(path, overwrite=overwrite, what="export") as tmp:
         np.save(tmp / "topic_word.npy", phi)
         np.save(tmp / "doc_topics.npy", theta)
         with open(tmp / "topic-keys.txt", "w", encoding="utf-8") as f:

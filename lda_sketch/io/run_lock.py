@@ -50,15 +50,44 @@ def _describe(info: dict) -> str:
             f"({info.get('command', '?')})")
 
 
+#: Lock files this process holds (resolved paths): a writer inside a run this process is
+#: training (its model save) does not take the run's lock a second time.
+_HELD: set[Path] = set()
+
+
 @contextlib.contextmanager
-def run_lock(run_dir, *, what: str = "write"):
-    """Hold the run directory's writer lock for the block; raise :class:`RunLockedError` at once
-    if another process holds it. Creates the directory if needed; a directory the lock created
-    and that holds nothing else when the block ends is removed again."""
+def writer_lock(target, *, what: str = "write"):
+    """Hold the lock that guards writing the directory ``target`` (:func:`atomic_directory
+    <lda_sketch.io.atomic.atomic_directory>` takes it): the run lock of its parent when the
+    parent is a run directory (``RUN/model`` while ``RUN`` trains), else a lock file beside it
+    (``.NAME.lda_sketch.lock``, so two exports or saves to one place exclude each other), and
+    ``target``'s own run lock when it holds one. Locks this process holds already are kept."""
+    target = Path(target)
+    parent = target.parent
+    if (parent / "resolved_config.toml").is_file() or (parent / LOCK_NAME).exists():
+        locks = [(parent, LOCK_NAME, parent)]
+    else:
+        locks = [(parent, f".{target.name}{LOCK_NAME}", target)]
+    if (target / LOCK_NAME).exists():
+        locks.append((target, LOCK_NAME, target))
+    with contextlib.ExitStack() as stack:
+        for where, name, subject in locks:
+            if (where / name).resolve() not in _HELD:
+                stack.enter_context(run_lock(where, what=what, name=name, subject=subject))
+        yield
+
+
+@contextlib.contextmanager
+def run_lock(run_dir, *, what: str = "write", name: str = LOCK_NAME, subject=None):
+    """Hold the run directory's writer lock (file ``name`` in it) for the block; raise
+    :class:`RunLockedError` at once, naming ``subject`` (default: the directory) and the
+    holder, if another process holds it. Creates the directory if needed; a directory the lock
+    created and that holds nothing else when the block ends is removed again."""
     run_dir = Path(run_dir)
+    subject = run_dir if subject is None else subject
     created = not run_dir.exists()
     run_dir.mkdir(parents=True, exist_ok=True)
-    path = run_dir / LOCK_NAME
+    path = run_dir / name
     if fcntl is None:  # pragma: no cover
         log.warning("%s: file locks are not available here; the run is not locked", run_dir)
         yield
@@ -71,7 +100,7 @@ def run_lock(run_dir, *, what: str = "write"):
             holder = _holder(os.pread(fd, 4096, 0).decode("utf-8", "replace"))
             os.close(fd)
             raise RunLockedError(
-                f"{run_dir} is being written by {_describe(holder)}; wait for it to finish, "
+                f"{subject} is being written by {_describe(holder)}; wait for it to finish, "
                 f"or {what} into another directory") from None
         try:
             same = os.fstat(fd).st_ino == os.stat(path).st_ino
@@ -91,8 +120,11 @@ def run_lock(run_dir, *, what: str = "write"):
                 "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:300]}
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(info).encode(), 0)
+        held = path.resolve()
+        _HELD.add(held)
         yield
     finally:
+        _HELD.discard(path.resolve())
         with contextlib.suppress(OSError):
             os.unlink(path)
         os.close(fd)  # releases the lock

@@ -56,7 +56,7 @@ def save_model_dir(path, files: ModelFiles, *, overwrite: bool = False) -> Path:
     meta["format"] = MODEL_FORMAT
     meta["format_version"] = MODEL_FORMAT_VERSION
     meta["arrays"] = {}
-    with atomic_directory(path, overwrite=overwrite) as tmp:
+    with atomic_directory(path, overwrite=overwrite, what="save") as tmp:
         if hasattr(files.stats_bytes, "write_to"):  # streamed: no copy of the statistics
             with open(tmp / "stats.bin", "wb") as f:
                 files.stats_bytes.write_to(f)

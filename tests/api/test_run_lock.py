@@ -74,3 +74,48 @@ def test_a_killed_writers_lock_is_taken_over(tmp_path, caplog):
         with run_lock(run):
             pass
     assert f"took over the lock of pid {proc.pid}" in caplog.text
+
+
+def _hold(lock_code: str):
+    """A process holding a lock (``lock_code`` is the ``with`` target) until killed."""
+    code = ("import time; from lda_sketch.io.run_lock import run_lock, writer_lock\n"
+            f"with {lock_code}:\n    print('locked', flush=True); time.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout.readline().strip() == "locked"
+    return proc
+
+
+def test_saves_and_exports_into_a_run_being_written_are_refused(small_config, tmp_path):
+    """The model save, export and LDASketch.save take the writer lock of the run they write
+    into (and of their own target); this process's own run lock is not taken twice."""
+    import numpy as np
+
+    from lda_sketch.io.export import write_export
+
+    run = tmp_path / "run"
+    model = train_run(small_config, run, progress=False)  # its own save ran under its lock
+    theta = np.full((2, model.n_topics), 1.0 / model.n_topics)
+    proc = _hold(f"run_lock({str(run)!r})")  # a trainer of `run` in another process
+    try:
+        for write in (lambda: model.save(run / "model", overwrite=True),
+                      lambda: write_export(run / "export", model, theta, np.ones(2, np.int64))):
+            with pytest.raises(RunLockedError, match=rf"{run} is being written by pid "
+                                                     rf"{proc.pid} "):
+                write()
+        assert not (run / "export").exists()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    target = tmp_path / "exported"  # two writers of one directory outside any run
+    proc = _hold(f"writer_lock({str(target)!r})")
+    try:
+        with pytest.raises(RunLockedError, match=rf"{target} is being written by pid {proc.pid} "
+                                                 r".*or export into another directory"):
+            write_export(target, model, theta, np.ones(2, np.int64))
+        write_export(tmp_path / "elsewhere", model, theta, np.ones(2, np.int64))
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    write_export(target, model, theta, np.ones(2, np.int64))  # the holder is gone
+    model.save(run / "model", overwrite=True)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "exported", "run"]
