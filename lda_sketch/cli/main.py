@@ -45,6 +45,28 @@ def build_parser(argv=None) -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    """Run ``lda-sketch`` on ``argv`` (None: ``sys.argv``, i.e. the program itself, which then
+    ignores SIGINT and SIGTERM once its exit status is settled: a signal during interpreter
+    shutdown would otherwise turn a finished command into a killed one)."""
+    try:
+        code = _main(argv)
+    finally:
+        if argv is None:
+            from ..run.interrupts import ignore_signals
+            ignore_signals()
+    if argv is None and code == 130 and "mpi4py.MPI" not in sys.modules:  # MPI must finalize
+        # A Ctrl-C that landed while an extension module ran Python code during its import
+        # leaves CPython's "unhandled KeyboardInterrupt" mark set, and the interpreter would
+        # then kill itself with SIGINT at exit although the interrupt was handled here.
+        import os
+        with contextlib.suppress(Exception):
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+def _main(argv) -> int:
     try:  # building the chosen command's parser may import numpy and numba: seconds
         parser = build_parser(sys.argv[1:] if argv is None else list(argv))
     except KeyboardInterrupt:
@@ -58,10 +80,11 @@ def main(argv=None) -> int:
         from ._logging import configure_logging
         configure_logging(args.verbose)
     from ..exceptions import MissingDependencyError
-    from ..run.interrupts import EXIT_INTERRUPTED, is_interrupt
+    from ..run.interrupts import EXIT_INTERRUPTED, is_interrupt, sigterm_as_interrupt
 
     try:
-        return int(args.func(args) or 0)
+        with sigterm_as_interrupt():  # `train` installs its own handlers over this one
+            return int(args.func(args) or 0)
     except BrokenPipeError:
         return _reader_gone()
     except KeyboardInterrupt:

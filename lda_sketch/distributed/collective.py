@@ -27,7 +27,8 @@ class RankFailedError(LdaSketchError, RuntimeError):
 
 @contextlib.contextmanager
 def collective_errors(comm: Comm, what: str = "operation"):
-    """Run the block on every rank; if any rank raises, raise on all of them."""
+    """Run the block on every rank; if any rank raises, raise on all of them (one message per
+    distinct error, naming its ranks)."""
     error = None
     try:
         yield
@@ -37,7 +38,11 @@ def collective_errors(comm: Comm, what: str = "operation"):
             raise
     failures = [(r, e) for r, e in enumerate(comm.allgather(error)) if e is not None]
     if failures:
-        detail = "; ".join(f"rank {r}: {e}" for r, e in failures)
+        by_message: dict[str, list[int]] = {}
+        for r, e in failures:
+            by_message.setdefault(e, []).append(r)
+        detail = "; ".join(("rank " if len(rs) == 1 else "ranks ") + ", ".join(map(str, rs))
+                           + f": {e}" for e, rs in by_message.items())
         raise RankFailedError(f"{what} failed on {len(failures)} of {comm.size} ranks: {detail}")
 
 

@@ -42,11 +42,17 @@ def load_data(cfg: Config) -> tuple[Corpus, Corpus | None]:
         check_same_vocab(train, heldout, f"{src}: [data].heldout")
     elif d.n_heldout and not d.embedded:
         if d.n_heldout >= train.n_docs:
-            raise InputFormatError(f"{src}: [data].n_heldout must be < the training corpus's "
-                                   f"{train.n_docs} documents, got {d.n_heldout}")
+            raise InputFormatError(f"{src}: [data].n_heldout must be < the "
+                                   f"{train.n_docs} documents of {training_corpus(cfg)}, got "
+                                   f"{d.n_heldout}")
         keep, held = heldout_split(train.n_docs, d.n_heldout, d.split_seed)
         train, heldout = train.subset(keep), train.subset(held)
     return train, heldout
+
+
+def training_corpus(cfg: Config) -> str:
+    """The training corpus a config names, for messages: its directory, or the built-in one."""
+    return "the built-in corpus" if cfg.data.embedded else f"the training corpus {cfg.data.train}"
 
 
 def heldout_source(cfg: Config) -> str | None:

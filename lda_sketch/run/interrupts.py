@@ -79,12 +79,28 @@ def catch_signals(flag: StopFlag | None = None, *, ignore_at_exit: bool = False)
         return
     old = {s: signal.signal(s, flag._handler) for s in SIGNALS}
     if ignore_at_exit:
-        atexit.register(_ignore_signals)
+        atexit.register(ignore_signals)
     try:
         yield flag
     finally:
         for s, h in old.items():
             signal.signal(s, h if h is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt():
+    """Inside the block SIGTERM raises ``KeyboardInterrupt`` as Ctrl-C does, so a command
+    stopped by ``kill`` (or a scheduler) unwinds: temporary files are removed and it exits with
+    :data:`EXIT_INTERRUPTED` and one line. Outside the main thread it does nothing."""
+    term = getattr(signal, "SIGTERM", None)
+    if term is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(term, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(term, old)
 
 
 _PENDING: list[StopFlag] = []  # the flags of the deferred_interrupt blocks now open
@@ -97,31 +113,42 @@ def pending() -> bool:
 
 
 def deferred_interrupt(func):
-    """Decorator of an API entry point: during the call Ctrl-C (SIGINT) only sets a flag, so
-    it never lands inside a numba kernel (which turns it into ``SystemError``); loops stop at
-    their next boundary (:func:`pending`) and the call then raises ``KeyboardInterrupt``, its
-    objects consistent. A second Ctrl-C raises at once. Leaves SIGINT alone outside the main
-    thread or when someone else (``lda-sketch train``) handles it."""
+    """Decorator of an API entry point: during the call Ctrl-C (SIGINT) and SIGTERM only set a
+    flag, so they never land inside a numba kernel (which turns them into ``SystemError``) or
+    halfway through a write; loops stop at their next boundary (:func:`pending`). The call then
+    raises ``KeyboardInterrupt`` (SIGINT), or ends the process by SIGTERM's default action
+    (SIGTERM), its objects consistent and its temporary files removed. A second signal acts at
+    once. Each signal is left alone outside the main thread or when someone else (``lda-sketch
+    train``, the application) handles it."""
     @functools.wraps(func)
     def call(*args, **kwargs):
-        if (threading.current_thread() is not threading.main_thread()
-                or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        if threading.current_thread() is not threading.main_thread():
+            return func(*args, **kwargs)
+        ours = [s for s, default in ((signal.SIGINT, signal.default_int_handler),
+                                     (getattr(signal, "SIGTERM", None), signal.SIG_DFL))
+                if s is not None and signal.getsignal(s) is default]
+        if not ours:
             return func(*args, **kwargs)
         flag = StopFlag()
-        old = signal.signal(signal.SIGINT, flag._handler)
+        old = {s: signal.signal(s, flag._handler) for s in ours}
         _PENDING.append(flag)
         try:
             out = func(*args, **kwargs)
         finally:
             _PENDING.remove(flag)
-            signal.signal(signal.SIGINT, old)
+            for s, h in old.items():
+                signal.signal(s, h)
+        if flag.signum == getattr(signal, "SIGTERM", None):
+            signal.raise_signal(flag.signum)  # the default action, now that all is consistent
         if flag:
             raise KeyboardInterrupt
         return out
     return call
 
 
-def _ignore_signals() -> None:
+def ignore_signals() -> None:
+    """Ignore :data:`SIGNALS` from now on (main thread only): for a process whose outcome is
+    settled."""
     if threading.current_thread() is threading.main_thread():
         for s in SIGNALS:
             signal.signal(s, signal.SIG_IGN)

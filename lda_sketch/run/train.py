@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..config import Config
 from ..config import load as config_load
-from .data import heldout_index, heldout_source, load_data
+from .data import heldout_index, heldout_source, load_data, training_corpus
 from ..distributed.collective import abort_on_error, any_rank, collective_errors
 from ..distributed.comm import SerialComm
 from ..distributed.faults import injected_fault_iteration, raise_injected
@@ -72,7 +72,7 @@ def check_setup(cfg: Config, train) -> EngineParams:
     silently."""
     where = cfg.source or "config"
     if train.n_docs == 0 or train.n_tokens == 0:
-        raise InputFormatError(f"{where}: the training corpus has no tokens ({train.n_docs} "
+        raise InputFormatError(f"{where}: {training_corpus(cfg)} has no tokens ({train.n_docs} "
                                f"documents); rebuild it with `lda-sketch prep`")
     try:
         # a resolved config (train_run, --dry-run) needs no second pass over the tokens
@@ -289,6 +289,10 @@ def _check_resume(cfg: Config, out: Path) -> Path:
             + " may change on resume (start a new run for anything else)")
     ckpt = latest_checkpoint(out)
     if ckpt is None:
+        why = ("the run stopped before its first checkpoint; start it again with --overwrite"
+               if saved.output.checkpoint_every else
+               "set [output].checkpoint_every to write some, and start it again with "
+               "--overwrite")
         raise InputFormatError(f"--resume {out}: no checkpoint found in {out / 'checkpoints'} "
-                               f"(set [output].checkpoint_every to write some)")
+                               f"({why})")
     return ckpt

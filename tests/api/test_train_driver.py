@@ -159,3 +159,20 @@ def test_overwrite_drops_stale_checkpoints(small_config_module, tmp_path):
     # A later --resume must never pick up the old run's iteration-4 state.
     assert [p.name for p in list_checkpoints(run)] == ["iter-000002"]
     assert config_mod.load(run / "resolved_config.toml").sampler.seed == 9
+
+
+def test_an_empty_training_corpus_is_refused_naming_its_directory(tmp_path):
+    import numpy as np
+
+    from lda_sketch import config as config_mod
+    from lda_sketch.exceptions import InputFormatError
+    from lda_sketch.io.corpus import Corpus
+    from lda_sketch.run.train import train_run
+
+    empty = tmp_path / "empty-corpus"
+    Corpus(np.zeros(1, np.int64), np.zeros(0, np.int32), 5, vocab=list("abcde")).write(empty)
+    cfg = config_mod.from_dict({"model": {"n_topics": 4}, "data": {"train": str(empty)}},
+                               source="run.toml")
+    with pytest.raises(InputFormatError, match=rf"run.toml: the training corpus {empty} has no "
+                                               r"tokens \(0 documents\)"):
+        train_run(cfg, tmp_path / "run", progress=False)

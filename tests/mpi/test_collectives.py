@@ -74,3 +74,10 @@ def test_collective_errors_raise_everywhere(comm):
         with collective_errors(comm, "loading"):
             if comm.rank == 1:
                 raise ValueError("bad shard")
+
+
+def test_the_same_error_on_several_ranks_is_told_once(comm):
+    with pytest.raises(RankFailedError, match=r"loading failed on \d of \d ranks: ranks 0, 1"
+                                              r"(, 2)?: ValueError: no corpus$"):
+        with collective_errors(comm, "loading"):
+            raise ValueError("no corpus")
