@@ -33,6 +33,19 @@ from results_io import machine_note, update_records  # noqa: E402
 KEEP = 2
 
 
+def _du(path: Path) -> int:
+    """Bytes of the files under ``path``; files removed while it walks are skipped (the run
+    rotates its checkpoints meanwhile)."""
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.stat(os.path.join(root, f)).st_size
+            except OSError:
+                pass
+    return total
+
+
 def sample(pid: int, run: Path) -> dict | None:
     try:
         status = Path(f"/proc/{pid}/status").read_text()
@@ -40,9 +53,12 @@ def sample(pid: int, run: Path) -> dict | None:
         fds = len(os.listdir(f"/proc/{pid}/fd"))
     except (OSError, StopIteration):
         return None
-    disk = sum(p.stat().st_size for p in run.rglob("*") if p.is_file()) if run.exists() else 0
+    disk = _du(run)
     ckpts = run / "checkpoints"
-    names = [p.name for p in ckpts.iterdir()] if ckpts.is_dir() else []
+    try:
+        names = os.listdir(ckpts)
+    except OSError:
+        names = []
     rows = (run / "metrics.jsonl").read_text().splitlines() if (run / "metrics.jsonl").exists() \
         else []
     it = json.loads(rows[-1])["iteration"] if rows else 0
