@@ -19,7 +19,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 from lda_sketch.distributed.comm import MPIComm  # noqa: E402
-from results_io import machine_note, update_records  # noqa: E402
+from harness import machine_note, update_records  # noqa: E402
 
 
 def main() -> int:

@@ -32,7 +32,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
-from results_io import machine_note, update_records  # noqa: E402
+from harness import report_reliability, write_text_folder  # noqa: E402
 
 API = ["fit", "continue_fit", "transform", "evaluate", "perplexity", "score", "save", "load"]
 CLI = ["prep", "train", "evaluate-cli", "infer", "export", "topics", "summary", "corpus-stats",
@@ -122,13 +122,7 @@ def api_trial(name: str, sig: int, work: Path, rng: random.Random) -> dict:
 
 def cli_setup(root: Path) -> dict:
     """A text folder, a corpus, and a trained run for the CLI trials."""
-    texts = root / "texts"
-    texts.mkdir(parents=True)
-    rng = random.Random(0)
-    words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(4, 9)))
-             for _ in range(400)]
-    for d in range(300):
-        (texts / f"d{d:03d}.txt").write_text(" ".join(rng.choices(words, k=80)))
+    texts = write_text_folder(root / "texts", 300, 400, 80)
     corpus = root / "corpus"
     subprocess.run([sys.executable, "-m", "lda_sketch", "prep", "text", str(texts), "--out",
                     str(corpus)], check=True, env=_env(), capture_output=True)
@@ -229,15 +223,8 @@ def main(argv=None) -> int:
                     "failed": len(trials) - counts["clean"] - counts["finished first"],
                     "notes": ", ".join(f"{v} {k}" for k, v in counts.items() if v),
                     "details": trials})
-    for r in records:
-        print(f"{r['case']}: {r['passed']}/{r['trials']} ({r['notes']})")
-    if not args.no_record:
-        update_records(REPO / "docs" / "results" / "reliability.json", records,
-                       key=("class", "case"),
-                       meta={"command": "python scripts/interrupt_everywhere.py "
-                             + " ".join(argv if argv is not None else sys.argv[1:]),
-                             **machine_note()})
-    return 0 if all(r["failed"] == 0 for r in records) else 1
+    return report_reliability(records, "interrupt_everywhere.py", argv,
+                              record=not args.no_record)
 
 
 if __name__ == "__main__":

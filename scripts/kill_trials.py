@@ -41,7 +41,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 from lda_sketch.distributed.launch import find_mpiexec  # noqa: E402
-from results_io import machine_note, update_records  # noqa: E402
+from harness import report_reliability, write_text_folder  # noqa: E402
 
 TINY = str(REPO / "configs" / "tiny.toml")
 TRAIN_SET = ["--set", "output.checkpoint_every=2", "--set", "sampler.n_iter=20"]
@@ -149,13 +149,7 @@ class Command:
 
 
 def fixture(root: Path) -> Path:
-    texts = root / "texts"
-    texts.mkdir(parents=True)
-    rng = random.Random(0)
-    words = ["".join(rng.choices("abcdefghijklmnopqrstuvwxyz", k=rng.randint(4, 9)))
-             for _ in range(2000)]
-    for d in range(3000):
-        (texts / f"d{d:04d}.txt").write_text(" ".join(rng.choices(words, k=120)))
+    write_text_folder(root / "texts", 3000, 2000, 120)
     r = _run(_cli("train", "--no-progress", "--config", TINY, "--out", root / "run"))
     if r.returncode:
         raise RuntimeError(r.stderr[-2000:])
@@ -233,15 +227,7 @@ def main(argv=None) -> int:
                          + f"; {finished} finished before the kill"
                          + (("; state when killed: " + ", ".join(
                              f"{v} {k}" for k, v in sorted(phases.items()))) if phases else "")})
-    for r in records:
-        print(f"{r['case']}: {r['passed']}/{r['trials']} ({r['notes']})")
-    if not args.no_record:
-        update_records(REPO / "docs" / "results" / "reliability.json", records,
-                       key=("class", "case"),
-                       meta={"command": "python scripts/kill_trials.py "
-                             + " ".join(argv if argv is not None else sys.argv[1:]),
-                             **machine_note()})
-    return 0 if all(r["failed"] == 0 for r in records) else 1
+    return report_reliability(records, "kill_trials.py", argv, record=not args.no_record)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
-from results_io import machine_note, update_records  # noqa: E402
+from harness import report_reliability  # noqa: E402
 
 TINY = str(REPO / "configs" / "tiny.toml")
 LONG = ["--set", "sampler.n_iter=300", "--set", "output.checkpoint_every=5",
@@ -156,15 +156,7 @@ def main(argv=None) -> int:
                             "passed": sum(r["ok"] for r in trials),
                             "failed": sum(not r["ok"] for r in trials),
                             "notes": _notes(fn, trials), "details": trials})
-    for r in records:
-        print(f"{r['case']}: {r['passed']}/{r['trials']} ({r['notes']})")
-    if not args.no_record:
-        update_records(REPO / "docs" / "results" / "reliability.json", records,
-                       key=("class", "case"),
-                       meta={"command": "python scripts/lock_trials.py "
-                             + " ".join(argv if argv is not None else sys.argv[1:]),
-                             **machine_note()})
-    return 0 if all(r["failed"] == 0 for r in records) else 1
+    return report_reliability(records, "lock_trials.py", argv, record=not args.no_record)
 
 
 def _notes(fn, trials) -> str:

@@ -21,6 +21,7 @@ measured 0.29 on Wikipedia at K = 100; a Zipf(1) vocabulary gives ~0.3 at both s
 ``--measure`` prints the measured values. Prints a table and writes JSON.
 
     python scripts/memory_plan.py --measure /work/corpora/wiki --topics 100 --ranks 2
+    python scripts/memory_plan.py --check configs/tiny.toml configs/wiki-reuters.toml
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 #: (name, tokens N, docs D, vocabulary V, topics K, ranks P); N for the paper's 6.7M articles
 #: is an assumption (about 220 tokens per article after stop and rare words are removed).
@@ -91,6 +92,46 @@ def plan(ratios: dict) -> list[dict]:
     return rows
 
 
+def check(configs: list[str], n_iter: int) -> list[dict]:
+    """``train --dry-run``'s plan (1 rank, interpreter and libraries included) against the peak
+    RSS of the same config trained for ``n_iter`` iterations (the run's ``peak_rss_mib``)."""
+    import subprocess
+    import tempfile
+
+    from lda_sketch import config as config_mod
+    from lda_sketch.run.data import load_data
+    from lda_sketch.run.machine import rss_bytes
+    from lda_sketch.run.memory import plan_run
+    from lda_sketch.run.train import check_setup, resolve_config
+
+    base = rss_bytes()  # this process has imported the training modules, like the dry run
+    rows = []
+    for path in configs:
+        cfg = config_mod.load(path)
+        train, heldout = load_data(cfg)
+        cfg = resolve_config(cfg, train)[0]
+        m = plan_run(check_setup(cfg, train), train, heldout, 1, base_rss=base)
+        del train, heldout
+        with tempfile.TemporaryDirectory(prefix="memplan-") as tmp:
+            r = subprocess.run([sys.executable, "-m", "lda_sketch", "train", "--no-progress",
+                                "--config", path, "--set", f"sampler.n_iter={n_iter}",
+                                "--set", "output.checkpoint_every=0", "--out", f"{tmp}/run"],
+                               capture_output=True, text=True,
+                               env={**os.environ, "NUMBA_NUM_THREADS": "1"})
+            if r.returncode:
+                raise RuntimeError(r.stderr[-3000:])
+            last = json.loads(Path(f"{tmp}/run/metrics.jsonl").read_text().splitlines()[-1])
+        peak = max(last["peak_rss_mib"]) * 2**20
+        rows.append({"config": path, "n_iter": n_iter,
+                     "planned_gib": round(m["per_rank_bytes"] / 2**30, 4),
+                     "arrays_gib": round(m["arrays_bytes"] / 2**30, 4),
+                     "runtime_gib": round(m["runtime_bytes"] / 2**30, 4),
+                     "peak_rss_gib": round(peak / 2**30, 4),
+                     "ratio": round(m["per_rank_bytes"] / peak, 3)})
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--measure", help="corpus directory to measure the per-token costs on")
@@ -99,7 +140,24 @@ def main(argv=None) -> int:
     ap.add_argument("--pairs-per-token", type=float, default=0.6)
     ap.add_argument("--trip-per-token", type=float, default=0.3)
     ap.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "memory_plan.json")
+    ap.add_argument("--check", nargs="+", metavar="CONFIG",
+                    help="instead: the dry run's plan of each config against the peak RSS of "
+                         "the config trained for --check-iters iterations; adds the rows to "
+                         "--out's 'checks'")
+    ap.add_argument("--check-iters", type=int, default=3)
     args = ap.parse_args(argv)
+    if args.check:
+        from harness import machine_note
+
+        rows = check(args.check, args.check_iters)
+        old = json.loads(args.out.read_text()) if args.out.exists() else {}
+        done = {r["config"] for r in rows}
+        old["checks"] = [r for r in old.get("checks", []) if r["config"] not in done] + rows
+        old["checks_run"] = {"command": " ".join(["python", *sys.argv]), **machine_note()}
+        tmp = args.out.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(old, indent=1))
+        os.replace(tmp, args.out)
+        return 0 if all(0.75 <= r["ratio"] <= 1.25 for r in rows) else 1
     ratios = {"pairs_per_token": args.pairs_per_token,
               "trip_slots_per_token": args.trip_per_token}
     measured = None

@@ -28,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
-from results_io import machine_note, update_records  # noqa: E402
+from harness import report_reliability  # noqa: E402
 
 KEEP = 2
 
@@ -120,15 +120,9 @@ def main(argv=None) -> int:
            "checks": checks,
            "samples": [{k: (round(v, 2) if isinstance(v, float) else v) for k, v in s.items()
                         if k != "t"} for s in samples[:: max(1, len(samples) // 40)]]}
-    print(rec["notes"])
-    print(json.dumps(checks))
-    if not args.no_record:
-        update_records(REPO / "docs" / "results" / "reliability.json", [rec],
-                       key=("class", "case"),
-                       meta={"command": "python scripts/soak.py "
-                             + " ".join(argv if argv is not None else sys.argv[1:]),
-                             **machine_note()})
-    return 0 if rec["passed"] else 1
+    status = report_reliability([rec], "soak.py", argv, record=not args.no_record)
+    print(json.dumps(checks))  # last: the suite's short form reads it
+    return status
 
 
 if __name__ == "__main__":

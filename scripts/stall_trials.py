@@ -31,7 +31,7 @@ sys.path[:0] = [str(REPO), str(REPO / "scripts")]
 
 from lda_sketch.distributed.launch import find_mpiexec, rank_pids  # noqa: E402
 from lda_sketch.distributed.liveness import STALL_EXIT_STATUS  # noqa: E402
-from results_io import machine_note, update_records  # noqa: E402
+from harness import report_reliability  # noqa: E402
 
 TINY = REPO / "configs" / "tiny.toml"
 LONG = ["--set", "sampler.n_iter=100000", "--set", "eval.evaluate_every=20",
@@ -148,14 +148,7 @@ def main(argv=None) -> int:
                          f"missing rank, the others wait a grace period longer); exit status "
                          f"{STALL_EXIT_STATUS}; the newest checkpoint resumed in every passed "
                          f"trial", "details": trials})
-    for rec in records:
-        print(f"{rec['case']}: {rec['passed']}/{rec['trials']} passed; {rec['notes']}")
-    if not args.no_record:
-        update_records(REPO / "docs" / "results" / "reliability.json", records,
-                       key=("class", "case"), meta={"command": "python scripts/stall_trials.py "
-                                                    + " ".join(argv or sys.argv[1:]),
-                                                    **machine_note()})
-    return 0 if all(r["failed"] == 0 for r in records) else 1
+    return report_reliability(records, "stall_trials.py", argv, record=not args.no_record)
 
 
 if __name__ == "__main__":

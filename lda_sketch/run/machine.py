@@ -37,3 +37,12 @@ def peak_rss_mib() -> int:
 
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return int(rss // (2**20 if sys.platform == "darwin" else 2**10))
+
+
+def rss_bytes() -> int:
+    """This process's resident set size now, bytes (``/proc/self/statm``; 0 where absent)."""
+    try:
+        pages = int(Path("/proc/self/statm").read_text().split()[1])
+    except (OSError, IndexError, ValueError):
+        return 0
+    return pages * os.sysconf("SC_PAGE_SIZE")

@@ -285,3 +285,17 @@ def test_plan_counts_the_sparse_samplers_index(small, n_topics):
     planned = plan_rank(sampler="sca-sparse", **common)["sampler_index_bytes"]
     assert 0.9 * held <= planned <= held
     assert plan_rank(**common)["sampler_index_bytes"] == 0
+
+
+def test_the_plan_counts_the_runtime_and_bounds_the_evaluation_block_by_the_heldout_set():
+    from lda_sketch.evaluation.perplexity import BLOCK_BYTES
+    from lda_sketch.run.memory import KERNELS_BYTES, MPI_BYTES, plan_rank, runtime_bytes
+
+    assert runtime_bytes(1, 100) == 100 + KERNELS_BYTES
+    assert runtime_bytes(4, 100) == 100 + KERNELS_BYTES + MPI_BYTES
+    kw = dict(stats_bytes=10**6, n_tokens=10**6, n_docs=10**4, n_vocab=5000, n_topics=50,
+              n_ranks=1)
+    full, small = plan_rank(**kw), plan_rank(**kw, heldout_tokens=100, runtime=7)
+    assert full["buffers_bytes"] - small["buffers_bytes"] == BLOCK_BYTES - 8 * 50 * 100
+    assert small["per_rank_bytes"] == small["arrays_bytes"] + 7
+    assert full["per_rank_bytes"] == full["arrays_bytes"] and full["runtime_bytes"] == 0
