@@ -296,9 +296,10 @@ class LDASketch(EstimatorParams):
         check_int(topic_id, "topic_id", "get_topic_words", lo=0, hi=self.n_topics - 1)
         return self._fitted().get_topic_words(topic_id, top_n)
 
-    def top_words(self, top_n: int = 10) -> list[list[tuple[str, float]]]:
-        """``get_topic_words`` for every topic (one pass over the vocabulary, in chunks)."""
-        return self._fitted().top_words(top_n)
+    def top_words(self, top_n: int = 10, *,
+                  relevance: float | None = None) -> list[list[tuple[str, float]]]:
+        """:meth:`TopicModel.top_words` (``relevance`` in [0, 1]: pyLDAvis ranking; probs kept)."""
+        return self._fitted().top_words(top_n, relevance=relevance)
 
     # ------------------------------------------------------------------ inference
     @deferred_interrupt

@@ -10,7 +10,8 @@ NAME = "topics"
 HELP = """\
 print the top words of each topic of a model or run"""
 DESCRIPTION = """\
-Print each topic's most probable words (phi normalised over the whole vocabulary)."""
+Print each topic's most probable words (phi normalised over the whole vocabulary), or its most
+relevant words with --relevance."""
 
 
 def register(sub) -> None:
@@ -19,6 +20,11 @@ def register(sub) -> None:
     p.add_argument("--top-n", type=int, default=10, metavar="N",
                    help="words per topic (default 10)")
     p.add_argument("--probs", action="store_true", help="print each word's probability")
+    p.add_argument("--relevance", type=float, metavar="LAMBDA",
+                   help="rank words by pyLDAvis relevance LAMBDA*log(phi) + (1-LAMBDA)*log(phi/p), "
+                        "p the word's share of the training tokens: LAMBDA in [0, 1], 1 = by "
+                        "probability (the default), lower demotes words frequent in every topic; "
+                        "about 0.6 is suggested. --probs still prints phi")
     p.add_argument("--topic", type=int, action="append", metavar="K",
                    help="only this topic (repeatable; default all)")
     p.add_argument("--coherence", action="store_true",
@@ -78,10 +84,14 @@ def model_documents(model, corpus_dir, where: str):
 
 
 def run(args) -> int:
+    from .._validation import check_float
     from ..model.topic_model import TopicModel
 
+    lam = args.relevance
+    if lam is not None:
+        check_float(lam, "relevance", "--relevance", lo=0, hi=1)
     model = TopicModel.load(model_path(args.path))
-    table = model.top_words(args.top_n)
+    table = model.top_words(args.top_n, relevance=lam)
     ks = args.topic if args.topic else range(len(table))
     width = len(str(len(table) - 1))
     coh = None
@@ -89,9 +99,9 @@ def run(args) -> int:
         from ..evaluation.coherence import coherence
 
         docs = model_documents(model, args.corpus, f"topics {args.path}")
-        coh = coherence(model.top_word_ids(args.top_n)[0], docs)
+        coh = coherence(model.top_word_ids(args.top_n, relevance=lam)[0], docs)
     for k in ks:
-        words = model.get_topic_words(k, args.top_n) if args.topic else table[k]
+        words = model.get_topic_words(k, args.top_n, relevance=lam) if args.topic else table[k]
         if args.probs:
             text = "  ".join(f"{w} {p:.4f}" for w, p in words)
         else:

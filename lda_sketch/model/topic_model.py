@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import config as config_mod
-from .._validation import check_int
+from .._validation import check_float, check_int
 from ..evaluation.perplexity import (completion_loglik, doc_row_counts, fold_in_theta,
                                     unigram_perplexity)
 from ..exceptions import CorruptDataError, InputFormatError
@@ -118,19 +118,30 @@ class TopicModel:
             out[:, lo:hi] = self.topic_word_columns(np.arange(lo, hi))
         return out
 
-    def top_words(self, top_n: int = 10) -> list[list[tuple[str, float]]]:
-        """Each topic's ``top_n`` most probable words as ``[(word, prob), ...]``; ties broken by
-        word id. One pass over the vocabulary in chunks (bounded memory for any V)."""
-        best_w, best_p = self.top_word_ids(top_n)
+    def top_words(self, top_n: int = 10, *,
+                  relevance: float | None = None) -> list[list[tuple[str, float]]]:
+        """Each topic's ``top_n`` top words as ``[(word, phi_kw), ...]``: most probable first or,
+        given ``relevance``, most relevant first (:meth:`top_word_ids`); ties by word id. One
+        pass over the vocabulary in chunks (bounded memory for any V)."""
+        best_w, best_p = self.top_word_ids(top_n, relevance=relevance)
         return [[(self.word(int(w)), float(p)) for w, p in zip(best_w[k], best_p[k])]
                 for k in range(self.n_topics)]
 
-    def top_word_ids(self, top_n: int = 10) -> tuple[np.ndarray, np.ndarray]:
-        """``(ids, probs)``: int64 and float64 (n_topics, min(top_n, n_vocab)), each row's most
-        probable words first (ties by word id)."""
+    def top_word_ids(self, top_n: int = 10, *,
+                     relevance: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``(ids, probs)``: int64 and float64 (n_topics, min(top_n, n_vocab)), each row's top
+        words first (by phi_kw, or by relevance; ties by word id); ``probs`` is always phi_kw.
+
+        ``relevance=lam`` in [0, 1] ranks by pyLDAvis relevance (Sievert & Shirley 2014)
+        ``lam log phi_kw + (1 - lam) log(phi_kw / p_w)``, ``p_w`` the word's share of the
+        training tokens (:attr:`word_counts`): lower ``lam`` demotes words frequent in every
+        topic; words never seen in training score -inf. ``1`` (or None) is the plain ranking."""
         n = min(check_int(top_n, "top_n", "TopicModel.top_words", lo=1), self.n_vocab)
+        lam = 1.0 if relevance is None else check_float(relevance, "relevance",
+                                                        "TopicModel.top_words", lo=0, hi=1)
         K, V = self.n_topics, self.n_vocab
-        best_p = np.full((K, 0), -1.0)
+        total = float(self.word_counts.sum())
+        best_s = best_p = np.full((K, 0), -1.0)
         best_w = np.zeros((K, 0), np.int64)
         chunk = max(1, (1 << 22) // max(K, 1))
         for a in range(0, V, chunk):
@@ -138,15 +149,19 @@ class TopicModel:
             cols = self.topic_word_columns(words)
             p = np.concatenate([best_p, cols], axis=1)
             w = np.concatenate([best_w, np.broadcast_to(words, cols.shape)], axis=1)
-            order = np.lexsort((w, -p), axis=1)[:, :n]
+            s = p if lam == 1.0 else np.concatenate(
+                [best_s, _relevance(cols, self.word_counts[words], total, lam)], axis=1)
+            order = np.lexsort((w, -s), axis=1)[:, :n]
+            best_s = np.take_along_axis(s, order, 1)
             best_p = np.take_along_axis(p, order, 1)
             best_w = np.take_along_axis(w, order, 1)
         return best_w, best_p
 
-    def get_topic_words(self, topic_id: int, top_n: int = 10) -> list[tuple[str, float]]:
-        """The ``top_n`` most probable words of topic ``topic_id``."""
+    def get_topic_words(self, topic_id: int, top_n: int = 10, *,
+                        relevance: float | None = None) -> list[tuple[str, float]]:
+        """The ``top_n`` top words of topic ``topic_id`` (``relevance``: see :meth:`top_words`)."""
         k = check_int(topic_id, "topic_id", "get_topic_words", lo=0, hi=self.n_topics - 1)
-        return self.top_words(top_n)[k]
+        return self.top_words(top_n, relevance=relevance)[k]
 
     def word(self, i: int) -> str:
         """The word of id ``i`` (``#i`` or its reverse-mapped spellings under feature hashing)."""
@@ -285,3 +300,15 @@ class TopicModel:
                        history=list(history), provenance=prov)
         except CorruptDataError as exc:
             raise CorruptDataError(f"{path}: {exc}") from None
+
+
+def _relevance(cols: np.ndarray, counts: np.ndarray, total: float, lam: float) -> np.ndarray:
+    """Relevance of a chunk: ``log phi - (1 - lam) log p_w``, float64 (n_topics, n_words),
+    ``p_w = counts / total``; -inf where ``counts == 0``."""
+    seen = counts > 0
+    log_p = np.zeros(counts.shape, np.float64)
+    log_p[seen] = np.log(counts[seen] / total)
+    out = np.log(cols)
+    out -= (1.0 - lam) * log_p
+    out[:, ~seen] = -np.inf
+    return out
