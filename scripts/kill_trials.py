@@ -8,11 +8,12 @@ checkpoint writes, the model save, shutdown — and checks what is left:
 * ``train`` (1 and 2 ranks; ``configs/tiny.toml`` with a checkpoint every 2 iterations):
   ``train --resume RUN`` must either finish with ``model/stats.bin`` and the perplexities of
   ``metrics.jsonl`` bitwise equal to the reference (**resumed bitwise**), or be refused with
-  one ``error:`` line and no traceback (**refused clearly**; then ``--overwrite`` must
-  reproduce the reference).
+  one ``error:`` line and no traceback (**refused clearly**; then, unless the kill came before
+  anything was written, ``--overwrite`` must reproduce the reference).
 * ``prep`` (a text folder) and ``export`` (a trained run): the output directory must be absent
   or complete and byte-identical to the reference's (**absent** / **complete**), and running
-  the command again (``--overwrite``) must give the reference's bytes.
+  the command again (``--overwrite``) must give the reference's bytes (not run again when the
+  kill left nothing at all behind).
 
 Anything else — a resumed run with other numbers, a traceback, a half-written directory in
 place — is **other**, a failure. Each trial appends a line to ``--state`` (default
@@ -120,6 +121,8 @@ class Command:
             digest = tree_digest(out)
             outcome = ("absent" if digest is None else
                        "complete" if digest == self.ref else "other")
+            if digest is None and not any(out.parent.iterdir()):
+                return {"outcome": outcome}  # nothing left behind: the reference's situation
             again = _run(self.argv(out, again=True))
             if again.returncode or tree_digest(out) != self.ref:
                 outcome = "other"
@@ -137,8 +140,11 @@ class Command:
         else:
             lines = [x for x in err.strip().splitlines() if "error:" in x]
             clear = (r.returncode == 1 and len(lines) == 1 and "Traceback" not in err)
-            again = _run(self.argv(out, again=True))
-            fresh = again.returncode == 0 and train_result(out) == self.ref
+            if phase == "before output":
+                fresh = True  # nothing was written: starting again is the reference run itself
+            else:
+                again = _run(self.argv(out, again=True))
+                fresh = again.returncode == 0 and train_result(out) == self.ref
             outcome = "refused clearly" if clear and fresh else "other"
             if clear:
                 err = lines[0]
