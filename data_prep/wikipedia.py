@@ -6,7 +6,8 @@ finished elements are cleared), keeps namespace ``0`` and counts what it skips (
 wikitext into prose with ``mwparserfromhell``: references, tables, galleries, math, comments,
 file/image links and category links are removed first, then ``strip_code()`` drops templates and
 keeps the visible text of links. The dump's 6.7M articles therefore go through ``--workers N``
-processes with memory bounded by the batch size.
+processes with memory bounded by the batch size. mwparserfromhell is an optional dependency
+(``lda_sketch[wikipedia]``); without it the reader stops before reading, naming the remedy.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from lda_sketch.exceptions import InputFormatError
+from lda_sketch.exceptions import InputFormatError, MissingDependencyError
 
 from ._io import compressed_error, expand_inputs, open_binary
 from .source import Document, WorkUnit, count
@@ -34,6 +35,7 @@ _TABLE_LINE_RE = re.compile(r"^[ \t]*(?:\{\||\|\}|\|-|\|\+|\||!).*$", re.M)
 
 
 def units(inputs, *, namespaces=(0,)):
+    _mwparser()  # fail in the main process, before any worker starts
     for path in expand_inputs(inputs, what="MediaWiki XML"):
         yield from _page_batches(path, frozenset(namespaces))
 
@@ -115,14 +117,23 @@ def documents(unit: WorkUnit, dropped: dict, *, namespaces=(0,)):
 
 def wikitext_to_text(wikitext: str) -> str:
     """Readable prose of a page's wikitext (see the module docstring for what is removed)."""
-    import mwparserfromhell
-
-    code = mwparserfromhell.parse(_REF_RE.sub(" ", _COMMENT_RE.sub("", wikitext)))
+    code = _mwparser().parse(_REF_RE.sub(" ", _COMMENT_RE.sub("", wikitext)))
     _prune(code)
     text = code.strip_code(normalize=True, collapse=True)
     # Tables the parser could not match (unbalanced, or inside templates) survive as row lines.
     text = _TABLE_LINE_RE.sub("", text)
     return _BLANKS_RE.sub("\n\n", text).strip()
+
+
+def _mwparser():
+    """The ``mwparserfromhell`` module, or a one-line error naming the extra that installs it."""
+    try:
+        import mwparserfromhell
+    except ImportError:
+        raise MissingDependencyError(
+            "the wikipedia-xml reader needs mwparserfromhell, which is not installed: "
+            "pip install 'lda_sketch[wikipedia]'") from None
+    return mwparserfromhell
 
 
 def _prune(code) -> None:

@@ -28,3 +28,22 @@ def add_set_arg(p, help: str) -> None:
     """``--set SECTION.KEY=V`` (repeatable; into ``args.overrides``): config overrides."""
     p.add_argument("--set", dest="overrides", action="append", default=[],
                    metavar="SECTION.KEY=V", help=help)
+
+
+def config_path(value: str):
+    """``--config VALUE`` as a path: the file VALUE when it exists, else the config of that name
+    shipped in the package (``tiny``, ``demo``, with or without ``.toml``); an
+    :class:`~lda_sketch.exceptions.InputFormatError` naming the shipped ones otherwise."""
+    from pathlib import Path
+
+    from .. import configs
+    from ..exceptions import InputFormatError
+
+    given = Path(value)
+    if given.exists():
+        return given
+    shipped = configs.path(value) if given.name == value else None
+    if shipped is not None:
+        return shipped
+    raise InputFormatError(f"--config {value}: no such file, and not a config shipped with "
+                           f"lda_sketch (those are: {', '.join(configs.names())})")

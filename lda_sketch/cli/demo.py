@@ -126,14 +126,18 @@ def _demo(args, comm) -> int:
 
 
 def _report(sketch, dense, out: Path, t_sketch: float, t_dense: float) -> None:
+    from ..exceptions import MissingDependencyError
     from ..run.plots import perplexity_curves
 
     s, d = sketch.history[-1], dense.history[-1]
     sb, db = int(sketch.stats.nbytes), int(dense.stats.nbytes)
-    figure = perplexity_curves([("count-min + Morris (sketch)", sketch.history),
-                                ("dense", dense.history)], out / "perplexity",
-                               title="lda-sketch demo: held-out perplexity",
-                               baseline=s.get("unigram_perplexity"))[0]
+    try:
+        figure = perplexity_curves([("count-min + Morris (sketch)", sketch.history),
+                                    ("dense", dense.history)], out / "perplexity",
+                                   title="lda-sketch demo: held-out perplexity",
+                                   baseline=s.get("unigram_perplexity"))[0]
+    except MissingDependencyError as exc:  # the figure is optional; the numbers are not
+        figure = f"none ({exc})"
     w = 28
     print()
     print(f"held-out perplexity (document completion, {s['n_scored']:,} scored tokens; "

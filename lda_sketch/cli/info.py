@@ -26,8 +26,7 @@ def collect() -> dict:
     out = {"lda_sketch": __version__, "python": platform.python_version(),
            "platform": platform.platform(), "numpy": numpy.__version__, "scipy": scipy.__version__,
            "numba": numba.__version__}
-    from ..distributed.comm import mpi_versions
-    out.update(mpi_versions())
+    out.update(_mpi())
     out["numba_num_threads"] = numba.config.NUMBA_NUM_THREADS
     out["numba_threads_in_use"] = numba.get_num_threads()
     try:
@@ -38,6 +37,25 @@ def collect() -> dict:
         out["numba_threading_layer"] = f"unknown ({exc})"
     out["numba_cache_dir"] = numba.config.CACHE_DIR or "(next to sources)"
     return out
+
+
+def _mpi() -> dict:
+    """mpi4py's and the MPI library's versions; when MPI cannot load, one line each saying why
+    (the first line of the error: mpi4py's runs over several) and what to install."""
+    from importlib import metadata
+
+    from ..distributed.comm import mpi_versions
+
+    got = mpi_versions()
+    if "mpi_library" in got:
+        return got
+    lines = got.get("mpi4py", "").removeprefix("unavailable (").splitlines() or ["unknown"]
+    try:
+        version = metadata.version("mpi4py")
+    except metadata.PackageNotFoundError:
+        version = "not installed"
+    return {"mpi4py": version, "mpi_library": f"unavailable ({lines[0].removesuffix(')')}): "
+                                              f"install the 'mpich' extra or a system MPI"}
 
 
 def run(args) -> int:

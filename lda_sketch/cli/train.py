@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ._command import add_command, add_set_arg
+from ._command import add_command, add_set_arg, config_path
 
 EPILOG = """\
 config keys (section.key, default, meaning); set any of them with --set section.key=value:
@@ -23,6 +23,7 @@ output.checkpoint_every = 0), one line `interrupted at iteration N; resume with 
 
 examples:
   lda-sketch train --config configs/tiny.toml --out runs/tiny
+  lda-sketch train --config tiny --out runs/tiny       # the copy shipped in the package
   lda-sketch train --config configs/reuters.toml --set sketch.n_buckets=2**16 --out runs/r16
   lda-sketch train --resume runs/r16 --set sampler.n_iter=200     # continue to 200 iterations
   mpirun -n 4 lda-sketch train --config configs/wiki-reuters.toml --out runs/wiki
@@ -44,7 +45,8 @@ def register(sub) -> None:
                     epilog=EPILOG.format(keys=describe()),
                     formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--config", metavar="TOML",
-                   help="config file (paths inside are relative to it); with --resume the run's "
+                   help="config file (paths inside are relative to it), or the name of one "
+                        "shipped with lda_sketch (tiny, demo); with --resume the run's "
                         "resolved_config.toml is used when omitted")
     add_set_arg(p, "override one config key, typed by the key (repeatable), e.g. "
                    "--set sketch.n_buckets=65536 --set model.n_topics=50")
@@ -93,7 +95,7 @@ def _run(args, stop) -> int:
         if args.out and Path(args.out).resolve() != run_dir.resolve():
             raise InputFormatError(f"--out {args.out} differs from --resume {args.resume}; a "
                                    f"resumed run continues in its own directory")
-        src = Path(args.config) if args.config else run_dir / "resolved_config.toml"
+        src = config_path(args.config) if args.config else run_dir / "resolved_config.toml"
         if not src.is_file():
             raise InputFormatError(f"--resume {run_dir}: {src} not found; not a run directory")
     else:
@@ -101,7 +103,7 @@ def _run(args, stop) -> int:
             raise InputFormatError("--config is required (or --resume RUN_DIR)")
         if not args.out and not args.dry_run:
             raise InputFormatError("--out RUN_DIR is required")
-        run_dir, src = Path(args.out) if args.out else None, Path(args.config)
+        run_dir, src = Path(args.out) if args.out else None, config_path(args.config)
     cfg = config_mod.load(src, args.overrides)
     if args.dry_run:
         if comm.rank == 0:
@@ -132,10 +134,12 @@ def _dry_run(cfg, ranks: int = 1) -> None:
     """Run exactly the setup checks of ``train`` (config, corpus, backend against the corpus),
     then print the resolved config and what the run would hold. Allocates and writes nothing."""
     from ..run.data import load_data
-    from ..run.memory import plan_rank
+    from ..run.machine import rss_bytes
+    from ..run.memory import plan_run
     from ..stats import BACKENDS
     from ..run.train import check_setup, resolve_config
 
+    base = rss_bytes()  # the training modules are imported and no data loaded: a rank's base
     train, heldout = load_data(cfg)
     cfg, layout = resolve_config(cfg, train)
     params = check_setup(cfg, train)
@@ -155,11 +159,13 @@ def _dry_run(cfg, ranks: int = 1) -> None:
     K, V = params.n_topics, train.n_vocab
     stats = params.stats_nbytes(V)
     for P in sorted({1, ranks}):
-        m = plan_rank(stats_bytes=stats, n_tokens=train.n_tokens, n_docs=train.n_docs,
-                      n_vocab=V, n_topics=K, n_ranks=P,
-                      sampler=params.sampler)
+        m = plan_run(params, train, heldout, P, base_rss=base)
         print(f"# {P} rank{'s' if P > 1 else ''}: statistics {stats / 1e6:,.2f} MB "
               f"({stats / (4 * V * K + 8 * K):.3f}x dense), about "
-              f"{m['per_rank_bytes'] / 2**30:,.2f} GiB per rank, "
+              f"{m['per_rank_bytes'] / 2**30:,.2f} GiB per rank (arrays "
+              f"{m['arrays_bytes'] / 2**30:,.2f} + interpreter and libraries "
+              f"{m['runtime_bytes'] / 2**30:,.2f}), "
               f"{m['bytes_sent_per_merge'] / 1e6:,.2f} MB sent per rank per merge")
+    print("# memory: peak RSS of a run whose kernels are in numba's cache; a first run, "
+          "compiling them, peaks about 130 MiB higher (`lda-sketch warmup` compiles ahead)")
     print("# checks passed: `train` with this config would start")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from ._command import add_command, add_set_arg
+from ._command import add_command, add_set_arg, config_path
 
 NAME = "warmup"
 HELP = """\
@@ -18,7 +18,8 @@ the installed package, or in NUMBA_CACHE_DIR when that is set."""
 
 def register(sub) -> None:
     p = add_command(sub, NAME, HELP, DESCRIPTION, run)
-    p.add_argument("--config", metavar="TOML", help="compile only what this config uses")
+    p.add_argument("--config", metavar="TOML",
+                   help="compile only what this config (a file, or tiny or demo) uses")
     add_set_arg(p, "override a key of --config (e.g. model.n_topics=1000: the sampler's path)")
 
 
@@ -34,7 +35,7 @@ def run(args) -> int:
     else:
         from ..config import load
 
-        warmup.for_config(load(args.config).with_overrides(args.overrides))
+        warmup.for_config(load(config_path(args.config)).with_overrides(args.overrides))
         what = f"the kernels of {args.config}"
     print(f"compiled {what} in {time.perf_counter() - t0:.1f} s (cached for later runs)")
     return 0

@@ -23,9 +23,10 @@ def pyplot():
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
     except ImportError as exc:
+        why = ("is not installed" if exc.name == "matplotlib"
+               else f"failed to import ({' '.join(str(exc).split())})")  # one line
         raise MissingDependencyError(
-            f"figures need matplotlib, which is not installed ({exc}); install it with "
-            f"`pip install 'lda_sketch[plot]'` (or `pip install matplotlib`)") from None
+            f"figures need matplotlib, which {why}: pip install 'lda_sketch[plot]'") from None
 
     plt.rcParams.update({"font.size": 9, "axes.titlesize": 9, "axes.labelsize": 9,
                          "legend.fontsize": 7, "xtick.labelsize": 8, "ytick.labelsize": 8,
