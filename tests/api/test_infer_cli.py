@@ -90,3 +90,59 @@ def test_prep_takes_the_vocabulary_of_a_run_then_infer_reads_the_corpus(trained,
     out = tmp_path / "out"
     assert cli_main(["infer", str(trained / "model"), str(corpus), "--out", str(out)]) == 0
     assert np.load(out / "doc_topics.npy").shape == (2, model.n_topics)
+
+
+def test_tokens_and_matrix_market_inputs_give_the_same_proportions(trained, tmp_path):
+    """The same two documents as pre-tokenized lines and as a gensim MmCorpus with its
+    dictionary: the same theta as the text route (bag of words: order does not matter)."""
+    model = TopicModel.load(trained / "model")
+    words = [model.word(i) for i in range(model.n_vocab)]
+    docs = [words[:30] * 2 + ["zzzunknown"], words[-20:] * 3]
+    (tmp_path / "docs.txt").write_text("\n".join(" ".join(d) for d in docs) + "\n")
+    vocab = sorted(set(w for d in docs for w in d))
+    (tmp_path / "dict.txt").write_text("2\n" + "".join(f"{i}\t{w}\t1\n"
+                                                      for i, w in enumerate(vocab)))
+    entries = [(d + 1, vocab.index(w) + 1, doc.count(w)) for d, doc in enumerate(docs)
+               for w in sorted(set(doc), key=vocab.index)]
+    (tmp_path / "c.mm").write_text("%%MatrixMarket matrix coordinate real general\n"
+                                   f"2 {len(vocab)} {len(entries)}\n"
+                                   + "".join(f"{d} {t} {c}\n" for d, t, c in entries))
+    thetas = []
+    for args in (["--format", "tokens", str(tmp_path / "docs.txt")],
+                 [str(tmp_path / "c.mm"), "--dictionary", str(tmp_path / "dict.txt")]):
+        out = tmp_path / f"out{len(thetas)}"
+        assert cli_main(["infer", str(trained), *args, "--out", str(out)]) == 0
+        thetas.append(np.load(out / "doc_topics.npy"))
+        info = json.loads((out / "infer.json").read_text())
+        assert info["n_docs"] == 2 and info["n_oov_tokens"] == 1
+    assert np.array_equal(thetas[0], thetas[1])
+
+
+@pytest.mark.slow
+def test_two_ranks_fold_in_the_same_proportions_as_one(trained, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from lda_sketch.distributed.launch import find_mpiexec
+
+    if find_mpiexec() is None:
+        pytest.skip("no mpiexec found (install the 'mpich' extra)")
+    model = TopicModel.load(trained / "model")
+    words = [model.word(i) for i in range(model.n_vocab)]
+    rng = np.random.default_rng(0)
+    lines = [" ".join(rng.choice(words, 25)) for _ in range(41)]
+    (tmp_path / "docs.txt").write_text("\n".join(lines) + "\n")
+    outs = []
+    for ranks in (1, 2):
+        out = tmp_path / f"out{ranks}"
+        cmd = [sys.executable, "-m", "lda_sketch", "infer", str(trained),
+               str(tmp_path / "docs.txt"), "--lines", "--out", str(out)]
+        if ranks > 1:
+            cmd = [find_mpiexec(), "-n", str(ranks), *cmd]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                           env={**os.environ, "NUMBA_NUM_THREADS": "1"})
+        assert r.returncode == 0, r.stderr[-3000:]
+        outs.append(out)
+    assert (outs[0] / "doc_topics.npy").read_bytes() == (outs[1] / "doc_topics.npy").read_bytes()
+    assert json.loads((outs[1] / "infer.json").read_text())["n_ranks"] == 2
