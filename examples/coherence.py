@@ -16,4 +16,4 @@ for n_topics in (5, 20):
 # over other documents (any corpus over the model's vocabulary), from the top word ids
 ids, _ = model.model_.top_word_ids(10)
 print("NPMI on held-out documents", round(coherence(ids, held)["npmi"], 3))
-model.summary(top_n=6)                               # sizes, top words, NPMI per topic
+print(model.summary(top_n=6))                        # sizes, top words, NPMI per topic

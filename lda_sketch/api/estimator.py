@@ -34,7 +34,7 @@ from .inputs import as_corpus, n_dropped_oov
 from ..io.corpus import Corpus
 from ..model.files import provenance
 from ..run.progress import record_line
-from ..model.summary import format_report, summarize
+from ..model.summary import ModelSummary, summarize
 from ..run.threads import numba_threads
 from ..run.warmup import prepare as prepare_kernels
 from ..model.topic_model import TopicModel
@@ -349,14 +349,14 @@ class LDASketch(EstimatorParams):
         ids, _ = self._fitted().top_word_ids(top_n)
         return coherence(ids, self._docs(X, vocab))
 
-    def summary(self, X=None, *, top_n: int = 10, file=None) -> dict:
-        """Print the model's summary (parameters, backend bytes against dense, iterations,
-        last perplexity against unigram, topic sizes with top words, coherence over ``X`` or
-        the training documents when known) to ``file`` (default stdout); return it as a dict
-        (:func:`lda_sketch.model.summary.summarize`)."""
+    def summary(self, X=None, *, top_n: int = 10, file=None) -> ModelSummary:
+        """The :class:`~lda_sketch.model.summary.ModelSummary` (repr: the text report), coherence
+        over ``X`` or the training documents when known; printed only to a ``file`` given."""
         docs = self._docs(X, None) if X is not None or self._corpus is not None else None
-        out = summarize(self._fitted(), corpus=docs, top_n=top_n)
-        print(format_report(out), file=file or sys.stdout)
+        out = summarize(self._fitted(), corpus=docs, top_n=top_n,
+                        documents="training" if X is None else "given")
+        if file is not None:
+            print(out, file=file)
         return out
 
     def _docs(self, X, vocab) -> Corpus:

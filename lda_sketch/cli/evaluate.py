@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from .topics import add_fold_in_args, load_for_fold_in
 
@@ -35,7 +36,9 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument("--coherence", action="store_true",
                    help="also report UMass/NPMI coherence of each topic's top 10 words and "
-                        "the topic diversity, over the held-out documents")
+                        "the topic diversity, over the held-out documents (with a warning "
+                        "below 1,000 of them: MIN_COHERENCE_DOCS in "
+                        "lda_sketch.evaluation.coherence; on stderr with --json)")
 
 
 def run(args) -> int:
@@ -57,13 +60,20 @@ def run(args) -> int:
         res = model.evaluate(heldout, bands=edges)
     res["fold_in_iters"] = int(model.fold_in_iters)
     res["heldout"] = which
+    coh_line = warn = None
     if args.coherence:
-        from ..evaluation.coherence import coherence
+        from ..evaluation.coherence import coherence, coherence_line, coherence_warning
 
         coh = coherence(model.top_word_ids(10)[0], heldout)
-        res.update({f"coherence_{k}": coh[k] for k in ("umass", "npmi", "diversity")})
+        res.update({f"coherence_{k}": coh[k] for k in ("umass", "npmi", "diversity", "top_n",
+                                                      "n_docs")})
+        res["coherence_documents"] = "held-out"
+        coh_line = f"{coherence_line(coh, 'held-out')}; diversity {coh['diversity']:.3f}"
+        warn = coherence_warning(coh["n_docs"], "--heldout")
     if args.json:
         print(json.dumps(res))
+        if warn:
+            print(warn, file=sys.stderr)
     else:
         print(f"perplexity           {res['perplexity']:.4f}")
         print(f"unigram perplexity   {res['unigram_perplexity']:.4f}")
@@ -75,9 +85,10 @@ def run(args) -> int:
         for name, b in res.get("bands", {}).items():
             print(f"  band {name:<14} perplexity {b['perplexity']:.4f} over {b['n_scored']} "
                   f"scored tokens")
-        if args.coherence:
-            print(f"coherence (top 10)   UMass {res['coherence_umass']:.4f}, NPMI "
-                  f"{res['coherence_npmi']:.4f}, diversity {res['coherence_diversity']:.3f}")
+        if coh_line:
+            print(f"coherence            {coh_line}")
+        if warn:
+            print(warn)
     return 0
 
 

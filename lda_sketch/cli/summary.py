@@ -14,7 +14,8 @@ DESCRIPTION = """\
 Summarise a trained model: its parameters; the statistics backend and its bytes against a dense
 int32 V x K matrix; the iterations; the last held-out perplexity against the unigram baseline;
 each topic's size n_k with its top words; topic diversity; and UMass/NPMI coherence (document
-co-occurrence) over the run's training documents or --corpus."""
+co-occurrence) over the run's training documents or --corpus, with a warning below 1,000
+documents (MIN_COHERENCE_DOCS in lda_sketch.evaluation.coherence; on stderr with --json)."""
 
 
 def register(sub) -> None:
@@ -33,7 +34,8 @@ def run(args) -> int:
     import json
 
     from ..exceptions import InputFormatError
-    from ..model.summary import format_report, summarize
+    from ..evaluation.coherence import coherence_warning
+    from ..model.summary import summarize
     from ..model.topic_model import TopicModel
     from .topics import model_documents, model_path
 
@@ -48,6 +50,10 @@ def run(args) -> int:
             if args.corpus is not None:
                 raise
             print(f"lda-sketch summary: coherence skipped: {exc}", file=sys.stderr)
-    out = summarize(model, corpus=docs, top_n=args.top_n)
-    print(json.dumps(out) if args.json else format_report(out))
+    out = summarize(model, corpus=docs, top_n=args.top_n,
+                    documents="given" if args.corpus is not None else "training")
+    print(json.dumps(out) if args.json else out.report(option="--corpus"))
+    warn = out["coherence"] and coherence_warning(out["coherence"]["n_docs"], "--corpus")
+    if args.json and warn:
+        print(warn, file=sys.stderr)
     return 0

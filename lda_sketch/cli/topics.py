@@ -96,7 +96,7 @@ def run(args) -> int:
     width = len(str(len(table) - 1))
     coh = None
     if args.coherence:
-        from ..evaluation.coherence import coherence
+        from ..evaluation.coherence import coherence, coherence_line, coherence_warning
 
         docs = model_documents(model, args.corpus, f"topics {args.path}")
         coh = coherence(model.top_word_ids(args.top_n, relevance=lam)[0], docs)
@@ -111,7 +111,9 @@ def run(args) -> int:
                     f"{coh['npmi_per_topic'][k]:+.3f}) {text}")
         print(f"topic {k:>{width}}: {text}")
     if coh is not None:
-        print(f"coherence of the top {coh['top_n']} words over {coh['n_docs']:,} documents: "
-              f"UMass {coh['umass']:.4f}, NPMI {coh['npmi']:.4f}; diversity "
-              f"{coh['diversity']:.3f}")
+        which = "given" if args.corpus is not None else "training"
+        print(f"coherence {coherence_line(coh, which)}; diversity {coh['diversity']:.3f}")
+        warn = coherence_warning(coh["n_docs"], "--corpus")
+        if warn:
+            print(warn)
     return 0

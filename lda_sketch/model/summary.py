@@ -4,19 +4,49 @@
 and its bytes against a dense int32 ``V x K`` matrix (``4 V K``); the iterations; the last
 held-out perplexity against the unigram baseline (from the history); the topic sizes ``n_k``
 (exact token counts per topic) with each topic's top words; and, given a corpus, coherence
-(:mod:`lda_sketch.evaluation.coherence`). :func:`format_report` renders it as text.
+(:mod:`lda_sketch.evaluation.coherence`), returned as a :class:`ModelSummary` (a dict whose repr
+is the text report). :func:`format_report` renders it as text.
 """
 from __future__ import annotations
 
+import copy
+import html
+
 import numpy as np
 
+from .._validation import param_error
+from ..evaluation.coherence import DOCUMENT_SETS, coherence_line, coherence_warning, diversity
 from ..evaluation.coherence import coherence as coherence_of
-from ..evaluation.coherence import diversity
 
 
-def summarize(model, *, corpus=None, top_n: int = 10, comm=None) -> dict:
+class ModelSummary(dict):
+    """The dict :func:`summarize` gathers (mapping access, ``json.dumps`` as before), whose repr
+    and str are the text report (:func:`format_report`), for a notebook or ``print``."""
+
+    def to_dict(self) -> dict:
+        """A plain, JSON-serialisable copy."""
+        return copy.deepcopy(dict(self))
+
+    def report(self, *, option: str = "X") -> str:
+        """The text report; ``option`` names how to pass more documents in its warning."""
+        return format_report(self, option=option)
+
+    def __repr__(self) -> str:
+        return self.report()
+
+    __str__ = __repr__
+
+    def _repr_html_(self) -> str:
+        return f"<pre>{html.escape(self.report())}</pre>"
+
+
+def summarize(model, *, corpus=None, top_n: int = 10, comm=None,
+              documents: str = "given") -> ModelSummary:
     """Summary of a :class:`~lda_sketch.model.topic_model.TopicModel`; ``corpus`` (over the model's
-    vocabulary; collective over ``comm``) adds UMass/NPMI coherence of the top words."""
+    vocabulary; collective over ``comm``) adds UMass/NPMI coherence of the top words over those
+    ``documents`` (``"held-out"``, ``"training"`` or ``"given"``, as the report names them)."""
+    if documents not in DOCUMENT_SETS:
+        raise param_error("documents", "summarize", f"one of {DOCUMENT_SETS}", documents)
     K, V = model.n_topics, model.n_vocab
     ids, probs = model.top_word_ids(top_n)
     n_k = np.asarray(model.stats.topic_totals(), np.int64)
@@ -39,13 +69,16 @@ def summarize(model, *, corpus=None, top_n: int = 10, comm=None) -> dict:
     if corpus is not None:
         coh = coherence_of(ids, corpus, comm=comm)
         out["coherence"] = {k: coh[k] for k in ("umass", "npmi", "top_n", "n_docs")}
+        out["coherence"]["documents"] = documents
         for k, t in enumerate(out["topics"]):
             t["umass"], t["npmi"] = coh["umass_per_topic"][k], coh["npmi_per_topic"][k]
-    return out
+    return ModelSummary(out)
 
 
-def format_report(s: dict) -> str:
-    """Human-readable text of :func:`summarize` output (topics largest first)."""
+def format_report(s: dict, *, option: str = "X") -> str:
+    """Human-readable text of :func:`summarize` output (topics largest first); coherence over
+    fewer than :data:`~lda_sketch.evaluation.coherence.MIN_COHERENCE_DOCS` documents adds a
+    warning line naming ``option`` (how to pass more documents)."""
     p, b = s["params"], s["backend"]
     lines = [f"model       K = {s['n_topics']}, V = {s['n_vocab']:,}, alpha = {p['alpha']}, "
              f"beta = {p['beta']}, {s['n_train_tokens']:,} training tokens",
@@ -62,9 +95,14 @@ def format_report(s: dict) -> str:
     else:
         lines.append("perplexity  not evaluated (no held-out documents)")
     coh = s["coherence"]
-    div = f"diversity {s['diversity']:.3f} (top {len(s['topics'][0]['top_words'])})"
-    lines.append(f"coherence   UMass {coh['umass']:.4f}, NPMI {coh['npmi']:.4f} over "
-                 f"{coh['n_docs']:,} documents, {div}" if coh else f"coherence   {div}")
+    if coh:
+        lines.append(f"coherence   {coherence_line(coh, coh.get('documents', 'given'))}; "
+                     f"diversity {s['diversity']:.3f}")
+        warn = coherence_warning(coh["n_docs"], option)
+        lines += [warn] if warn else []
+    else:
+        lines.append(f"coherence   not computed (no documents); diversity {s['diversity']:.3f} "
+                     f"(top {len(s['topics'][0]['top_words'])} words per topic)")
     width = len(str(s["n_topics"] - 1))
     lines.append("topics (largest first): n_k, share" + (", NPMI" if coh else "")
                  + ", top words")

@@ -12,6 +12,7 @@ from lda_sketch import config as config_mod
 from lda_sketch.cli.main import main
 from lda_sketch.evaluation.coherence import coherence
 from lda_sketch.io.corpus import Corpus
+from lda_sketch.model.summary import format_report
 from data_prep.synthetic import planted_corpus
 from lda_sketch.model.topic_model import TopicModel
 from lda_sketch.run.train import train_run
@@ -89,11 +90,38 @@ def test_summary_reports_sizes_perplexity_and_coherence(run, capsys):
     expect = coherence(ids, _train_docs(run))
     assert s["coherence"]["npmi"] == pytest.approx(expect["npmi"], rel=1e-12)
     assert s["topics"][0]["top_words"] == [w for w, _ in model.top_words(5)[0]]
+    assert s["coherence"]["n_docs"] == 140 and s["coherence"]["documents"] == "training"
     assert main(["summary", str(run / "run")]) == 0
     text = capsys.readouterr().out
     assert "x dense" in text and "unigram" in text and "NPMI" in text
     assert main(["summary", str(run / "run"), "--no-coherence"]) == 0
     assert "NPMI" not in capsys.readouterr().out
+
+
+def test_summary_says_over_which_documents_and_warns_below_the_threshold(run, capsys):
+    assert main(["summary", str(run / "run"), "--top-n", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[4].startswith("coherence   over 140 training documents: UMass ")
+    assert lines[4].endswith("(top 5 words per topic); diversity " + lines[4].split()[-1])
+    assert lines[5] == ("warning: coherence over only 140 documents is noisy (fewer than "
+                        "1,000); pass --corpus with more documents")
+    assert main(["summary", str(run / "run"), "--corpus", str(run / "train")]) == 0
+    assert "over 160 given documents" in capsys.readouterr().out
+    assert main(["summary", str(run / "run"), "--json"]) == 0  # JSON on stdout, warning on stderr
+    out, err = capsys.readouterr()
+    assert json.loads(out)["coherence"]["n_docs"] == 140
+    assert err.startswith("warning: coherence over only 140 documents")
+
+
+def test_no_coherence_warning_at_the_threshold(run, capsys, monkeypatch):
+    from lda_sketch.evaluation import coherence as coherence_mod
+
+    monkeypatch.setattr(coherence_mod, "MIN_COHERENCE_DOCS", 140)
+    for cmd in (["summary", str(run / "run")], ["topics", str(run / "run"), "--coherence"],
+                ["evaluate", str(run / "run"), "--coherence", "--heldout", str(run / "train")]):
+        assert main(cmd) == 0
+        out, err = capsys.readouterr()
+        assert "documents: UMass" in out and "warning" not in out + err
 
 
 def _train_docs(run):
@@ -102,14 +130,29 @@ def _train_docs(run):
     return load_data(TopicModel.load(run / "run" / "model").config)[0]
 
 
-def test_estimator_summary_prints_and_returns_it(capsys):
+def test_estimator_summary_returns_an_object_whose_repr_is_the_report(capsys):
+    import io
+
     corpus, _ = planted_corpus(100, 4, 200, 30, seed=2)
     m = LDASketch(4, backend="dense", n_iter=5, seed=0).fit(corpus)
     s = m.summary(top_n=4)
-    out = capsys.readouterr().out
-    assert "backend     dense" in out and "not evaluated" in out
-    assert s["coherence"]["n_docs"] == 100
+    assert capsys.readouterr().out == ""  # prints nothing: a notebook shows the repr once
+    text = repr(s)
+    assert text == str(s) == format_report(s)
+    assert text.splitlines()[0].startswith("model       K = 4, V = 200")
+    assert "backend     dense" in text and "not evaluated" in text
+    assert " ".join(s["topics"][0]["top_words"]) in text
+    assert "over 100 training documents" in text
+    assert "pass X with more documents" in text  # 100 < MIN_COHERENCE_DOCS
+    assert s._repr_html_().startswith("<pre>model ")
+    d = s.to_dict()
+    assert type(d) is dict and json.loads(json.dumps(d)) == d == s
+    assert s["coherence"]["n_docs"] == 100 and s["coherence"]["documents"] == "training"
+    assert list(s.keys())[0] == "params"
     assert s["coherence"]["umass"] == pytest.approx(m.coherence(top_n=4)["umass"])
+    buf = io.StringIO()
+    assert m.summary(corpus.subset(np.arange(30)), top_n=4, file=buf)["coherence"]["n_docs"] == 30
+    assert "over 30 given documents" in buf.getvalue() and capsys.readouterr().out == ""
     assert LDASketch.from_model(m.model_).summary(top_n=4)["coherence"] is None
 
 
@@ -119,17 +162,32 @@ def test_topics_and_evaluate_report_coherence(run, capsys):
     expect = coherence(ids, _train_docs(run))
     assert main(["topics", str(run / "run"), "--top-n", "6", "--coherence"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 7
     assert f"NPMI {expect['npmi_per_topic'][1]:+.3f})" in lines[1]
-    assert lines[-1].endswith(f"NPMI {expect['npmi']:.4f}; diversity {expect['diversity']:.3f}")
+    assert lines[5] == (f"coherence over 140 training documents: UMass {expect['umass']:.4f}, "
+                        f"NPMI {expect['npmi']:.4f} (top 6 words per topic); diversity "
+                        f"{expect['diversity']:.3f}")
+    assert lines[6] == ("warning: coherence over only 140 documents is noisy (fewer than "
+                        "1,000); pass --corpus with more documents")
     held = Corpus.open(run / "train").subset(np.arange(30))
     held.write(run / "held")
     assert main(["evaluate", str(run / "run"), "--heldout", str(run / "held"), "--json",
                  "--coherence"]) == 0
-    res = json.loads(capsys.readouterr().out)
+    out, err = capsys.readouterr()
+    res = json.loads(out)
     want = coherence(model.top_word_ids(10)[0], held)
     assert res["coherence_npmi"] == pytest.approx(want["npmi"], rel=1e-12)
     assert res["coherence_umass"] == pytest.approx(want["umass"], rel=1e-12)
+    assert (res["coherence_n_docs"], res["coherence_documents"]) == (30, "held-out")
+    assert err.strip().endswith("pass --heldout with more documents")
+    assert main(["evaluate", str(run / "run"), "--heldout", str(run / "held"),
+                 "--coherence"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2] == (f"coherence            over 30 held-out documents: UMass "
+                         f"{want['umass']:.4f}, NPMI {want['npmi']:.4f} (top 10 words per "
+                         f"topic); diversity {want['diversity']:.3f}")
+    assert lines[-1] == ("warning: coherence over only 30 documents is noisy (fewer than "
+                         "1,000); pass --heldout with more documents")
 
 
 def test_doc_topics_output_and_export_of_the_samplers_theta(run, capsys):

@@ -102,3 +102,20 @@ def test_matches_gensim_coherence_model_on_the_embedded_corpus():
                                rtol=1e-9, atol=1e-12)
     assert ours["umass"] == pytest.approx(um.get_coherence(), rel=1e-9)
     assert ours["npmi"] == pytest.approx(nm.get_coherence(), rel=1e-9)
+
+
+def test_coherence_line_names_the_documents_and_the_warning_the_remedy():
+    from lda_sketch.evaluation.coherence import (MIN_COHERENCE_DOCS, coherence_line,
+                                                 coherence_warning)
+    from lda_sketch.exceptions import InvalidParameterError
+
+    coh = {"umass": -11.13, "npmi": 0.042, "top_n": 10, "n_docs": 5000}
+    assert coherence_line(coh, "training") == ("over 5,000 training documents: UMass -11.1300, "
+                                               "NPMI 0.0420 (top 10 words per topic)")
+    with pytest.raises(InvalidParameterError, match="'documents' parameter of coherence_line"):
+        coherence_line(coh, "test")
+    assert MIN_COHERENCE_DOCS == 1000
+    assert coherence_warning(MIN_COHERENCE_DOCS, "--corpus") is None
+    assert coherence_warning(50, "--heldout") == (
+        "warning: coherence over only 50 documents is noisy (fewer than 1,000); pass --heldout "
+        "with more documents")
