@@ -17,9 +17,9 @@ print("theta", theta.shape)
 print("held-out log-likelihood per token", round(pipe.score(held), 4))  # higher is better
 
 lda = pipe.named_steps["lda"]
-words = pipe.named_steps["counts"].get_feature_names_out()
-for k, row in enumerate(lda.components_[:3]):     # (n_topics, n_vocab), like sklearn's LDA
-    print(f"topic {k}:", " ".join(words[i] for i in row.argsort()[::-1][:8]))
+lda.set_vocab(pipe.named_steps["counts"].get_feature_names_out())  # the vectorizer's words
+for k, topic in enumerate(lda.top_words(8)[:3]):   # components_: (n_topics, n_vocab) as sklearn's
+    print(f"topic {k}:", " ".join(w for w, _ in topic))
 
 search = GridSearchCV(pipe.set_params(lda__n_iter=10),
                       {"lda__n_topics": [5, 10], "lda__n_buckets": [2**10, 2**12]}, cv=2)

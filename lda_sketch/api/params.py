@@ -54,6 +54,20 @@ class EstimatorParams:
             raise AttributeError("get_feature_names_out needs a fitted model")
         return np.array([f"ldasketch{k}" for k in range(self.model_.n_topics)], dtype=object)
 
+    def set_vocab(self, vocab) -> "EstimatorParams":
+        """Name the fitted model's words: ``vocab[i]`` is word id ``i`` (in a ``Pipeline``, the
+        vectorizer's ``get_feature_names_out()``), so ``top_words``, ``summary`` and saved
+        models show words, not ``#i``. Returns self."""
+        if self.model_ is None:
+            raise AttributeError("set_vocab needs a fitted model (call fit first)")
+        words = [str(w) for w in vocab]
+        if len(words) != self.model_.n_vocab:
+            raise ValueError(f"set_vocab: {len(words)} words for a model of "
+                             f"{self.model_.n_vocab} words; pass the feature names of the "
+                             f"vectorizer that made the training matrix")
+        self.model_ = dataclasses.replace(self.model_, vocab=words)
+        return self
+
     def get_params(self, deep: bool = True) -> dict:
         """The constructor parameters (scikit-learn protocol; no nested estimators)."""
         return {k: getattr(self, k) for k in PARAM_SECTIONS}

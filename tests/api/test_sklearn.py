@@ -170,3 +170,20 @@ def test_ctrl_c_in_fit_raises_keyboard_interrupt_at_an_iteration_boundary(tmp_pa
     assert "SystemError" not in err
     last = out.strip().splitlines()[-1].split()
     assert last[:2] == ["stopped", "at"] and last[2] == last[3] and int(last[2]) >= 1
+
+
+def test_set_vocab_carries_the_vectorizers_words_through_a_pipeline(texts, tmp_path):
+    """A Pipeline hands LDASketch a count matrix without column names: set_vocab names the
+    model's words from the vectorizer, so top words, the summary and a saved model read words."""
+    pipe = Pipeline([("cv", CountVectorizer()), ("lda", LDASketch(6, **FAST))]).fit(texts)
+    lda, names = pipe.named_steps["lda"], pipe.named_steps["cv"].get_feature_names_out()
+    assert lda.top_words(3)[0][0][0].startswith("#")
+    assert lda.set_vocab(names) is lda
+    words = [w for topic in lda.top_words(5) for w, _ in topic]
+    assert set(words) <= set(names)
+    lda.save(tmp_path / "m")
+    assert LDASketch.load(tmp_path / "m").top_words(5) == lda.top_words(5)
+    with pytest.raises(ValueError, match=r"set_vocab: 3 words for a model of \d+ words"):
+        lda.set_vocab(["a", "b", "c"])
+    with pytest.raises(AttributeError, match="needs a fitted model"):
+        LDASketch(6).set_vocab(names)
