@@ -27,7 +27,7 @@ import numpy as np
 from .._validation import check_int
 from ..config import param_default
 from ..run.engine import Engine, EngineParams, resolved_sketch
-from .params import EstimatorParams, model_view as _view
+from .params import EstimatorParams, model_view as _view, with_choice_lists
 from ..evaluation.coherence import coherence
 from ..exceptions import InputFormatError, NotFittedError
 from .inputs import as_corpus, n_dropped_oov
@@ -55,7 +55,7 @@ class LDASketch(EstimatorParams):
         Symmetric document-topic prior, per topic.
     beta : float, default 0.01
         Symmetric topic-word prior (called ``eta`` in Blei et al., ``lda`` and tomotopy).
-    backend : {"dense", "countmin", "countmin-morris"}, default "countmin-morris"
+    backend : %(sketch.backend)s, default "countmin-morris"
         Where ``n[w, k]`` lives: exact dense counts, a count-min sketch of int32 cells, or a
         count-min sketch of ``counter_bits``-bit approximate (Morris) counters.
     budget : str or float or None, default None
@@ -70,16 +70,16 @@ class LDASketch(EstimatorParams):
         (3 and 2**13 when other layout keys are given). Ignored by ``dense``.
     counter_base : float or None, default None
         Morris counter base b (None: 1.08). ``counter_bits`` (default 8) bits per counter.
-    increment : {"independent", "correlated"}, default "correlated"
+    increment : %(sketch.increment)s, default "correlated"
         Whether a key's d Morris cells draw independently or share one uniform.
     conservative : bool or None, default None
         Conservative update (increment only the minimal cells; with Morris counters this is the
         correlated + conservative rule). None: on under a budget with correlated increments,
         else off.
-    estimator : {"min", "mean-min"}, default "min"
+    estimator : %(sketch.estimator)s, default "min"
         Count-min query: the minimum over rows, or count-mean-min (each row's value minus the
         mean collision mass of its bucket, median over rows, clipped to [0, min]).
-    support : {"none", "exact", "filter"} or None, default None
+    support : %(sketch.support)s or None, default None
         Count-min backends: keep one bit per (word, topic) so estimates are 0 where no token
         holds the topic (``n_vocab * ceil(n_topics / 8)`` more bytes); ``filter`` a Bloom filter
         of the words with tokens (hashed ids). None: from the budget.
@@ -89,13 +89,13 @@ class LDASketch(EstimatorParams):
     head_words : int or None, default None
         Count-min backends (None: from the budget): the ``head_words`` most frequent training words, whatever their
         ids, get collision-free counters (``head_words * n_topics`` cells).
-    sampler : {"sca", "sca-collapsed", "sca-sparse", "sem"}, default "sca"
+    sampler : %(sampler.sampler)s, default "sca"
         The exact SCA law by its faster kernel for K (alias below 600 topics, sparse from 600);
         the same with each token's own assignment left out of its conditional, as collapsed
         Gibbs does (lower perplexity, docs/SAMPLER.md); the SCA law by the sparse kernel at any
         K (only the topics a document and a word share summed); or the O(K) reference.
-    init : {"sparse", "uniform"}, default "sparse"
-        Initial topic assignment.
+    init : %(sampler.init)s, default "sparse"
+        Initial topic assignment: 20 random topics per document, 10 consecutive ones, or any.
     n_iter : int, default 100
         SCA iterations run by :meth:`fit`.
     seed : int, default 0
@@ -390,6 +390,9 @@ class LDASketch(EstimatorParams):
         est._config = model.config
         est.model_ = model
         return est
+
+
+LDASketch.__doc__ = with_choice_lists(LDASketch.__doc__)  # the config's choices, always
 
 
 def load_model(path) -> LDASketch:

@@ -14,6 +14,14 @@ from ..config import PARAM_SECTIONS
 from ..stats import unread_message
 
 
+def with_choice_lists(doc: str | None) -> str | None:
+    """``doc`` with each ``%(section.key)s`` replaced by that config key's choices,
+    ``{"a", "b"}``: a docstring lists exactly what the config accepts (registries included)."""
+    choices = {f"{s}.{k}": "{" + ", ".join(f'"{c}"' for c in con.choices) + "}"
+               for (s, k), con in config_mod.FIELDS.items() if con.kind == "choice"}
+    return None if doc is None else doc % choices
+
+
 def model_view(name: str) -> property:
     """A read-only attribute delegated to the fitted ``model_``."""
     return property(lambda self: getattr(self._fitted(), name))

@@ -187,3 +187,12 @@ def test_set_vocab_carries_the_vectorizers_words_through_a_pipeline(texts, tmp_p
         lda.set_vocab(["a", "b", "c"])
     with pytest.raises(AttributeError, match="needs a fitted model"):
         LDASketch(6).set_vocab(names)
+
+
+def test_the_docstring_lists_every_choice_the_config_accepts():
+    from lda_sketch.config import FIELDS
+
+    for (section, key), con in FIELDS.items():
+        if con.kind == "choice" and f"\n    {key} : " in LDASketch.__doc__:
+            line = LDASketch.__doc__.split(f"\n    {key} : ", 1)[1].splitlines()[0]
+            assert all(f'"{c}"' in line for c in con.choices), (key, line)
