@@ -23,7 +23,7 @@ def _run(name, *args, tmp_path):
 
 def test_every_example_is_tested():
     tested = {"sklearn_pipeline.py", "pretokenized.py", "gensim_corpus.py",
-              "export_pyldavis.py", "coherence.py", "slurm_job.py"}
+              "export_pyldavis.py", "coherence.py", "slurm_job.py", "infer_new_documents.py"}
     assert {p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_")} == tested
 
 
@@ -64,3 +64,8 @@ def test_slurm_job(tmp_path):
     assert "second job: exit status 0, resumed; trained 300 iterations" in out
     job = (tmp_path / "out" / "train.sbatch").read_text()
     assert job.startswith("#!/bin/bash") and "lda-sketch train" in job
+
+
+def test_infer_new_documents(tmp_path):
+    out = _run("infer_new_documents.py", tmp_path / "out", tmp_path=tmp_path)
+    assert "theta (20, " in out and "text files and the prepared corpus agree: True" in out
