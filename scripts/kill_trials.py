@@ -221,7 +221,7 @@ def main(argv=None) -> int:
                     f.write(json.dumps(rec) + "\n")
                 mine.append(rec)
             mine = [d for d in done if d["command"] == name and d["seed"] != args.seed] + \
-                mine[:args.trials]  # every seed of the campaign
+                mine  # every trial of every seed of the campaign
             counts = {}
             for r in mine:
                 counts[r["outcome"]] = counts.get(r["outcome"], 0) + 1

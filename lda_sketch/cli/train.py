@@ -97,7 +97,9 @@ def _run(args, stop) -> int:
                                    f"resumed run continues in its own directory")
         src = config_path(args.config) if args.config else run_dir / "resolved_config.toml"
         if not src.is_file():
-            raise InputFormatError(f"--resume {run_dir}: {src} not found; not a run directory")
+            raise InputFormatError(f"--resume {run_dir}: {src} not found: not a run directory, or "
+                                   f"one stopped before its set-up was written; start it with "
+                                   f"--config CONFIG --out {run_dir} --overwrite")
     else:
         if not args.config:
             raise InputFormatError("--config is required (or --resume RUN_DIR)")

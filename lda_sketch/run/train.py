@@ -274,7 +274,9 @@ def _threads(cfg: Config) -> int:
 def _check_resume(cfg: Config, out: Path) -> Path:
     saved_path = out / "resolved_config.toml"
     if not saved_path.is_file():
-        raise InputFormatError(f"--resume {out}: {saved_path.name} not found; not a run directory")
+        raise InputFormatError(f"--resume {out}: {saved_path.name} not found: not a run "
+                               f"directory, or one stopped before its set-up was written; start "
+                               f"it with --out {out} --overwrite")
     saved = config_load(saved_path)
     a, b = saved.to_dict(), cfg.to_dict()
     filled = filled_keys(b["sketch"])  # unset now, filled in by the run: not a change
