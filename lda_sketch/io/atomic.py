@@ -87,6 +87,10 @@ def _atomic_directory(path: Path, overwrite: bool):
         raise FileExistsError(
             f"{path} already exists; choose another output directory or pass --overwrite.")
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Left by a writer of this path that was killed: under the writer lock no one else uses them.
+    for stale in [*path.parent.glob(f".{path.name}.*.partial"),
+                  *path.parent.glob(f".{path.name}.old-*")]:
+        shutil.rmtree(stale, ignore_errors=True)
     tmp = make_temp_dir(path.parent, f".{path.name}.")
     try:
         yield tmp

@@ -190,3 +190,15 @@ def test_files_and_directories_follow_the_umask(tmp_path):
     assert mode(tmp_path / "d") == 0o775 and mode(tmp_path / "d" / "f") == 0o664
     assert mode(ck) == 0o775 and mode(ck / "checkpoint.json") == 0o664
     assert mode(ck / "rank-0000.npz") == 0o664
+
+
+def test_the_next_write_removes_what_a_killed_writer_left_beside_the_target(tmp_path):
+    from lda_sketch.io.atomic import atomic_directory
+
+    (tmp_path / ".out.abc123.partial").mkdir()          # a writer SIGKILLed mid-write
+    (tmp_path / ".out.abc123.partial" / "half.npy").write_bytes(b"x")
+    (tmp_path / ".out.old-4242").mkdir()                # one killed between its two renames
+    (tmp_path / ".other.xyz.partial").mkdir()           # another target's: left alone
+    with atomic_directory(tmp_path / "out") as tmp:
+        (tmp / "a.txt").write_text("a")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".other.xyz.partial", "out"]
