@@ -3,7 +3,7 @@
 A config file has the sections below (every key optional; defaults shown by
 ``lda-sketch train --help`` and in the README)::
 
-    [model]    n_topics, alpha, beta
+    [model]    n_topics, alpha, beta, optimize_alpha_every, optimize_alpha_burnin
     [sketch]   backend, budget, and the layout keys the budget fills when unset: n_hashes,
                n_buckets, conservative, counter_base, increment, counter_bits, estimator,
                support, rescale, head_words
@@ -61,6 +61,15 @@ class ModelConfig:
                       "symmetric doc-topic prior (per topic)")
     beta: float = _f(0.01, Constraint("float", 0.0, None, True),
                      "symmetric topic-word prior (called eta in Blei et al., lda, tomotopy)")
+    optimize_alpha_every: int = _f(0, Constraint("int", 0, None),
+                                   "iterations between alpha updates (0: off): Minka's fixed "
+                                   "point for the symmetric alpha on the doc-topic counts, the "
+                                   "same on every rank for any sharding (Mallet's "
+                                   "--optimize-interval); `alpha` is the starting value and the "
+                                   "model keeps the last one (docs/USAGE.md)")
+    optimize_alpha_burnin: int = _f(20, Constraint("int", 0, None),
+                                    "with optimize_alpha_every: no alpha update before this "
+                                    "iteration")
 
 
 @dataclass(frozen=True)
@@ -377,7 +386,7 @@ def describe() -> str:
     lines = []
     for s, cls in SECTIONS.items():
         for f in dataclasses.fields(cls):
-            lines.append(f"  {s + '.' + f.name:26s} {f.default!r:18s} {f.metadata['doc']}")
+            lines.append(f"  {s + '.' + f.name:28s} {f.default!r:18s} {f.metadata['doc']}")
     return "\n".join(lines)
 
 

@@ -9,6 +9,8 @@ STREAM_MERGE, t)``; initialisation uses iteration 0. Every token's draw is count
 global doc-major index, so z and the statistics are bitwise identical for any thread count, and
 for exact backends (dense, integer count-min) for any sharding (README: reproducibility).
 ``state_dict()["z"]`` is in the shard's doc-major token order (portable across shardings).
+With ``[model] optimize_alpha_every`` a step may end with an alpha update (Minka's fixed point,
+:mod:`lda_sketch.sampler.hyper`), the same bits on every rank; ``state_dict()["alpha"]`` keeps it.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import numpy as np
 
 from .. import limits
 from .._validation import check_choice, check_float, check_int, param_error
-from ..config import Config, SketchConfig, param_default
+from ..config import Config, ModelConfig, SketchConfig, param_default
 from ..distributed.comm import Comm, SerialComm
 from ..distributed.merge import merge_stats
 from ..evaluation.perplexity import completion_split, unigram_perplexity
@@ -31,6 +33,8 @@ from ..io.corpus import Corpus
 from ..rng import STREAM_COUNTER, STREAM_INIT, STREAM_MERGE, STREAM_SAMPLER, derive, key_for
 from ..sampler import INITS, SAMPLERS, ShardState, initialize_topics
 from ..sampler._kernels import train_loglik_words
+from ..sampler.hyper import AlphaSchedule
+from .layout import resolve_config, resolved_sketch  # noqa: F401 (re-exported)
 from ..stats import BACKENDS
 from ..stats.budget import DEFAULT_BUDGET, needs_counts
 from ..model.topic_model import TopicModel
@@ -39,6 +43,7 @@ logger = logging.getLogger(__name__)
 
 
 STATE_VERSION = 1
+_MODEL_DEFAULTS = {f.name: f.default for f in dataclasses.fields(ModelConfig)}
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,10 @@ class EngineParams:
     init: str = param_default("init")      # an INITS name
     seed: int = param_default("seed")
     fold_in_iters: int = param_default("fold_in_iters")  # EM steps of theta fold-in
+    # [model] optimize_alpha_every / _burnin: Minka's fixed point after the step of every
+    # iteration t >= burnin with t % every == 0 (0: alpha stays fixed)
+    optimize_alpha_every: int = _MODEL_DEFAULTS["optimize_alpha_every"]
+    optimize_alpha_burnin: int = _MODEL_DEFAULTS["optimize_alpha_burnin"]
 
     def __post_init__(self):
         o = "EngineParams"
@@ -77,6 +86,8 @@ class EngineParams:
         check_choice(self.init, "init", o, INITS)
         check_int(self.seed, "seed", o, lo=0, hi=limits.MAX_SEED)
         check_int(self.fold_in_iters, "fold_in_iters", o, lo=0)
+        check_int(self.optimize_alpha_every, "optimize_alpha_every", o, lo=0)
+        check_int(self.optimize_alpha_burnin, "optimize_alpha_burnin", o, lo=0)
 
     @property
     def backend(self) -> str:
@@ -92,7 +103,9 @@ class EngineParams:
         return cls(n_topics=cfg.model.n_topics, sketch=resolved_sketch(cfg, word_counts)[0],
                    alpha=cfg.model.alpha, beta=cfg.model.beta, sampler=cfg.sampler.sampler,
                    init=cfg.sampler.init, seed=cfg.sampler.seed,
-                   fold_in_iters=cfg.eval.fold_in_iters)
+                   fold_in_iters=cfg.eval.fold_in_iters,
+                   optimize_alpha_every=cfg.model.optimize_alpha_every,
+                   optimize_alpha_burnin=cfg.model.optimize_alpha_burnin)
 
     def check_backend(self, n_vocab: int) -> dict:
         """Validate the backend's parameters for ``n_vocab`` words without allocating (the
@@ -111,7 +124,8 @@ class Engine:
 
     ``shard.doc_ptr`` holds global token offsets (``shard.doc_ptr[0]`` = first global token
     index) and ``shard.doc_offset`` the global index of its first document. ``heldout``: this
-    rank's held-out documents (word ids in the training vocabulary).
+    rank's held-out documents (word ids in the training vocabulary). :attr:`alpha` is the
+    current doc-topic prior: ``params.alpha`` until an optimisation step changes it.
     """
 
     def __init__(self, params: EngineParams, shard: Corpus, n_vocab: int, comm: Comm | None = None,
@@ -125,6 +139,9 @@ class Engine:
         self.stats = BACKENDS[params.backend].from_config(params.sketch, n_topics=K,
                                                           n_vocab=self.n_vocab, seed=params.seed)
         self._sampler = SAMPLERS[params.sampler](self.state, params.alpha, params.beta)
+        self.alpha = float(params.alpha)
+        self._alpha_schedule = AlphaSchedule(params.optimize_alpha_every,
+                                             params.optimize_alpha_burnin)
         self.iteration = 0
         self._initialized = False
         self._model = None  # TopicModel view of the merged statistics (per iteration)
@@ -190,8 +207,32 @@ class Engine:
         t3 = time.perf_counter()
         self.iteration = t
         self._model = None
+        if self._alpha_schedule.due(t):
+            self.optimize_alpha()  # in t_step: two int64 histograms and one allreduce
+        t4 = time.perf_counter()
         return {"iteration": t, "t_sample": t1 - t0, "t_build": t2 - t1, "t_merge": t3 - t2,
-                "t_step": t3 - t0, "bytes_merged": nbytes, "stats_nbytes": int(self.stats.nbytes)}
+                "t_step": t4 - t0, "bytes_merged": nbytes, "stats_nbytes": int(self.stats.nbytes)}
+
+    # ------------------------------------------------------------------ hyperparameters
+    @property
+    def optimizes_alpha(self) -> bool:
+        """True when ``[model] optimize_alpha_every`` is set (metrics then record alpha)."""
+        return self._alpha_schedule.enabled
+
+    def optimize_alpha(self) -> float:
+        """Collective: Minka's fixed point for alpha on the current n_dk, the same on every rank
+        for any sharding (:class:`~lda_sketch.sampler.hyper.AlphaSchedule`); the next sweep
+        uses it. Returns it."""
+        self._check_initialized()
+        self.set_alpha(self._alpha_schedule.update(self.alpha, self.state, self.comm))
+        return self.alpha
+
+    def set_alpha(self, alpha: float) -> None:
+        """Use doc-topic prior ``alpha`` from the next sweep on (the model view too)."""
+        self.alpha = check_float(float(alpha), "alpha", "Engine.set_alpha", lo=0.0,
+                                 lo_open=True)
+        self._sampler.set_alpha(self.alpha)
+        self._model = None
 
     # ------------------------------------------------------------------ model views
     def model(self) -> TopicModel:
@@ -201,7 +242,7 @@ class Engine:
         self._check_initialized()
         if self._model is None:
             p = self.params
-            self._model = TopicModel(self.stats, p.alpha, p.beta, self._word_counts,
+            self._model = TopicModel(self.stats, self.alpha, p.beta, self._word_counts,
                                      iteration=self.iteration, fold_in_iters=p.fold_in_iters)
         return self._model
 
@@ -228,7 +269,7 @@ class Engine:
         for lo in range(0, s.n_words, chunk):
             hi = min(lo + chunk, s.n_words)
             e = self.stats.estimate_into(s.words[lo:hi], est[: hi - lo])
-            train_loglik_words(lo, e, inv_colsum, p.beta, p.alpha, s.word_pair_ptr, s.pair_doc,
+            train_loglik_words(lo, e, inv_colsum, p.beta, self.alpha, s.word_pair_ptr, s.pair_doc,
                                s.pair_tok_ptr, s.dk_ptr, s.dk_len, s.dk_topic, s.dk_count,
                                s.doc_len, per_word[lo:hi], scratch)
         total = 0.0
@@ -276,7 +317,8 @@ class Engine:
                 "n_topics": int(self.params.n_topics), "n_vocab": int(self.n_vocab),
                 "seed": int(self.params.seed), "doc_offset": int(s.doc_offset),
                 "token_offset": int(s.token_offset), "n_tokens": int(s.n_tokens),
-                "z": s.z_doc_major(), "stats": stats}
+                "z": s.z_doc_major(), "stats": stats,
+                "alpha": np.array(self.alpha, np.float64)}  # 0-d: the exact bits
 
     def load_state_dict(self, d: dict, *, sync: bool = True, consume: bool = False) -> None:
         """Restore :meth:`state_dict` output (same shard and params); :meth:`step` continues.
@@ -296,6 +338,10 @@ class Engine:
             z, raw, iteration = d["z"], d["stats"], int(d["iteration"])
             if iteration < 0:
                 raise ValueError(f"iteration {iteration} < 0")
+            # absent from states written before alpha optimisation: the run's fixed alpha
+            alpha = float(np.asarray(d.get("alpha", self.params.alpha), np.float64).reshape(()))
+            if not (0.0 < alpha < float("inf")):
+                raise ValueError(f"alpha {alpha} is not positive and finite")
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise CorruptDataError(f"Engine state is missing or has a bad field: {exc}.") from None
         if version > STATE_VERSION:
@@ -320,7 +366,7 @@ class Engine:
             raise CorruptDataError(f"Engine state: {exc}") from None
         self.stats = stats
         self.iteration = iteration
-        self._model = None
+        self.set_alpha(alpha)
         if sync:
             self.sync_state()
 
@@ -332,44 +378,4 @@ class Engine:
         self._word_counts = self.comm.allreduce_sum(wc)
         self.n_tokens = int(self._word_counts.sum())
         self._initialized = True
-
-
-def resolved_sketch(cfg: Config, word_counts=None):
-    """``(SketchConfig, info)``: ``cfg.sketch`` with its unset keys filled
-    (:func:`~lda_sketch.stats.budget.resolve_sketch`). A budget needs ``word_counts``."""
-    from ..stats.budget import is_resolved, resolve_sketch, uses_budget
-
-    if word_counts is None:
-        sec = cfg.sketch
-        if is_resolved(sec):
-            return resolve_sketch(dataclasses.replace(sec, budget=None), cfg.model.n_topics,
-                                  np.zeros(1, np.int64))[0], None
-        if uses_budget(sec):
-            raise param_error("word_counts", "EngineParams.from_config",
-                              "the training word counts when [sketch] takes its layout from a "
-                              "budget", None)
-        word_counts = np.zeros(1, np.int64)
-    return resolve_sketch(cfg.sketch, cfg.model.n_topics, word_counts)
-
-
-def resolve_config(cfg: Config, train) -> tuple[Config, dict | None]:
-    """``(cfg', layout)``: ``cfg`` with every unset ``[sketch]`` layout key filled in, from the
-    byte budget and ``train``'s word counts where one applies (``layout`` then describes the
-    choice, else None). The same on every rank: it reads the whole corpus's counts."""
-    from ..exceptions import InputFormatError, InvalidParameterError
-    from ..stats.budget import describe_layout
-
-    where = cfg.source or "config"
-    try:
-        sketch, info = resolved_sketch(cfg, train.word_counts())
-    except InvalidParameterError as exc:
-        raise InputFormatError(f"{where}: [sketch] with backend {cfg.sketch.backend!r} and "
-                               f"V = {train.n_vocab:,}: {exc} Fix the [sketch] key (or "
-                               f"--set sketch.KEY=VALUE).") from None
-    if info is not None:
-        info["layout"] = describe_layout(sketch)
-        logger.info("sketch budget %s = %s bytes (%.4fx the dense bytes of %s words with tokens): "
-                 "%s, %s bytes", info["budget"], f"{info['budget_bytes']:,}", info["bytes_ratio"],
-                 f"{info['n_vocab_eff']:,}", info["layout"], f"{info['stats_bytes']:,}")
-    return cfg.replace(sketch=sketch), info
 

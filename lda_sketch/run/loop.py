@@ -20,10 +20,13 @@ log = logging.getLogger(__name__)
 #: ``bytes_merged`` are means per iteration over the iterations since the previous record;
 #: ``t_eval`` is the evaluation's own time; ``elapsed`` is wall seconds since the run began
 #: (summed over resumed segments); ``stats_nbytes`` is the merged statistics' size. With
-#: ``[eval] coherence`` each record also has :data:`COHERENCE_KEYS` (``evaluation/coherence.py``).
+#: ``[eval] coherence`` each record also has :data:`COHERENCE_KEYS` (``evaluation/coherence.py``),
+#: and with ``[model] optimize_alpha_every`` :data:`ALPHA_KEYS` (the alpha the evaluation used,
+#: the one the next sweep uses), before those.
 METRIC_KEYS = ("iteration", "perplexity", "unigram_perplexity", "train_loglik_per_token",
                "n_scored", "n_oov", "t_sample", "t_build", "t_merge", "t_eval", "stats_nbytes",
                "bytes_merged", "elapsed", "peak_rss_mib")
+ALPHA_KEYS = ("alpha",)
 #: Keys that differ between otherwise identical runs. ``peak_rss_mib`` is the list, in rank
 #: order, of every rank's peak resident memory so far (``getrusage`` ``ru_maxrss``), in MiB.
 TIMING_KEYS = ("t_sample", "t_build", "t_merge", "t_eval", "elapsed", "peak_rss_mib",
@@ -100,6 +103,8 @@ class TrainingLoop:
             rec.update({k: ev.get(k) for k in ("perplexity", "unigram_perplexity",
                                                "train_loglik_per_token", "n_scored", "n_oov",
                                                "t_eval")})
+        if self.engine.optimizes_alpha:
+            rec["alpha"] = self.engine.alpha
         if self.coherence_docs is not None:
             rec.update(record_coherence(self.engine.model(), self.coherence_docs,
                                         comm=self.engine.comm))
@@ -107,7 +112,8 @@ class TrainingLoop:
         rec["elapsed"] = self.elapsed0 + time.perf_counter() - t0
         rec["peak_rss_mib"] = self.engine.comm.allgather(peak_rss_mib())
         self._totals = _StepTotals()
-        keys = METRIC_KEYS + (COHERENCE_KEYS if self.coherence_docs is not None else ())
+        keys = (METRIC_KEYS + (ALPHA_KEYS if self.engine.optimizes_alpha else ())
+                + (COHERENCE_KEYS if self.coherence_docs is not None else ()))
         return {k: _plain(rec.get(k)) for k in keys}
 
 

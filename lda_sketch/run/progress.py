@@ -79,6 +79,8 @@ def record_line(rec: dict) -> str:
     if rec.get("perplexity") is not None:
         parts.append(f"perplexity {rec['perplexity']:.2f} (unigram "
                      f"{rec.get('unigram_perplexity') or float('nan'):.2f})")
+    if rec.get("alpha") is not None:
+        parts.append(f"alpha {rec['alpha']:.4g}")
     if rec.get("train_loglik_per_token") is not None:
         parts.append(f"train loglik/token {rec['train_loglik_per_token']:.4f}")
     parts.append(f"{rec.get('t_sample') or 0.0:.3f} s/iter sampling")

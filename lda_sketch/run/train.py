@@ -221,7 +221,7 @@ def _train_run(cfg: Config, out_dir, *, resume: bool = False, comm, overwrite: b
             model.save(out / "model", overwrite=True)
         if cfg.output.doc_topics:  # every rank writes its documents' n_dk (io/doc_topics.py)
             write_shard_doc_topics(out, comm.rank, engine.state, shard.doc_ids,
-                                   alpha=cfg.model.alpha)
+                                   alpha=engine.alpha)  # the optimised one, if optimised
     comm.barrier()
     return model
 

@@ -100,5 +100,6 @@ def _sampler_and_evaluation(kernels) -> None:
     for cls in dict.fromkeys(kernels):
         cls(eng.state, eng.params.alpha, eng.params.beta).sweep(eng.stats, np.uint64(3))
     eng.state.rebuild_doc_topics()
+    eng.optimize_alpha()  # the kernels of [model] optimize_alpha_every
     eng.evaluate()
     eng.model().transform(corpus, n_iter=1)

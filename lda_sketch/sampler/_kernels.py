@@ -312,3 +312,29 @@ def train_loglik_words(w_lo, est, inv_colsum, beta, alpha, word_pair_ptr, pair_d
             c = pair_tok_ptr[p + 1] - pair_tok_ptr[p]
             acc += c * np.log(s / (doc_len[d] + K * alpha))
         out[ii] = acc
+
+
+@njit(cache=True)
+def doc_topic_histograms(dk_ptr, dk_len, dk_count, doc_len, cells, lengths):
+    """Add the shard's count histograms: ``cells[c]`` += the (doc, topic) cells with
+    ``n_dk = c``, ``lengths[c]`` += the documents of ``n_d = c`` tokens (``c >= 1``; empty
+    documents add nothing). Integer counts, so shards' histograms add up exactly."""
+    for d in range(dk_len.shape[0]):
+        base = dk_ptr[d]
+        for j in range(dk_len[d]):
+            cells[dk_count[base + j]] += 1
+        if doc_len[d] > 0:
+            lengths[doc_len[d]] += 1
+
+
+@njit(cache=True)
+def dirichlet_digamma_sums(a, cells):
+    """``sum_c cells[c] (psi(c + a) - psi(a))`` by the recurrence ``psi(x + 1) = psi(x) + 1/x``,
+    in a fixed order (the same bits wherever the same histogram is summed)."""
+    total = 0.0
+    dig = 0.0
+    for c in range(1, cells.shape[0]):
+        dig += 1.0 / (a + (c - 1))
+        if cells[c] != 0:
+            total += cells[c] * dig
+    return total

@@ -30,6 +30,11 @@ class Sampler(abc.ABC):
         self.alpha = float(alpha)
         self.beta = float(beta)
 
+    def set_alpha(self, alpha: float) -> None:
+        """Use ``alpha`` from the next :meth:`sweep` on (hyperparameter optimisation). A sampler
+        that derives anything from alpha at construction must override this."""
+        self.alpha = float(alpha)
+
     @abc.abstractmethod
     def sweep(self, stats, key) -> None:
         """Draw a new ``state.z`` for every token from the frozen ``stats`` and the state's

@@ -240,6 +240,10 @@ class SCASampler(Sampler):
     def kernels_for(cls, n_topics: int) -> tuple[type[Sampler], ...]:
         return (cls.path_for(n_topics),)
 
+    def set_alpha(self, alpha: float) -> None:
+        super().set_alpha(alpha)
+        self._path.set_alpha(alpha)
+
     def sweep(self, stats, key) -> None:
         self._path.sweep(stats, key)
 

@@ -160,8 +160,10 @@ def test_ctrl_c_in_fit_raises_keyboard_interrupt_at_an_iteration_boundary(tmp_pa
             print("stopped at", model.n_iter_, model.model_.iteration, flush=True)
             sys.exit(3)
     """
+    # SIGINT as in a terminal: a suite started in the background (`cmd &`) inherits it ignored
     proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     while not proc.stdout.readline().startswith("it "):
         pass
     proc.send_signal(signal.SIGINT)

@@ -135,3 +135,31 @@ def test_head_is_chosen_from_the_global_word_counts(comm, data):
     counts = np.bincount(corpus.word_ids, minlength=corpus.n_vocab)
     top = np.sort(np.argsort(-counts, kind="stable")[:12])
     assert not s._head_index.is_prefix and s._head_index.ids.tolist() == top.tolist()
+
+
+@pytest.mark.parametrize("sampler", sorted(SAMPLERS))
+def test_optimised_alpha_equals_one_rank_bitwise(comm, data, sampler):
+    """[model] optimize_alpha_every: the n_dk histograms are int64 sums over the ranks, so every
+    rank finds the same alpha, and the same as one rank, bit for bit (then z and the statistics
+    stay equal too)."""
+    corpus, held = data
+
+    def alphas(c):
+        b = partition_by_tokens(corpus.doc_ptr, c.size)
+        shard = shard_of(corpus, b[c.rank], b[c.rank + 1])
+        eng = Engine(EngineParams(n_topics=5, sketch=SketchConfig(backend="dense"), seed=9,
+                                  sampler=sampler, alpha=0.7, optimize_alpha_every=1,
+                                  optimize_alpha_burnin=1), shard, corpus.n_vocab, comm=c)
+        eng.initialize()
+        trace = []
+        for _ in range(4):
+            eng.step()
+            trace.append(eng.alpha)
+        z = np.concatenate(c.allgather(eng.state.z_doc_major()))
+        return trace, z, eng.stats.serialize()
+
+    trace, z, stats = alphas(comm)
+    assert_same_on_all_ranks(comm, np.array(trace).tobytes(), "alpha")
+    trace1, z1, stats1 = alphas(SerialComm())
+    assert trace == trace1 and len(set(trace)) == 4
+    assert np.array_equal(z, z1) and stats == stats1
