@@ -256,7 +256,7 @@ class LDASketch(EstimatorParams):
         # A fresh view of the new statistics; vocabulary, config and history carry over.
         view = self._engine.model()
         self.model_ = replace(self.model_, stats=view.stats, iteration=view.iteration,
-                              _phi_den=None)
+                              alpha=view.alpha, _phi_den=None)  # alpha: optimised or not
 
     # ------------------------------------------------------------------ the trained model
     def _fitted(self) -> TopicModel:
@@ -371,8 +371,8 @@ class LDASketch(EstimatorParams):
     @deferred_interrupt
     def save(self, path, *, overwrite: bool = False) -> Path:
         """Write the model directory ``path`` atomically (format: :mod:`lda_sketch.model.files`)."""
-        model = replace(self._fitted(), config=self.to_config(), alpha=float(self.alpha),
-                        beta=float(self.beta), fold_in_iters=int(self.fold_in_iters))
+        model = replace(self._fitted(), config=self.to_config(), beta=float(self.beta),
+                        fold_in_iters=int(self.fold_in_iters))  # alpha: the model's (optimised)
         return model.save(path, overwrite=overwrite)
 
     @classmethod

@@ -76,3 +76,14 @@ def test_the_schedule_cannot_change_on_resume(straight, cfg):
     with pytest.raises(InputFormatError, match="optimize_alpha_every"):
         train_run(cfg.with_overrides(["model.optimize_alpha_every=2"]), straight, resume=True,
                   progress=False)
+
+
+def test_the_estimator_carries_the_optimised_alpha_into_model_and_save(cfg, planted, tmp_path):
+    """LDASketch.from_config of a config that optimises alpha: model_ and the saved model hold
+    the alpha the engine found, not the starting one."""
+    from lda_sketch import LDASketch
+
+    est = LDASketch.from_config(cfg).fit(planted[0])
+    assert est.model_.alpha == est._engine.alpha != cfg.model.alpha
+    est.save(tmp_path / "m")
+    assert TopicModel.load(tmp_path / "m").alpha == est.model_.alpha
