@@ -5,8 +5,9 @@ without ``mpiexec``. mpi4py is imported lazily, never at import time.
 """
 from __future__ import annotations
 
+import base64
+import json
 import logging
-import pickle
 import time
 
 import numpy as np
@@ -107,8 +108,8 @@ class SerialComm(Comm):
 class MPIComm(Comm):
     """mpi4py implementation over a duplicate of ``COMM_WORLD`` (or a given communicator).
 
-    Buffers are numpy arrays; small Python objects (configs, vocabularies, metrics) travel
-    pickled in byte buffers.
+    Buffers are numpy arrays; small Python objects (error messages, metrics, digests) travel as
+    JSON in byte buffers (:func:`encode`: plain data, never code objects).
 
     Every collective is bounded: the ranks first meet at a non-blocking barrier, then run the
     non-blocking form of the collective, each waited for with the bounds of :attr:`liveness`
@@ -213,23 +214,23 @@ class MPIComm(Comm):
 
     def bcast(self, obj, root: int = 0):
         where = self._meet("bcast")
-        data = pickle.dumps(obj, pickle.HIGHEST_PROTOCOL) if self.rank == root else b""
+        data = encode(obj) if self.rank == root else b""
         n = np.array([len(data)], np.int64)
         self._wait(self._comm.Ibcast(n, root=root), where)
         buf = np.frombuffer(data, np.uint8).copy() if self.rank == root else \
             np.empty(int(n[0]), np.uint8)
         self._wait(self._comm.Ibcast(buf, root=root), where)
-        return obj if self.rank == root else pickle.loads(buf.tobytes())
+        return obj if self.rank == root else decode(buf.tobytes())
 
     def allgather(self, obj) -> list:
         where = self._meet("allgather")
-        mine = np.frombuffer(pickle.dumps(obj, pickle.HIGHEST_PROTOCOL), np.uint8)
+        mine = np.frombuffer(encode(obj), np.uint8)
         sizes = np.zeros(self.size, np.int64)
         self._wait(self._comm.Iallgather(np.array([mine.size], np.int64), sizes), where)
         out = np.empty(int(sizes.sum()), np.uint8)
         offsets = np.concatenate([[0], np.cumsum(sizes)])
         self._wait(self._comm.Iallgatherv(mine, [out, (sizes, offsets[:-1])]), where)
-        return [pickle.loads(out[offsets[r]:offsets[r + 1]].tobytes()) for r in range(self.size)]
+        return [decode(out[offsets[r]:offsets[r + 1]].tobytes()) for r in range(self.size)]
 
     def allreduce_sum(self, arr: np.ndarray) -> np.ndarray:
         where = self._meet("allreduce_sum")
@@ -271,6 +272,36 @@ class MPIComm(Comm):
     def abort(self, code: int = 1) -> None:
         """Stop every rank of the job now (used when one rank fails)."""
         self._MPI.COMM_WORLD.Abort(code)
+
+
+def encode(obj) -> bytes:
+    """``obj`` as JSON bytes for an object collective: str, numbers (floats exactly, NaN and
+    infinities included), bool, None, lists, dicts with str keys, numpy scalars (as Python
+    numbers) and numpy arrays (dtype and shape kept). Tuples arrive as lists."""
+    return json.dumps(obj, default=_json_default, separators=(",", ":")).encode()
+
+
+def decode(data: bytes):
+    """The inverse of :func:`encode`."""
+    return json.loads(data, object_hook=_json_array)
+
+
+def _json_default(o):
+    if isinstance(o, np.ndarray):
+        a = np.ascontiguousarray(o)
+        return {"__ndarray__": base64.b64encode(a.tobytes()).decode(), "dtype": a.dtype.str,
+                "shape": list(a.shape)}
+    if isinstance(o, np.generic):
+        return o.item()
+    raise TypeError(f"{type(o).__name__} cannot be sent between ranks (JSON types and numpy "
+                    f"arrays only)")
+
+
+def _json_array(d: dict):
+    if "__ndarray__" not in d:
+        return d
+    return np.frombuffer(base64.b64decode(d["__ndarray__"]),
+                         np.dtype(d["dtype"])).reshape(d["shape"]).copy()
 
 
 def launched_under_mpi() -> bool:

@@ -48,3 +48,22 @@ def test_wait_warns_then_times_out_and_sleeps_between_tests():
     kinds = [k for k, _ in seen]
     assert kinds.index("warn") < kinds.index("timeout") and "beat" in kinds
     assert 0.1 <= seen[kinds.index("warn")][1] < 0.2 <= seen[-1][1] < 0.5
+
+
+def test_objects_between_ranks_travel_as_json_exactly():
+    import math
+
+    import numpy as np
+
+    from lda_sketch.distributed.comm import decode, encode
+
+    sent = [None, "rank 1: ValueError: bad shard", 0.1 + 0.2, float("inf"), np.int64(7),
+            {"scalars": {"iteration": np.int64(4)}, "arrays": ["z"]},
+            np.arange(6, dtype=np.uint16).reshape(2, 3)]
+    got = decode(encode(sent))
+    assert got[:4] == sent[:4] and got[4] == 7 and got[5] == {"scalars": {"iteration": 4},
+                                                               "arrays": ["z"]}
+    assert got[6].dtype == np.uint16 and np.array_equal(got[6], sent[6])
+    assert math.isnan(decode(encode(float("nan"))))
+    with pytest.raises(TypeError, match="cannot be sent between ranks"):
+        encode(object())
